@@ -1,0 +1,26 @@
+"""Where things are: the repository, the build directory, and a collection tree Ansible can load."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+BUILD = REPO / ".build"
+CORE_CS = REPO / "plugins" / "module_utils" / "BitsHelperToken.cs"
+MODULE_PS1 = REPO / "plugins" / "modules" / "bits_helper_token.ps1"
+MODULE_DOCS = REPO / "plugins" / "modules" / "bits_helper_token.yml"
+SDK_INCLUDE = Path("/usr/share/mingw-w64/include")
+
+
+def collections_root() -> Path:
+    """Return a directory holding ansible_collections/winbits/bits -> this repository.
+
+    Ansible and pytest find the collection by that layout; the repository itself is the
+    collection root, so a symlink under .build/ is enough.
+    """
+    root = BUILD / "collections"
+    link = root / "ansible_collections" / "winbits" / "bits"
+    if not link.exists():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(REPO, link)
+    return root
