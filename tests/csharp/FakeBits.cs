@@ -1,0 +1,303 @@
+// A managed fake of BITS for the C# unit tests and the simulated fleet's Mono host (tests/sim/SimHost.cs).
+// Public surface: /work/prompts/fake_api.md. It enforces the rules of DESIGN.md 3; where BITS' docs leave
+// a choice open, the comment says which one the fake makes.
+
+using System;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+using ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken;
+
+namespace WinBits.Testing
+{
+    public class FakeJob
+    {
+        public Guid Id;
+        public string DisplayName;
+        public string OwnerSid;
+        public int State;                  // BG_JOB_STATE 0..8
+        public uint Flags;                 // helper-token usage flags
+        public string HelperTokenSid;      // null: no helper token
+        public bool HelperTokenHasAdmins;  // the helper token has the Administrators SID enabled
+        public bool ClientCertificate;     // a client certificate is set
+        public bool ConcurrentChange;      // fault: after every SetHelperTokenFlags, "someone else"
+        public uint ConcurrentFlags;       // writes ConcurrentFlags
+    }
+
+    public class FakeBitsHost
+    {
+        public int OsBuild = 20348;
+        public int BitsMajor = 10;         // BITS 10.x ships with Windows 10 / Server 2016 and later
+        public int BitsMinor = 0;
+        public bool ServiceDisabled;
+        public bool RefuseNetworkLogon;
+        public string CallerSid = "S-1-5-21-1000-1000-1000-1001";
+        public bool CallerIsAdmin;
+        public bool CallerNetworkLogon;
+        public List<FakeJob> Jobs = new List<FakeJob>();
+        public int SetCalls;
+
+        public IBackgroundCopyManagerFactory Factory
+        {
+            get { return new FakeFactory(this); }
+        }
+
+        public CallerIdentity Caller
+        {
+            get
+            {
+                CallerIdentity caller = new CallerIdentity();
+                caller.Sid = CallerSid;
+                caller.IsAdmin = CallerIsAdmin;
+                caller.OsBuild = OsBuild;
+                return caller;
+            }
+        }
+
+        internal bool HasVersion(int major, int minor)
+        {
+            return BitsMajor > major || (BitsMajor == major && BitsMinor >= minor);
+        }
+
+        internal bool CallerMaySee(FakeJob job)
+        {
+            return CallerIsAdmin || string.Equals(job.OwnerSid, CallerSid, StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
+    static class HResults
+    {
+        public const int NotImplemented = unchecked((int)0x80004001);
+        public const int InvalidArgument = unchecked((int)0x80070057);
+        public const int AccessDenied = unchecked((int)0x80070005);
+        public const int NotFound = unchecked((int)0x80200001);         // BG_E_NOT_FOUND
+        public const int InvalidState = unchecked((int)0x80200002);     // BG_E_INVALID_STATE
+        public const int NotLoggedOn = unchecked((int)0x800704DD);      // ERROR_NOT_LOGGED_ON
+        public const int ServiceDisabled = unchecked((int)0x80070422);  // ERROR_SERVICE_DISABLED
+        public const int BadStubData = unchecked((int)0x800706F7);      // RPC_X_BAD_STUB_DATA
+
+        public static Exception Fail(string call, int code)
+        {
+            return new COMException(string.Format("{0} failed: 0x{1:X8}", call, code), code);
+        }
+    }
+
+    sealed class FakeFactory : IBackgroundCopyManagerFactory
+    {
+        readonly FakeBitsHost host;
+
+        public FakeFactory(FakeBitsHost host)
+        {
+            this.host = host;
+        }
+
+        public IBackgroundCopyManager Create()
+        {
+            if (host.ServiceDisabled)
+                throw HResults.Fail("CoCreateInstance", HResults.ServiceDisabled);
+            return new FakeManager(host);
+        }
+    }
+
+    sealed class FakeManager : IBackgroundCopyManager
+    {
+        readonly FakeBitsHost host;
+
+        public FakeManager(FakeBitsHost host)
+        {
+            this.host = host;
+        }
+
+        public void CreateJob(string DisplayName, uint Type, out Guid pJobId, out IBackgroundCopyJob ppJob)
+        {
+            CheckLogon("CreateJob");
+            FakeJob job = new FakeJob();
+            job.Id = Guid.NewGuid();
+            job.DisplayName = DisplayName;
+            job.OwnerSid = host.CallerSid;
+            job.State = 3;   // new jobs start suspended
+            host.Jobs.Add(job);
+            pJobId = job.Id;
+            ppJob = FakeJobObject.Wrap(host, job);
+        }
+
+        public void GetJob(ref Guid jobID, out IBackgroundCopyJob ppJob)
+        {
+            CheckLogon("GetJob");
+            FakeJob found = null;
+            foreach (FakeJob job in host.Jobs)
+                if (job.Id == jobID)
+                    found = job;
+            if (found == null)
+                throw HResults.Fail("GetJob", HResults.NotFound);
+            if (!host.CallerMaySee(found))
+                throw HResults.Fail("GetJob", HResults.AccessDenied);
+            ppJob = FakeJobObject.Wrap(host, found);
+        }
+
+        // Flag 0 lists the caller's own jobs, administrators included; ALL_USERS needs an administrator.
+        public void EnumJobs(uint dwFlags, out IEnumBackgroundCopyJobs ppEnum)
+        {
+            CheckLogon("EnumJobs");
+            bool allUsers = (dwFlags & 0x1) != 0;
+            if (allUsers && !host.CallerIsAdmin)
+                throw HResults.Fail("EnumJobs", HResults.AccessDenied);
+            List<IBackgroundCopyJob> listed = new List<IBackgroundCopyJob>();
+            foreach (FakeJob job in host.Jobs)
+                if (allUsers || string.Equals(job.OwnerSid, host.CallerSid, StringComparison.OrdinalIgnoreCase))
+                    listed.Add(FakeJobObject.Wrap(host, job));
+            ppEnum = new FakeEnum(listed);
+        }
+
+        // The fake refuses at each manager call rather than at creation: BITS checks the caller per call.
+        void CheckLogon(string call)
+        {
+            if (host.CallerNetworkLogon && host.RefuseNetworkLogon)
+                throw HResults.Fail(call, HResults.NotLoggedOn);
+        }
+    }
+
+    sealed class FakeEnum : IEnumBackgroundCopyJobs
+    {
+        readonly List<IBackgroundCopyJob> jobs;
+        int next;
+
+        public FakeEnum(List<IBackgroundCopyJob> jobs)
+        {
+            this.jobs = jobs;
+        }
+
+        // Only celt == 1 is supported: the declaration has a single out slot.
+        public void Next(uint celt, out IBackgroundCopyJob rgelt, out uint pceltFetched)
+        {
+            if (celt != 1)
+                throw HResults.Fail("Next", HResults.InvalidArgument);
+            rgelt = null;
+            pceltFetched = 0;
+            if (next >= jobs.Count)
+                return;   // S_FALSE
+            rgelt = jobs[next++];
+            pceltFetched = 1;
+        }
+    }
+
+    // Which interfaces a job answers depends on the BITS version, and `job as IBitsTokenOptions` on a
+    // managed object is a type test: so there is one class per level (1.x, 2.5+, 4.0+).
+    class FakeJobObject : IBackgroundCopyJob
+    {
+        protected readonly FakeBitsHost host;
+        protected readonly FakeJob job;
+
+        protected FakeJobObject(FakeBitsHost host, FakeJob job)
+        {
+            this.host = host;
+            this.job = job;
+        }
+
+        public static IBackgroundCopyJob Wrap(FakeBitsHost host, FakeJob job)
+        {
+            if (host.HasVersion(4, 0))
+                return new FakeJobObject40(host, job);
+            if (host.HasVersion(2, 5))
+                return new FakeJobObject25(host, job);
+            return new FakeJobObject(host, job);
+        }
+
+        public void AddFileSet(uint cFileCount, IntPtr pFileSet) { throw NotImplemented("AddFileSet"); }
+        public void AddFile(string RemoteUrl, string LocalName) { throw NotImplemented("AddFile"); }
+        public void EnumFiles(out IntPtr pEnum) { throw NotImplemented("EnumFiles"); }
+        public void Suspend() { job.State = 3; }
+        public void Resume() { job.State = 0; }
+        public void Cancel() { job.State = 8; }
+        public void Complete() { job.State = 7; }
+        public void GetId(out Guid pVal) { pVal = job.Id; }
+        public void GetType(out uint pVal) { pVal = 0; }   // BG_JOB_TYPE_DOWNLOAD
+        public void GetProgress(IntPtr pVal) { throw NotImplemented("GetProgress"); }
+        public void GetTimes(IntPtr pVal) { throw NotImplemented("GetTimes"); }
+        public void GetState(out uint pVal) { pVal = (uint)job.State; }
+        public void GetError(out IntPtr ppError) { throw NotImplemented("GetError"); }
+        public void GetOwner(out string pVal) { pVal = job.OwnerSid; }
+        public void SetDisplayName(string Val) { job.DisplayName = Val; }
+        public void GetDisplayName(out string pVal) { pVal = job.DisplayName; }
+
+        static Exception NotImplemented(string call)
+        {
+            return HResults.Fail(call, HResults.NotImplemented);
+        }
+    }
+
+    class FakeJobObject25 : FakeJobObject, IBackgroundCopyJobHttpOptions
+    {
+        public FakeJobObject25(FakeBitsHost host, FakeJob job) : base(host, job) { }
+
+        public void SetClientCertificateByID(uint StoreLocation, string StoreName, IntPtr pCertHashBlob)
+        {
+            job.ClientCertificate = true;
+        }
+
+        public void SetClientCertificateByName(uint StoreLocation, string StoreName, string SubjectName)
+        {
+            job.ClientCertificate = true;
+        }
+
+        public void RemoveClientCertificate()
+        {
+            job.ClientCertificate = false;
+        }
+
+        // Microsoft's docs: RPC_X_BAD_STUB_DATA when the job specifies no certificate. The hash blob is
+        // CoTaskMem memory the caller frees, as BITS hands it out.
+        public void GetClientCertificate(out uint pStoreLocation, out string pStoreName, out IntPtr ppCertHashBlob,
+            out string pSubjectName)
+        {
+            if (!job.ClientCertificate)
+                throw HResults.Fail("GetClientCertificate", HResults.BadStubData);
+            pStoreLocation = 1;   // BG_CERT_STORE_LOCATION_LOCAL_MACHINE
+            pStoreName = "MY";
+            ppCertHashBlob = Marshal.AllocCoTaskMem(20);   // a SHA-1 thumbprint
+            pSubjectName = "CN=fake-client";
+        }
+    }
+
+    class FakeJobObject40 : FakeJobObject25, IBitsTokenOptions
+    {
+        public FakeJobObject40(FakeBitsHost host, FakeJob job) : base(host, job) { }
+
+        // The docs compare the caller with the owner at QueryInterface time; the fake compares at the
+        // call, which is the same as long as nobody takes ownership in between.
+        public void SetHelperTokenFlags(uint UsageFlags)
+        {
+            host.SetCalls++;
+            if (job.State == 7 || job.State == 8)
+                throw HResults.Fail("SetHelperTokenFlags", HResults.InvalidState);
+            if (!host.CallerIsAdmin && (host.OsBuild < 14393 || !IsOwner() || job.HelperTokenHasAdmins))
+                throw HResults.Fail("SetHelperTokenFlags", HResults.AccessDenied);
+            if ((UsageFlags & ~0x3u) != 0)
+                throw HResults.Fail("SetHelperTokenFlags", HResults.InvalidArgument);
+            job.Flags = UsageFlags;
+            if (job.ConcurrentChange)
+                job.Flags = job.ConcurrentFlags;
+        }
+
+        public void GetHelperTokenFlags(out uint pFlags) { pFlags = job.Flags; }
+
+        public void SetHelperToken()
+        {
+            job.HelperTokenSid = host.CallerSid;
+            job.HelperTokenHasAdmins = host.CallerIsAdmin;
+        }
+
+        // The docs: ClearHelperToken drops the token but keeps the flags.
+        public void ClearHelperToken()
+        {
+            job.HelperTokenSid = null;
+            job.HelperTokenHasAdmins = false;
+        }
+
+        public void GetHelperTokenSid(out string pSid) { pSid = job.HelperTokenSid; }
+
+        bool IsOwner()
+        {
+            return string.Equals(job.OwnerSid, host.CallerSid, StringComparison.OrdinalIgnoreCase);
+        }
+    }
+}
