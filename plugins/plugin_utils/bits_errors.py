@@ -1,0 +1,489 @@
+# Copyright: (c) 2026, winbits.bits contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Turn the host's error facts into a message that says what failed, why, and what to do.
+
+The host reports facts only (docs/host-contract.md, "error"): a reason, the failed call, its HRESULT,
+the job, plus the caller's SID, admin status and OS build and what it read of each job. The rules of
+DESIGN.md section 3 are applied here, on the controller.
+"""
+from __future__ import annotations
+
+import dataclasses
+import typing as t
+
+from ansible_collections.winbits.bits.plugins.plugin_utils.helper_token_flags import format_flags
+from ansible_collections.winbits.bits.plugins.plugin_utils.job_facts import (
+    JobFacts,
+    find_job,
+    host_jobs,
+    job_label,
+    same_sid,
+)
+
+BG_E_NOT_FOUND = 0x80200001
+BG_E_INVALID_STATE = 0x80200002
+E_ACCESSDENIED = 0x80070005
+E_NOINTERFACE = 0x80004002
+ERROR_NOT_LOGGED_ON = 0x800704DD
+ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY = 0x80072F9A
+ERROR_SERVICE_DISABLED = 0x80070422
+
+LOCAL_SYSTEM_SID = "S-1-5-18"
+# Windows 10 1607: from this build on a non-administrator may set flags on a job it owns.
+FIRST_BUILD_FOR_OWNERS = 14393
+
+HRESULT_NAMES: dict[int, str] = {
+    BG_E_NOT_FOUND: "BG_E_NOT_FOUND",
+    BG_E_INVALID_STATE: "BG_E_INVALID_STATE",
+    E_ACCESSDENIED: "E_ACCESSDENIED",
+    E_NOINTERFACE: "E_NOINTERFACE",
+    ERROR_NOT_LOGGED_ON: "ERROR_NOT_LOGGED_ON",
+    ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY: "ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY",
+    ERROR_SERVICE_DISABLED: "ERROR_SERVICE_DISABLED",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Explanation:
+    """What happened, why, and what the user can do about it."""
+
+    what: str
+    cause: str
+    fix: str
+
+
+@dataclasses.dataclass(frozen=True)
+class FailureFacts:
+    """Everything the host reported about a failure, with the task's own arguments."""
+
+    error: t.Mapping[str, object]
+    caller: t.Mapping[str, object]
+    jobs: list[JobFacts]
+    module_args: t.Mapping[str, object]
+    desired_flags_value: object
+    changed: bool
+
+    @property
+    def reason(self) -> str:
+        return str(self.error.get("reason") or "unknown")
+
+    @property
+    def call(self) -> str | None:
+        call = self.error.get("call")
+        return call if isinstance(call, str) and call else None
+
+    @property
+    def hresult(self) -> int | None:
+        return hresult_of(self.error)
+
+    @property
+    def job(self) -> JobFacts | None:
+        return find_job(self.jobs, self.error.get("job_id"))
+
+    @property
+    def subject(self) -> str:
+        """The job the failure is about: as read from the host, else as the task named it."""
+        job = self.job
+        if job is not None:
+            return job_label(job)
+        job_id = self.error.get("job_id")
+        if isinstance(job_id, str) and job_id:
+            return "job %s" % job_id
+        return "job %r" % self.module_args.get("job")
+
+    @property
+    def caller_sid(self) -> str:
+        sid = self.caller.get("sid")
+        return sid if isinstance(sid, str) and sid else "the connecting user"
+
+    @property
+    def is_admin(self) -> bool | None:
+        value = self.caller.get("is_admin")
+        return value if isinstance(value, bool) else None
+
+    @property
+    def os_build(self) -> int | None:
+        build = self.caller.get("os_build")
+        # The host reports 0 when it could not tell.
+        if isinstance(build, bool) or not isinstance(build, int) or build <= 0:
+            return None
+        return build
+
+
+def failure_facts(raw: t.Mapping[str, object], module_args: t.Mapping[str, object]) -> FailureFacts:
+    """Collect the facts of a failed raw result (which has an ``error`` mapping)."""
+    error = raw.get("error")
+    caller = raw.get("caller")
+    return FailureFacts(
+        error=error if isinstance(error, t.Mapping) else {},
+        caller=caller if isinstance(caller, t.Mapping) else {},
+        jobs=host_jobs(raw),
+        module_args=module_args,
+        desired_flags_value=raw.get("desired_flags_value"),
+        changed=bool(raw.get("changed")),
+    )
+
+
+def hresult_of(error: t.Mapping[str, object]) -> int | None:
+    """The HRESULT as an unsigned 32-bit number, from ``hresult`` or else ``hresult_hex``."""
+    value = error.get("hresult")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value & 0xFFFFFFFF
+    text = error.get("hresult_hex")
+    if isinstance(text, str):
+        try:
+            return int(text, 16) & 0xFFFFFFFF
+        except ValueError:
+            return None
+    return None
+
+
+def hresult_text(hresult: int) -> str:
+    """``0x80070005 (E_ACCESSDENIED)``, or the bare hex for codes without a name here."""
+    name = HRESULT_NAMES.get(hresult)
+    return "0x%08X (%s)" % (hresult, name) if name else "0x%08X" % hresult
+
+
+def explain_failure(facts: FailureFacts) -> str:
+    """The failure message: what, cause, fix, and what became of flags already written."""
+    explanation = _explain_reason(facts)
+    message = "%s. Cause: %s. Fix: %s." % (explanation.what, explanation.cause, explanation.fix)
+    aftermath = _aftermath(facts)
+    return "%s %s" % (message, aftermath) if aftermath else message
+
+
+# --- one function per reason ------------------------------------------------------------------
+
+
+def _explain_reason(facts: FailureFacts) -> Explanation:
+    explain = _BY_REASON.get(facts.reason, _explain_com_error)
+    return explain(facts)
+
+
+def _explain_invalid_parameter(facts: FailureFacts) -> Explanation:
+    return Explanation(
+        what="The host refused the module arguments for %s: %s" % (facts.subject, _host_message(facts)),
+        cause="the action plugin checked these arguments and the host disagrees, which is a bug in "
+        "winbits.bits",
+        fix="report it with this message; meanwhile check the job and flags values",
+    )
+
+
+def _explain_manager_unavailable(facts: FailureFacts) -> Explanation:
+    if facts.hresult is not None and facts.hresult in _BY_HRESULT:
+        return _explain_hresult(facts)
+    return Explanation(
+        what="Could not connect to the BITS service for %s: %s failed with %s"
+        % (facts.subject, facts.call or "CoCreateInstance", _code(facts)),
+        cause="the BITS manager could not be created on the host",
+        fix="check that the Background Intelligent Transfer Service (BITS) is installed and can start "
+        "(Get-Service BITS), then run the task again",
+    )
+
+
+def _explain_not_found(facts: FailureFacts) -> Explanation:
+    if facts.hresult is not None and facts.hresult != BG_E_NOT_FOUND:
+        return _explain_hresult(facts)
+    if facts.hresult == BG_E_NOT_FOUND or facts.call == "GetJob":
+        return _guid_not_found(facts, facts.call or "GetJob")
+    return _name_not_found(facts)
+
+
+def _guid_not_found(facts: FailureFacts, call: str) -> Explanation:
+    return Explanation(
+        what="No BITS job %r: %s returned %s" % (facts.module_args.get("job"), call, hresult_text(BG_E_NOT_FOUND)),
+        cause="no job with this GUID is in the host's transfer queue: it never existed there, or it "
+        "was completed or cancelled and has left the queue",
+        fix="check the GUID on the host (Get-BitsTransfer -AllUsers, as an administrator) and use the "
+        "GUID of a job that is still queued",
+    )
+
+
+def _name_not_found(facts: FailureFacts) -> Explanation:
+    name = facts.module_args.get("job")
+    if facts.module_args.get("all_users"):
+        where = "among the jobs of all users"
+        fix = ("check the display name on the host (Get-BitsTransfer -AllUsers); names are compared "
+               "exactly, case included; or give the job's GUID")
+    else:
+        where = "among the jobs of %s" % facts.caller_sid
+        fix = ("names are compared exactly, case included; a job of another user is only searched with "
+               "all_users=true, which needs an administrator (%s); or give the job's GUID"
+               % _admin_phrase(facts))
+    return Explanation(
+        what="No BITS job named %r %s" % (name, where),
+        cause="no job in the transfer queue that %s may list has this display name" % facts.caller_sid,
+        fix=fix,
+    )
+
+
+def _explain_ambiguous(facts: FailureFacts) -> Explanation:
+    listed = "; ".join(_ambiguous_entry(job) for job in facts.jobs) or "(the host listed none)"
+    return Explanation(
+        what="The display name %r matches %d BITS jobs: %s"
+        % (facts.module_args.get("job"), len(facts.jobs), listed),
+        cause="display names are not unique, and all_matches is false, so the module will not guess",
+        fix="give one job's GUID as job, or set all_matches=true to apply the flags to all of them",
+    )
+
+
+def _ambiguous_entry(job: JobFacts) -> str:
+    details = ["owner %s" % job.get("owner")] if job.get("owner") else []
+    if job.get("state"):
+        details.append(str(job.get("state")))
+    suffix = " [%s]" % ", ".join(details) if details else ""
+    return "%s%s" % (job_label(job), suffix)
+
+
+def _explain_no_token_options(facts: FailureFacts) -> Explanation:
+    if facts.hresult is not None and facts.hresult != E_NOINTERFACE:
+        return _explain_hresult(facts)
+    return _no_interface(facts)
+
+
+def _explain_client_certificate(facts: FailureFacts) -> Explanation:
+    job = facts.job or {}
+    return Explanation(
+        what="Refused to set network on %s" % facts.subject,
+        cause="the job has a client certificate and its owner (%s) is not LocalSystem (%s); Microsoft "
+        "documents that such a job then fails with 0x%08X (ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY): "
+        "the certificate's private key can no longer be reached"
+        % (job.get("owner") or "unknown", LOCAL_SYSTEM_SID, ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY),
+        fix="leave network out of flags for this job, or set force=true to set it anyway and accept "
+        "that the job fails",
+    )
+
+
+def _explain_readback_mismatch(facts: FailureFacts) -> Explanation:
+    job = facts.job or {}
+    return Explanation(
+        what="The flags of %s changed under the module: SetHelperTokenFlags wrote %s, "
+        "GetHelperTokenFlags read back %s"
+        % (facts.subject, _flags_text(facts.desired_flags_value), _flags_text(job.get("flags_value"))),
+        cause="something else (another program, task or user) changed the job's helper-token flags "
+        "between the write and the read-back",
+        fix="find what else manages this job's flags, then run the task again",
+    )
+
+
+def _explain_com_error(facts: FailureFacts) -> Explanation:
+    return _explain_hresult(facts)
+
+
+_BY_REASON: dict[str, t.Callable[[FailureFacts], Explanation]] = {
+    "invalid_parameter": _explain_invalid_parameter,
+    "manager_unavailable": _explain_manager_unavailable,
+    "not_found": _explain_not_found,
+    "ambiguous": _explain_ambiguous,
+    "no_token_options": _explain_no_token_options,
+    "client_certificate": _explain_client_certificate,
+    "com_error": _explain_com_error,
+    "readback_mismatch": _explain_readback_mismatch,
+}
+
+
+# --- one function per HRESULT -----------------------------------------------------------------
+
+
+def _explain_hresult(facts: FailureFacts) -> Explanation:
+    hresult = facts.hresult
+    explain = _BY_HRESULT.get(hresult) if hresult is not None else None
+    if explain is None:
+        return _unknown_hresult(facts)
+    return explain(facts)
+
+
+def _failed_call(facts: FailureFacts) -> str:
+    """``SetHelperTokenFlags failed for job {...} (name) with 0x80070005 (E_ACCESSDENIED)``."""
+    return "%s failed for %s with %s" % (facts.call or "A BITS call", facts.subject, _code(facts))
+
+
+def _not_found_hresult(facts: FailureFacts) -> Explanation:
+    if facts.call == "GetJob":
+        return _guid_not_found(facts, "GetJob")
+    return Explanation(
+        what=_failed_call(facts),
+        cause="the job left the transfer queue while the module was working on it (completed, "
+        "cancelled or removed by someone else)",
+        fix="check the job on the host (Get-BitsTransfer -AllUsers) and run the task again",
+    )
+
+
+def _invalid_state(facts: FailureFacts) -> Explanation:
+    state = (facts.job or {}).get("state")
+    state_text = "is %s" % state if state else "is probably ACKNOWLEDGED or CANCELLED"
+    return Explanation(
+        what=_failed_call(facts),
+        cause="the job %s: BITS lets nobody change a job that is acknowledged or cancelled" % state_text,
+        fix="this job's flags can no longer be set; target a job that is still active (with "
+        "all_matches, a finished job of the same name may have matched)",
+    )
+
+
+def _access_denied(facts: FailureFacts) -> Explanation:
+    cause, fix = _access_rule(facts)
+    return Explanation(what=_failed_call(facts), cause=cause, fix=fix)
+
+
+def _access_rule(facts: FailureFacts) -> tuple[str, str]:
+    """Which documented rule denied the caller (DESIGN.md section 3), from the reported facts."""
+    job = facts.job or {}
+    owner = job.get("owner")
+    caller = facts.caller_sid
+    if facts.call == "EnumJobs" and facts.module_args.get("all_users") and facts.is_admin is not True:
+        return (
+            "listing the jobs of all users (all_users=true) needs an administrator, and %s is not one" % caller,
+            "run the task as an administrator (become), or set all_users=false to search only the jobs of "
+            "the connecting user",
+        )
+    if facts.is_admin is True:
+        return (
+            "%s is reported as an administrator and BITS still denied it, so the token the module runs "
+            "with is filtered: UAC remote restrictions strip the Administrators group from local accounts "
+            "connecting over WinRM, or the session is not elevated" % caller,
+            "use become (become_method: runas) to get a full token, or connect with a domain account that "
+            "is in Administrators (for local accounts, LocalAccountTokenFilterPolicy governs the filtering)",
+        )
+    if facts.call == "GetJob":
+        return (
+            "the job belongs to another user, and only administrators may open other users' jobs; "
+            "%s %s" % (caller, _admin_status(facts)),
+            "run the task as the job's owner or as an administrator (become)",
+        )
+    build = facts.os_build
+    if facts.is_admin is False and build is not None and build < FIRST_BUILD_FOR_OWNERS:
+        return (
+            "before Windows 10 1607 (build %d) only administrators can set helper-token flags; this host "
+            "is build %d and %s is not an administrator" % (FIRST_BUILD_FOR_OWNERS, build, caller),
+            "run the task as an administrator (become)",
+        )
+    if isinstance(owner, str) and facts.caller.get("sid") and not same_sid(owner, facts.caller.get("sid")):
+        return (
+            "a non-administrator may only set the flags of a job it owns (its SID must equal the owner's "
+            "when it queries IBitsTokenOptions); the job's owner is %s, the caller is %s" % (owner, caller),
+            "run the task as the job's owner (become_user) or as an administrator",
+        )
+    helper_sid = job.get("helper_token_sid")
+    if isinstance(helper_sid, str) and helper_sid:
+        return (
+            "%s owns the job, but a non-administrator may not change the flags while the job's current "
+            "helper token (%s) has the Administrators SID enabled, as this one may" % (caller, helper_sid),
+            "run the task as an administrator, or have the job's owner replace the helper token with one "
+            "that is not an administrator's",
+        )
+    return (
+        "BITS denied %s, which %s, although the documented rule lets an owner set its own job's flags "
+        "from build %d on; the owner SID seen by BITS may differ (impersonation) or a policy forbids it"
+        % (caller, _admin_status(facts), FIRST_BUILD_FOR_OWNERS),
+        "run the task as an administrator (become)",
+    )
+
+
+def _no_interface(facts: FailureFacts) -> Explanation:
+    build = facts.os_build
+    on_host = " (this host is build %d)" % build if build is not None else ""
+    return Explanation(
+        what=_failed_call(facts),
+        cause="BITS on this host%s is older than 4.0 and has no IBitsTokenOptions interface" % on_host,
+        fix="helper-token flags need BITS 4.0: Windows 7 or Windows Server 2008 R2 and later (Windows Vista "
+        "and Server 2008 SP2 get it with the Windows Management Framework)",
+    )
+
+
+def _not_logged_on(facts: FailureFacts) -> Explanation:
+    return Explanation(
+        what=_failed_call(facts),
+        cause="BITS refuses callers with a network logon, as WinRM, PSRP and SSH connections are",
+        fix="run the task with become (become: true, become_method: runas, become_user: the job's owner "
+        "or SYSTEM) so that it gets an interactive or batch logon",
+    )
+
+
+def _client_cert_no_key(facts: FailureFacts) -> Explanation:
+    return Explanation(
+        what=_failed_call(facts),
+        cause="the job's client certificate's private key cannot be read; Microsoft documents this for a "
+        "job with a client certificate, not owned by LocalSystem (%s), once network is set" % LOCAL_SYSTEM_SID,
+        fix="remove network from this job's flags, or have the job owned by LocalSystem",
+    )
+
+
+def _service_disabled(facts: FailureFacts) -> Explanation:
+    return Explanation(
+        what=_failed_call(facts),
+        cause="the Background Intelligent Transfer Service (BITS) is disabled on the host",
+        fix="enable it, e.g. ansible.windows.win_service with name=BITS start_mode=manual (or "
+        "Set-Service -Name BITS -StartupType Manual), then run the task again",
+    )
+
+
+def _unknown_hresult(facts: FailureFacts) -> Explanation:
+    code = "0x%08X" % facts.hresult if facts.hresult is not None else "an unknown error"
+    return Explanation(
+        what=_failed_call(facts),
+        cause="the host reported %s, which this module does not explain (%s)" % (code, _host_message(facts)),
+        fix="look the code up on the host (certutil -error %s) or in Microsoft's BITS return values; the "
+        "facts are in the result's error key" % code,
+    )
+
+
+_BY_HRESULT: dict[int, t.Callable[[FailureFacts], Explanation]] = {
+    BG_E_NOT_FOUND: _not_found_hresult,
+    BG_E_INVALID_STATE: _invalid_state,
+    E_ACCESSDENIED: _access_denied,
+    E_NOINTERFACE: _no_interface,
+    ERROR_NOT_LOGGED_ON: _not_logged_on,
+    ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY: _client_cert_no_key,
+    ERROR_SERVICE_DISABLED: _service_disabled,
+}
+
+
+# --- small pieces -----------------------------------------------------------------------------
+
+
+def _aftermath(facts: FailureFacts) -> str:
+    """What the host reported about writes already made: restored, left in place, or none."""
+    restored = [job_label(job) for job in facts.jobs if job.get("rolled_back") is True]
+    kept = [
+        "%s (now %s)" % (job_label(job), _flags_text(job.get("flags_value")))
+        for job in facts.jobs
+        if job.get("changed") is True and job.get("rolled_back") is not True
+    ]
+    parts = []
+    if restored:
+        parts.append("The previous flags of %s were restored." % ", ".join(restored))
+    if kept:
+        parts.append("Flags already written and not restored: %s." % ", ".join(kept))
+    if not parts and not facts.changed:
+        parts.append("No job's flags were changed.")
+    return " ".join(parts)
+
+
+def _admin_phrase(facts: FailureFacts) -> str:
+    if facts.is_admin is True:
+        return "the caller is one"
+    if facts.is_admin is False:
+        return "the caller is not one"
+    return "the host did not say whether the caller is one"
+
+
+def _admin_status(facts: FailureFacts) -> str:
+    if facts.is_admin is True:
+        return "is an administrator"
+    if facts.is_admin is False:
+        return "is not an administrator"
+    return "may not be an administrator"
+
+
+def _code(facts: FailureFacts) -> str:
+    return hresult_text(facts.hresult) if facts.hresult is not None else "no HRESULT"
+
+
+def _flags_text(value: object) -> str:
+    text = format_flags(value)
+    return text if text == "unknown" else "%s (0x%04X)" % (text, int(t.cast(int, value)) & 0xFFFFFFFF)
+
+
+def _host_message(facts: FailureFacts) -> str:
+    message = facts.error.get("message")
+    return str(message) if message else "no message"

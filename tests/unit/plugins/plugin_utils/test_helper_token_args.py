@@ -1,0 +1,78 @@
+"""The task's arguments become the module arguments of docs/host-contract.md, or a clear refusal."""
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.winbits.bits.plugins.plugin_utils.helper_token_args import (
+    TaskArgumentError,
+    normalise_task_args,
+)
+
+DEFAULTS = {"all_matches": False, "all_users": False, "force": False}
+
+
+def test_read_only_task_sends_no_flags() -> None:
+    assert normalise_task_args({"job": "myDownloadJob"}) == {"job": "myDownloadJob", **DEFAULTS}
+
+
+def test_flags_none_means_left_out() -> None:
+    assert "flags" not in normalise_task_args({"job": "j", "flags": None})
+
+
+@pytest.mark.parametrize(
+    ("flags", "names"),
+    [
+        ("", []),
+        ([], []),
+        ("local_file,network", ["local_file", "network"]),
+        (["BG_TOKEN_NETWORK", "0x0001"], ["local_file", "network"]),
+        (3, ["local_file", "network"]),
+        ("0x0002", ["network"]),
+    ],
+)
+def test_flags_become_sorted_canonical_names(flags: object, names: list[str]) -> None:
+    assert normalise_task_args({"job": "j", "flags": flags})["flags"] == names
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [("yes", True), ("no", False), ("True", True), (1, True), (0, False), ("off", False), (True, True), (None, False)],
+)
+@pytest.mark.parametrize("option", ["all_matches", "all_users", "force"])
+def test_booleans_use_ansible_conversion(option: str, given: object, expected: bool) -> None:
+    assert normalise_task_args({"job": "j", option: given})[option] is expected
+
+
+@pytest.mark.parametrize("given", ["maybe", 2, [], "", {"a": 1}])
+@pytest.mark.parametrize("option", ["all_matches", "all_users", "force"])
+def test_non_booleans_are_rejected(option: str, given: object) -> None:
+    with pytest.raises(TaskArgumentError, match=r"^%s must be a boolean" % option):
+        normalise_task_args({"job": "j", option: given})
+
+
+def test_unknown_options_are_rejected_listing_the_allowed_ones() -> None:
+    with pytest.raises(TaskArgumentError) as caught:
+        normalise_task_args({"job": "j", "flag": "network", "users": True})
+    assert str(caught.value) == (
+        "unsupported parameters: flag, users; supported: all_matches, all_users, flags, force, job"
+    )
+
+
+def test_missing_job_is_rejected() -> None:
+    with pytest.raises(TaskArgumentError, match=r"missing required argument: job"):
+        normalise_task_args({"flags": "network"})
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        ({"job": "", "flags": "network"}, "job must not be empty"),
+        ({"job": "{oops}"}, "job '{oops}' looks like a GUID but is malformed"),
+        ({"job": "j", "flags": "nope"}, "flags: unknown flag name 'nope'"),
+        ({"job": "j", "flags": [1, 4]}, "flags item 2: 4 sets bits 0x4"),
+    ],
+)
+def test_job_and_flags_errors_name_the_parameter(args: dict[str, object], fragment: str) -> None:
+    with pytest.raises(TaskArgumentError) as caught:
+        normalise_task_args(args)
+    assert fragment in str(caught.value)
