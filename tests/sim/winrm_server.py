@@ -520,6 +520,10 @@ class _EndpointHTTPServer(ThreadingHTTPServer):
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that gave up (read timeout, "slow") leaves a broken pipe behind: not news.
+        log.debug("connection from %s ended with an error", client_address, exc_info=True)
+
     def close_connections(self) -> None:
         with self.connections_lock:
             for connection in list(self.connections):
