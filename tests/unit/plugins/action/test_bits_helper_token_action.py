@@ -1,0 +1,138 @@
+"""The action plugin's run(): validate first, one module execution, shaped result."""
+from __future__ import annotations
+
+import copy
+import typing as t
+from unittest import mock
+
+import pytest
+
+from ansible_collections.winbits.bits.plugins.action.bits_helper_token import ActionModule
+from tests.unit.plugins.host_facts import GUID_A, OTHER_SID, host_failure, host_job, host_result
+
+MODULE = "winbits.bits.bits_helper_token"
+
+
+class FakeModule:
+    """Stands in for ActionBase._execute_module: records each call, returns a canned raw result."""
+
+    def __init__(self, raw: dict[str, object]) -> None:
+        self.raw = raw
+        self.calls: list[dict[str, object]] = []
+
+    def __call__(self, **kwargs: object) -> dict[str, object]:
+        # Ansible adds _ansible_* keys to module_args in place; record what we were given, then do that.
+        self.calls.append(copy.deepcopy(kwargs))
+        t.cast(dict, kwargs["module_args"])["_ansible_check_mode"] = False
+        return copy.deepcopy(self.raw)
+
+
+def make_action(args: dict[str, object], raw: dict[str, object] | None = None, *, check_mode: bool = False,
+                diff: bool = False) -> tuple[ActionModule, FakeModule]:
+    task = mock.MagicMock()
+    task.args = args
+    task.async_val = 0
+    task.check_mode = check_mode
+    task.diff = diff
+    task.action = MODULE
+    action = ActionModule(task, mock.MagicMock(), mock.MagicMock(), loader=None, templar=None,
+                          shared_loader_obj=None)
+    fake = FakeModule(raw if raw is not None else host_result([host_job()]))
+    action._execute_module = fake  # type: ignore[method-assign]
+    return action, fake
+
+
+def test_run_calls_the_module_once_with_normalised_args() -> None:
+    raw = host_result([host_job(previous_flags_value=1, flags_value=3, changed=True)], desired=3)
+    task_vars = {"inventory_hostname": "win1"}
+    action, fake = make_action({"job": "myDownloadJob", "flags": "NETWORK,bg_token_local_file",
+                                "all_matches": "no", "force": "yes"}, raw)
+    result = action.run(task_vars=task_vars)
+    assert fake.calls == [{
+        "module_name": MODULE,
+        "module_args": {"job": "myDownloadJob", "flags": ["local_file", "network"], "all_matches": False,
+                        "all_users": False, "force": True},
+        "task_vars": task_vars,
+    }]
+    assert result["changed"] is True
+    assert result["flags"] == ["local_file", "network"]
+    assert result["previous_flags"] == ["local_file"]
+    assert "failed" not in result
+
+
+def test_ad_hoc_empty_flags_clears_all() -> None:
+    action, fake = make_action({"job": "{%s}" % GUID_A.strip("{}").lower(), "flags": ""})
+    action.run(task_vars={})
+    assert fake.calls[0]["module_args"] == {"job": "{%s}" % GUID_A.strip("{}").lower(), "flags": [],
+                                           "all_matches": False, "all_users": False, "force": False}
+
+
+def test_task_vars_none_is_accepted() -> None:
+    action, fake = make_action({"job": "j"})
+    action.run()
+    assert len(fake.calls) == 1 and fake.calls[0]["task_vars"] == {}
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        ({}, "missing required argument: job"),
+        ({"job": "   "}, "job must not be empty"),
+        ({"job": "a\tb"}, "control characters"),
+        ({"job": "y" * 300}, "at most 256"),
+        ({"job": "{5D3B4C39-0000-4D5B-9E2F-123456789AB}"}, "looks like a GUID but is malformed"),
+        ({"job": "j", "flags": "local_file,bogus"}, "unknown flag name 'bogus'"),
+        ({"job": "j", "flags": [True]}, "is a boolean"),
+        ({"job": "j", "flags": "0x8"}, "sets bits 0x8"),
+        ({"job": "j", "flags": -2}, "is negative"),
+        ({"job": "j", "flags": 1.5}, "is a float"),
+        ({"job": "j", "flags": "0xq"}, "not a valid hexadecimal number"),
+        ({"job": "j", "force": "sometimes"}, "force must be a boolean"),
+        ({"job": "j", "all_users": 7}, "all_users must be a boolean"),
+        ({"job": "j", "state": "present"}, "unsupported parameter: state; supported: all_matches, all_users, "
+                                           "flags, force, job"),
+    ],
+)
+def test_bad_input_fails_without_contacting_the_host(args: dict[str, object], fragment: str) -> None:
+    action, fake = make_action(args)
+    result = action.run(task_vars={})
+    assert fake.calls == []
+    assert result["failed"] is True and result["changed"] is False
+    assert fragment in result["msg"]
+
+
+def test_check_mode_and_diff_reach_the_shaping() -> None:
+    raw = host_result([host_job(previous_flags_value=1, flags_value=1, changed=True)], desired=0)
+    action, fake = make_action({"job": "myDownloadJob", "flags": []}, raw, check_mode=True, diff=True)
+    result = action.run(task_vars={})
+    assert len(fake.calls) == 1
+    assert result["changed"] is True
+    assert result["flags"] == ["local_file"]  # nothing was written
+    assert t.cast(dict, result["diff"])["after"].endswith("flags = none\n")
+
+
+def test_host_error_fails_with_an_explanation_and_keeps_the_facts() -> None:
+    raw = host_failure("com_error", call="SetHelperTokenFlags", hresult=0x80070005, job_id=GUID_A,
+                       jobs=[host_job(owner=OTHER_SID)], desired=3)
+    action, fake = make_action({"job": "myDownloadJob", "flags": [3]}, raw)
+    result = action.run(task_vars={})
+    assert len(fake.calls) == 1
+    assert result["failed"] is True
+    assert result["error"] == raw["error"]
+    assert "E_ACCESSDENIED" in result["msg"] and "the job's owner is %s" % OTHER_SID in result["msg"]
+
+
+def test_module_failure_without_error_facts_passes_through() -> None:
+    raw = {"failed": True, "msg": "MODULE FAILURE\nSee stdout/stderr for the exact error", "rc": 1,
+           "module_stderr": "boom", "module_stdout": ""}
+    action, _ = make_action({"job": "j"}, raw)
+    result = action.run(task_vars={})
+    assert {key: result[key] for key in raw} == raw
+
+
+def test_async_is_refused() -> None:
+    action, fake = make_action({"job": "j"})
+    action._task.async_val = 30
+    with pytest.raises(Exception, match="does not support async"):
+        action.run(task_vars={})
+    assert fake.calls == []

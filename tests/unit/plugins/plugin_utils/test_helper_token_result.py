@@ -1,0 +1,228 @@
+"""Shaping the host's facts into the documented result, diff and warnings."""
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+
+from ansible_collections.winbits.bits.plugins.plugin_utils.helper_token_result import shape_result
+from tests.unit.plugins.host_facts import (
+    GUID_A,
+    GUID_B,
+    OTHER_SID,
+    USER_SID,
+    host_failure,
+    host_job,
+    host_result,
+)
+
+ARGS = {"job": "myDownloadJob", "flags": ["local_file", "network"], "all_matches": False, "all_users": False,
+        "force": False}
+JOB_KEYS = {"id", "name", "owner", "state", "previous_flags", "previous_flags_value", "flags", "flags_value",
+            "helper_token_sid", "client_certificate", "changed"}
+
+
+def shape(raw: t.Mapping[str, object], *, check_mode: bool = False, diff_mode: bool = False,
+          **args: object) -> dict[str, object]:
+    return shape_result(raw, {**ARGS, **args}, check_mode=check_mode, diff_mode=diff_mode)
+
+
+def test_one_changed_job_gives_the_documented_keys() -> None:
+    raw = host_result([host_job(previous_flags_value=1, flags_value=3, changed=True)], desired=3)
+    result = shape(raw)
+    assert result["changed"] is True
+    assert result["job_id"] == GUID_A
+    assert result["job_name"] == "myDownloadJob"
+    assert result["owner"] == USER_SID
+    assert result["state"] == "SUSPENDED"
+    assert result["previous_flags"] == ["local_file"]
+    assert result["previous_flags_value"] == 1
+    assert result["flags"] == ["local_file", "network"]
+    assert result["flags_value"] == 3
+    assert result["helper_token_sid"] == USER_SID
+    assert result["caller"] == raw["caller"]
+    assert result["invocation"] == raw["invocation"]
+    jobs = t.cast(list, result["jobs"])
+    assert len(jobs) == 1 and set(jobs[0]) == JOB_KEYS and jobs[0]["changed"] is True
+    # Host-only facts and the null error are not part of the documented success result.
+    assert "desired_flags_value" not in result and "error" not in result
+    assert "failed" not in result
+
+
+def test_unchanged_job_is_not_reported_changed() -> None:
+    raw = host_result([host_job(previous_flags_value=3, flags_value=3)], desired=3)
+    result = shape(raw)
+    assert result["changed"] is False
+    assert t.cast(list, result["jobs"])[0]["changed"] is False
+    assert "warnings" not in result
+
+
+def test_several_jobs_have_no_single_job_keys() -> None:
+    raw = host_result([host_job(), host_job(id=GUID_B, name="other")], desired=1)
+    result = shape(raw, all_matches=True)
+    assert [job["id"] for job in t.cast(list, result["jobs"])] == [GUID_A, GUID_B]
+    assert "job_id" not in result and "flags" not in result
+
+
+def test_unknown_bits_from_the_host_are_named_not_fatal() -> None:
+    raw = host_result([host_job(previous_flags_value=5, flags_value=5)])
+    result = shape(raw, flags=None)
+    assert result["previous_flags"] == ["local_file", "0x0004"]
+    assert result["flags"] == ["local_file", "0x0004"]
+
+
+def test_job_facts_not_read_are_null() -> None:
+    raw = host_result([{"id": GUID_A, "changed": False}])
+    job = t.cast(list, shape(raw)["jobs"])[0]
+    assert job["flags"] is None and job["flags_value"] is None and job["owner"] is None
+
+
+def test_changed_comes_from_the_host_only() -> None:
+    # Flags differ from the desired ones but the host reports no write: nothing changed.
+    raw = host_result([host_job(previous_flags_value=1, flags_value=1, changed=False)], desired=3)
+    raw["changed"] = False
+    assert shape(raw)["changed"] is False
+
+
+# --- diff -----------------------------------------------------------------------------------
+
+
+def test_diff_shows_flags_before_and_after() -> None:
+    raw = host_result([host_job(previous_flags_value=1, flags_value=3, changed=True)], desired=3)
+    diff = t.cast(dict, shape(raw, diff_mode=True)["diff"])
+    label = "job %s (myDownloadJob)" % GUID_A
+    assert diff == {
+        "before_header": label,
+        "after_header": label,
+        "before": "%s: flags = local_file\n" % label,
+        "after": "%s: flags = local_file, network\n" % label,
+    }
+
+
+def test_diff_in_check_mode_shows_what_would_be_set() -> None:
+    # Check mode: the host wrote nothing, so flags_value equals previous_flags_value.
+    raw = host_result([host_job(previous_flags_value=3, flags_value=3, changed=True)], desired=0)
+    result = shape(raw, check_mode=True, diff_mode=True, flags=[])
+    diff = t.cast(dict, result["diff"])
+    assert diff["before"].endswith("flags = local_file, network\n")
+    assert diff["after"].endswith("flags = none\n")
+    assert result["flags"] == ["local_file", "network"]  # the result stays what the host read
+
+
+def test_diff_for_several_jobs_is_a_list() -> None:
+    raw = host_result([host_job(changed=True, flags_value=3), host_job(id=GUID_B, name="b", previous_flags_value=3,
+                                                                         flags_value=3)], desired=3)
+    diff = t.cast(list, shape(raw, diff_mode=True)["diff"])
+    assert [d["before_header"] for d in diff] == ["job %s (myDownloadJob)" % GUID_A, "job %s (b)" % GUID_B]
+    assert diff[1]["before"] == diff[1]["after"]
+
+
+def test_no_diff_without_diff_mode() -> None:
+    raw = host_result([host_job(changed=True, flags_value=3)], desired=3)
+    assert "diff" not in shape(raw)
+
+
+# --- warnings -------------------------------------------------------------------------------
+
+
+def warnings_of(result: t.Mapping[str, object]) -> list[str]:
+    return t.cast(list, result.get("warnings", []))
+
+
+def test_forced_network_on_a_client_certificate_job_warns_about_0x80072f9a() -> None:
+    job = host_job(client_certificate=True, client_certificate_forced=True, previous_flags_value=1, flags_value=3,
+                   changed=True)
+    warnings = warnings_of(shape(host_result([job], desired=3), force=True))
+    forced = [w for w in warnings if w.startswith("force set network")]
+    assert len(forced) == 1
+    assert "owned by %s" % USER_SID in forced[0]
+    assert "0x80072F9A (ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY)" in forced[0]
+
+
+def test_forced_warning_in_check_mode_says_would() -> None:
+    job = host_job(client_certificate=True, client_certificate_forced=True, changed=True)
+    warnings = warnings_of(shape(host_result([job], desired=3), check_mode=True, force=True))
+    assert any(w.startswith("force would set network") for w in warnings)
+
+
+def test_flags_on_a_job_without_helper_token_warn() -> None:
+    job = host_job(helper_token_sid=None, previous_flags_value=1, flags_value=1)
+    warnings = warnings_of(shape(host_result([job], desired=1), flags=["local_file"]))
+    assert warnings == [
+        "job %s (myDownloadJob) has no helper token: its helper-token flags do nothing until a helper token "
+        "is set with IBitsTokenOptions::SetHelperToken" % GUID_A
+    ]
+
+
+@pytest.mark.parametrize("desired", [None, 0])
+def test_reading_or_clearing_flags_without_helper_token_does_not_warn(desired: int | None) -> None:
+    job = host_job(helper_token_sid=None, previous_flags_value=0, flags_value=0)
+    assert warnings_of(shape(host_result([job], desired=desired))) == []
+
+
+def test_network_newly_set_warns_about_set_credentials() -> None:
+    job = host_job(previous_flags_value=1, flags_value=3, changed=True)
+    warnings = warnings_of(shape(host_result([job], desired=3)))
+    assert warnings == [
+        "network is now set on job %s (myDownloadJob): over HTTP, BITS sends implicit NTLM or Kerberos "
+        "credentials only if the job's owner also calls IBackgroundCopyJob2::SetCredentials(..., NULL, NULL)"
+        % GUID_A
+    ]
+
+
+def test_network_already_set_does_not_warn() -> None:
+    job = host_job(previous_flags_value=2, flags_value=3, changed=True)
+    assert warnings_of(shape(host_result([job], desired=3))) == []
+
+
+def test_network_in_check_mode_would_be_set() -> None:
+    job = host_job(previous_flags_value=0, flags_value=0, changed=True)
+    warnings = warnings_of(shape(host_result([job], desired=2), check_mode=True))
+    assert len(warnings) == 1 and warnings[0].startswith("network would be set on job %s" % GUID_A)
+
+
+def test_warnings_name_all_jobs_once_and_keep_the_hosts() -> None:
+    jobs = [host_job(helper_token_sid=None, changed=True, flags_value=3),
+            host_job(id=GUID_B, name="b", helper_token_sid=None, owner=OTHER_SID, changed=True, flags_value=3)]
+    raw = host_result(jobs, desired=3)
+    raw["warnings"] = ["from the host"]
+    warnings = warnings_of(shape(raw, all_matches=True))
+    assert warnings[0] == "from the host"
+    assert len(warnings) == 3
+    assert warnings[1].startswith("job %s (myDownloadJob), job %s (b) have no helper token" % (GUID_A, GUID_B))
+    assert warnings[2].startswith("network is now set on job %s (myDownloadJob), job %s (b):" % (GUID_A, GUID_B))
+
+
+# --- failures -------------------------------------------------------------------------------
+
+
+def test_failure_keeps_the_error_facts_and_explains() -> None:
+    raw = host_failure("com_error", call="SetHelperTokenFlags", hresult=0x80070005, job_id=GUID_A,
+                       jobs=[host_job(owner=OTHER_SID)], desired=3)
+    result = shape(raw, diff_mode=True)
+    assert result["failed"] is True
+    assert result["error"] == raw["error"]
+    assert result["caller"] == raw["caller"]
+    assert t.cast(str, result["msg"]).startswith(
+        "SetHelperTokenFlags failed for job %s (myDownloadJob) with 0x80070005 (E_ACCESSDENIED)" % GUID_A)
+    assert set(t.cast(list, result["jobs"])[0]) == JOB_KEYS
+    assert "job_id" not in result and "diff" not in result and "desired_flags_value" not in result
+    assert result["changed"] is False
+
+
+def test_failure_keeps_the_hosts_changed() -> None:
+    job = host_job(previous_flags_value=0, flags_value=2, changed=True)
+    raw = host_failure("readback_mismatch", call="GetHelperTokenFlags", job_id=GUID_A, jobs=[job], desired=3)
+    assert shape(raw)["changed"] is True
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"failed": True, "msg": "Unsupported parameters for (bits_helper_token) module: x", "changed": False},
+        {"failed": True, "msg": "MODULE FAILURE", "module_stdout": "", "module_stderr": "boom", "rc": 1},
+        {"unreachable": True, "msg": "connection refused"},
+    ],
+)
+def test_results_without_error_facts_pass_through_unchanged(raw: dict[str, object]) -> None:
+    assert shape(raw, diff_mode=True) == raw
