@@ -1,0 +1,182 @@
+// The simulated Windows host's module process (tests/sim/bits_runner.py starts one per command).
+// It stands where powershell.exe + bits_helper_token.ps1 + Ansible.Basic stand on Windows: it builds the
+// host's fake BITS from the request, calls the REAL core (HelperTokenModule.Run, compiled from the C#
+// util Ansible sent) as the .ps1 glue does, and prints the module's result the way Ansible.Basic's
+// ExitJson/FailJson would. It never decides anything the core decides.
+//
+// stdin: one JSON request (bits_runner.py: host, caller, params, check_mode, invocation)
+// stdout: one JSON envelope {"stdout": <the module's output line>, "exit_code": n, "host": <new host state>}
+
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.IO;
+using System.Web.Script.Serialization;
+using ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken;
+using WinBits.Testing;
+
+namespace WinBits.Sim
+{
+    public static class SimHost
+    {
+        public static int Main()
+        {
+            JavaScriptSerializer json = NewSerializer();
+            Dictionary<string, object> request = (Dictionary<string, object>)json.DeserializeObject(Console.In.ReadToEnd());
+            FakeBitsHost host = BuildHost((Dictionary<string, object>)request["host"], (Dictionary<string, object>)request["caller"]);
+            Hashtable parameters = ToParams((Dictionary<string, object>)request["params"]);
+            bool checkMode = (bool)request["check_mode"];
+
+            int exitCode;
+            string moduleOutput = RunModule(json, host, parameters, checkMode, request["invocation"], out exitCode);
+
+            Dictionary<string, object> envelope = new Dictionary<string, object>();
+            envelope["stdout"] = moduleOutput;
+            envelope["exit_code"] = exitCode;
+            envelope["host"] = DescribeHost(host);
+            Console.Out.Write(json.Serialize(envelope));
+            return 0;
+        }
+
+        // What bits_helper_token.ps1 does between AnsibleModule.Create and the exit, with Ansible.Basic's
+        // Result handling: Result starts as {changed: false}; an Ansible.Basic older than 2.19 adds
+        // invocation in its constructor (the request then carries "invocation": "constructor"), a newer
+        // one adds it at exit only when _ansible_inject_invocation asked ("exit").
+        static string RunModule(JavaScriptSerializer json, FakeBitsHost host, Hashtable parameters, bool checkMode,
+            object invocation, out int exitCode)
+        {
+            Dictionary<string, object> result = new Dictionary<string, object>();
+            result["changed"] = false;
+            if ("constructor".Equals(invocation))
+                result["invocation"] = Invocation(parameters);
+            Dictionary<string, object> core;
+            try
+            {
+                core = HelperTokenModule.Run(host.Factory, host.Caller, parameters, checkMode);
+            }
+            catch (Exception e)
+            {
+                // A bug in the core: PowerShell wraps a .NET exception of a static method call this way,
+                // and module_wrapper.ps1 reports it.
+                Dictionary<string, object> crash = new Dictionary<string, object>();
+                crash["failed"] = true;
+                crash["msg"] = string.Format(
+                    "Unhandled exception while executing module: Exception calling \"RunOnHost\" with \"2\" argument(s): \"{0}\"",
+                    e.Message);
+                crash["exception"] = e.ToString();
+                exitCode = 1;
+                return json.Serialize(crash);
+            }
+            foreach (KeyValuePair<string, object> entry in core)
+                result[entry.Key] = entry.Value;
+
+            Dictionary<string, object> error = core.ContainsKey("error") ? core["error"] as Dictionary<string, object> : null;
+            exitCode = 0;
+            if (error != null)
+            {
+                result["failed"] = true;
+                result["msg"] = error["message"];
+                exitCode = 1;
+            }
+            if ("exit".Equals(invocation) && !result.ContainsKey("invocation"))
+                result["invocation"] = Invocation(parameters);
+            return json.Serialize(result);
+        }
+
+        static Dictionary<string, object> Invocation(Hashtable parameters)
+        {
+            Dictionary<string, object> invocation = new Dictionary<string, object>();
+            invocation["module_args"] = parameters;
+            return invocation;
+        }
+
+        // $module.Params after Ansible.Basic's validation: a Hashtable, lists as List<object>.
+        static Hashtable ToParams(Dictionary<string, object> raw)
+        {
+            Hashtable parameters = new Hashtable();
+            foreach (KeyValuePair<string, object> entry in raw)
+                parameters[entry.Key] = ToBasicValue(entry.Value);
+            return parameters;
+        }
+
+        static object ToBasicValue(object value)
+        {
+            object[] array = value as object[];
+            if (array == null)
+            {
+                ArrayList arrayList = value as ArrayList;
+                if (arrayList != null)
+                    array = arrayList.ToArray();
+            }
+            if (array == null)
+                return value;
+            List<object> list = new List<object>();
+            foreach (object item in array)
+                list.Add(ToBasicValue(item));
+            return list;
+        }
+
+        static FakeBitsHost BuildHost(Dictionary<string, object> state, Dictionary<string, object> caller)
+        {
+            FakeBitsHost host = new FakeBitsHost();
+            host.OsBuild = Convert.ToInt32(state["os_build"]);
+            host.BitsMajor = Convert.ToInt32(state["bits_major"]);
+            host.BitsMinor = Convert.ToInt32(state["bits_minor"]);
+            host.ServiceDisabled = (bool)state["service_disabled"];
+            host.RefuseNetworkLogon = (bool)state["refuse_network_logon"];
+            host.CallerSid = (string)caller["sid"];
+            host.CallerIsAdmin = (bool)caller["is_admin"];
+            host.CallerNetworkLogon = (bool)caller["network_logon"];
+            foreach (object item in (IEnumerable)state["jobs"])
+                host.Jobs.Add(BuildJob((Dictionary<string, object>)item));
+            return host;
+        }
+
+        static FakeJob BuildJob(Dictionary<string, object> entry)
+        {
+            FakeJob job = new FakeJob();
+            job.Id = new Guid((string)entry["id"]);
+            job.DisplayName = (string)entry["name"];
+            job.OwnerSid = (string)entry["owner"];
+            job.State = Convert.ToInt32(entry["state"]);
+            job.Flags = Convert.ToUInt32(entry["flags"]);
+            job.HelperTokenSid = entry["helper_token_sid"] as string;
+            job.HelperTokenHasAdmins = (bool)entry["helper_token_admin"];
+            job.ClientCertificate = (bool)entry["client_certificate"];
+            job.ConcurrentChange = (bool)entry["concurrent_change"];
+            job.ConcurrentFlags = Convert.ToUInt32(entry["concurrent_flags"]);
+            return job;
+        }
+
+        static Dictionary<string, object> DescribeHost(FakeBitsHost host)
+        {
+            List<object> jobs = new List<object>();
+            foreach (FakeJob job in host.Jobs)
+            {
+                Dictionary<string, object> entry = new Dictionary<string, object>();
+                entry["id"] = job.Id.ToString("B").ToUpperInvariant();
+                entry["name"] = job.DisplayName;
+                entry["owner"] = job.OwnerSid;
+                entry["state"] = job.State;
+                entry["flags"] = (long)job.Flags;
+                entry["helper_token_sid"] = job.HelperTokenSid;
+                entry["helper_token_admin"] = job.HelperTokenHasAdmins;
+                entry["client_certificate"] = job.ClientCertificate;
+                jobs.Add(entry);
+            }
+            Dictionary<string, object> described = new Dictionary<string, object>();
+            described["jobs"] = jobs;
+            described["set_calls"] = host.SetCalls;
+            return described;
+        }
+
+        // Ansible.Basic's own settings for JavaScriptSerializer (FromJson/ToJson outside a runspace).
+        static JavaScriptSerializer NewSerializer()
+        {
+            JavaScriptSerializer json = new JavaScriptSerializer();
+            json.MaxJsonLength = int.MaxValue;
+            json.RecursionLimit = int.MaxValue;
+            return json;
+        }
+    }
+}

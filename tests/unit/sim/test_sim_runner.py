@@ -1,0 +1,115 @@
+"""bits_runner.py + SimHost.cs: the real C# core under Mono against the fake BITS, state persisted."""
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from tests.sim.bits_runner import Caller, ModuleRun, canonical_job, read_state, run_module, write_state
+from tests.support.paths import CORE_CS
+
+ADMIN = "S-1-5-21-1000-1000-1000-500"
+USER = "S-1-5-21-1000-1000-1000-1001"
+JOB_ID = "{5D3B4C39-1F0A-4D5B-9E2F-123456789ABC}"
+OTHER_ID = "{5D3B4C39-1F0A-4D5B-9E2F-123456789ABD}"
+ADMIN_CALLER = Caller(sid=ADMIN, is_admin=True, network_logon=True)
+
+
+def _params(**overrides):
+    return {"job": "myDownloadJob", "flags": None, "all_matches": False, "all_users": False, "force": False,
+            **overrides}
+
+
+@pytest.fixture
+def state_file(tmp_path):
+    path = tmp_path / "win01.json"
+    jobs = [{"id": JOB_ID, "name": "myDownloadJob", "owner": ADMIN, "state": "SUSPENDED", "flags": ["local_file"]},
+            {"id": OTHER_ID, "name": "other", "owner": USER, "state": 3, "flags": 0, "client_certificate": True}]
+    write_state(path, {"os_build": 20348, "bits_version": "10.0", "refuse_network_logon": False,
+                       "service_disabled": False, "concurrent_change": False,
+                       "jobs": [canonical_job(job) for job in jobs]})
+    return path
+
+
+@pytest.fixture(scope="module")
+def core_source():
+    return CORE_CS.read_text(encoding="utf-8")
+
+
+def _run(state_file, core_source, caller=ADMIN_CALLER, check_mode=False, invocation=None, **params):
+    outcome = run_module(state_file, caller, ModuleRun(params=_params(**params), check_mode=check_mode,
+                                                       invocation=invocation), core_source)
+    return outcome, json.loads(outcome.stdout)
+
+
+def test_enforce_writes_state_and_second_run_is_idempotent(state_file, core_source):
+    outcome, result = _run(state_file, core_source, flags=["local_file", "network"])
+    assert outcome.exit_code == 0 and outcome.set_calls == 1
+    assert result["changed"] is True
+    assert result["jobs"][0]["previous_flags_value"] == 1 and result["jobs"][0]["flags_value"] == 3
+    assert read_state(state_file)["jobs"][0]["flags"] == ["local_file", "network"]
+    again, result = _run(state_file, core_source, flags=["local_file", "network"])
+    assert result["changed"] is False and again.set_calls == 0
+
+
+def test_check_mode_leaves_the_state_file_byte_identical(state_file, core_source):
+    before = state_file.read_bytes()
+    outcome, result = _run(state_file, core_source, check_mode=True, flags=[])
+    assert result["changed"] is True and outcome.set_calls == 0
+    assert state_file.read_bytes() == before
+
+
+def test_failure_is_failjson_with_the_core_message(state_file, core_source):
+    outcome, result = _run(state_file, core_source, job="nope", flags=["network"])
+    assert outcome.exit_code == 1
+    assert result["failed"] is True
+    assert result["error"]["reason"] == "not_found"
+    assert result["msg"] == result["error"]["message"]
+
+
+def test_network_logon_refused_then_batch_logon_works(state_file, core_source):
+    state = read_state(state_file)
+    write_state(state_file, {**state, "refuse_network_logon": True})
+    outcome, result = _run(state_file, core_source, flags=["network"])
+    assert result["error"]["hresult_hex"] == "0x800704DD"
+    batch = Caller(sid=ADMIN, is_admin=True, network_logon=False)
+    outcome, result = _run(state_file, core_source, caller=batch, flags=["network"])
+    assert outcome.exit_code == 0 and result["changed"] is True
+
+
+def test_invocation_modes(state_file, core_source):
+    _, plain = _run(state_file, core_source)
+    _, legacy = _run(state_file, core_source, invocation="constructor")
+    assert "invocation" not in plain
+    assert legacy["invocation"]["module_args"]["job"] == "myDownloadJob"
+    assert list(legacy)[:2] == ["changed", "invocation"]
+
+
+def test_service_disabled(state_file, core_source):
+    write_state(state_file, {**read_state(state_file), "service_disabled": True})
+    outcome, result = _run(state_file, core_source)
+    assert (outcome.exit_code, result["error"]["reason"]) == (1, "manager_unavailable")
+
+
+def test_concurrent_change_is_reported_as_readback_mismatch(state_file, core_source):
+    write_state(state_file, {**read_state(state_file), "concurrent_change": True})
+    _, result = _run(state_file, core_source, flags=["network"])
+    assert result["error"]["reason"] == "readback_mismatch"
+
+
+def test_concurrent_runs_on_one_host_do_not_lose_writes(state_file, core_source):
+    """Two tasks at once on one host: each sees the other's write (the lock serialises them)."""
+    results = []
+
+    def enforce(job, flags):
+        results.append(_run(state_file, core_source, job=job, flags=flags, all_users=True))
+
+    threads = [threading.Thread(target=enforce, args=("myDownloadJob", [])),
+               threading.Thread(target=enforce, args=(OTHER_ID, ["local_file"]))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(outcome.exit_code == 0 for outcome, _ in results)
+    assert [job["flags"] for job in read_state(state_file)["jobs"]] == [[], ["local_file"]]
