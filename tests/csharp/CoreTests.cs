@@ -602,6 +602,98 @@ namespace WinBits.Testing
             Assert.Equal(42, Report(result, 0)["state_value"], "state_value");
         }
 
+        // ---- other failures of BITS calls (injected) ------------------------------------------------
+
+        static FakeJob Faulty(string call, long hresult)
+        {
+            FakeJob job = Job("nightly", Me, 0);
+            job.Faults = new Dictionary<string, int>();
+            job.Faults[call] = unchecked((int)hresult);
+            return job;
+        }
+
+        public static void DisplayNameFailureDuringLookupIsComError()
+        {
+            Dictionary<string, object> result = Run(Host(Faulty("GetDisplayName", AccessDenied)), Read("nightly"));
+            ExpectError(result, "com_error", "GetDisplayName", AccessDenied);
+            Assert.Equal(0, Jobs(result).Count, "job count");
+        }
+
+        public static void OwnerFailureKeepsWhatWasRead()
+        {
+            FakeJob job = Faulty("GetOwner", 0x80004005);
+            Dictionary<string, object> result = Run(Host(job), Set(Braced(job), "network"));
+            ExpectError(result, "com_error", "GetOwner", 0x80004005);
+            Assert.Equal(Braced(job), Error(result)["job_id"], "job_id");
+            Assert.Equal("nightly", Report(result, 0)["name"], "name read before the failure");
+            Assert.Equal(null, Report(result, 0)["owner"], "owner");
+        }
+
+        public static void CertificateReadFailureOtherThanNoCertificateIsComError()
+        {
+            FakeJob job = Faulty("GetClientCertificate", AccessDenied);
+            FakeBitsHost host = Host(job);
+            Dictionary<string, object> result = Run(host, Set(Braced(job), "network"));
+            ExpectError(result, "com_error", "GetClientCertificate", AccessDenied);
+            Assert.Equal(0, host.SetCalls, "SetCalls");
+        }
+
+        public static void FailedRollbackLeavesRolledBackFalse()
+        {
+            // The first job holds a bit this BITS does not accept (0x4): writing 0x2 works, restoring 0x4
+            // fails with E_INVALIDARG, after the second job's write failed.
+            FakeJob first = Job("nightly", Me, 4), second = Faulty("SetHelperTokenFlags", 0x80004005);
+            FakeBitsHost host = Host(first, second);
+            Args args = Set("nightly", "network");
+            args.AllMatches = true;
+            Dictionary<string, object> result = Run(host, args);
+            ExpectError(result, "com_error", "SetHelperTokenFlags", 0x80004005);
+            Assert.Equal(Braced(second), Error(result)["job_id"], "job_id");
+            Assert.Equal(false, Report(result, 0)["rolled_back"], "first rolled_back");
+            Assert.Equal(2L, Report(result, 0)["flags_value"], "first keeps the written flags");
+            Assert.Equal(true, Report(result, 0)["changed"], "first changed");
+            Assert.Equal(2u, first.Flags, "fake flags of the first job");
+            Assert.Equal(3, host.SetCalls, "SetCalls: write, failed write, failed restore");
+        }
+
+        // A real RCW may raise UnauthorizedAccessException for 0x80070005, and Activator wraps what a
+        // constructor throws: the core must go by the HRESULT either way.
+        sealed class ThrowingFactory : IBackgroundCopyManagerFactory
+        {
+            readonly Exception toThrow;
+
+            public ThrowingFactory(Exception toThrow)
+            {
+                this.toThrow = toThrow;
+            }
+
+            public IBackgroundCopyManager Create()
+            {
+                throw toThrow;
+            }
+        }
+
+        static Dictionary<string, object> RunWithFactory(IBackgroundCopyManagerFactory factory)
+        {
+            FakeBitsHost host = Host();
+            Dictionary<string, object> parameters = new Dictionary<string, object>();
+            parameters["job"] = "nightly";
+            return HelperTokenModule.Run(factory, host.Caller, parameters, false);
+        }
+
+        public static void ManagerFailureIsJudgedByHResultNotType()
+        {
+            ExpectError(RunWithFactory(new ThrowingFactory(new UnauthorizedAccessException("denied"))),
+                "manager_unavailable", "CoCreateInstance", AccessDenied);
+        }
+
+        public static void ManagerFailureInsideTargetInvocationIsUnwrapped()
+        {
+            Exception inner = new System.Runtime.InteropServices.COMException("disabled", unchecked((int)0x80070422));
+            ExpectError(RunWithFactory(new ThrowingFactory(new System.Reflection.TargetInvocationException(inner))),
+                "manager_unavailable", "CoCreateInstance", 0x80070422);
+        }
+
         // ---- invalid parameters --------------------------------------------------------------------
 
         static void ExpectInvalid(FakeBitsHost host, Dictionary<string, object> parameters, string what)

@@ -21,6 +21,16 @@ namespace WinBits.Testing
         public bool ClientCertificate;     // a client certificate is set
         public bool ConcurrentChange;      // fault: after every SetHelperTokenFlags, "someone else"
         public uint ConcurrentFlags;       // writes ConcurrentFlags
+        // Fault injection (an addition to fake_api.md): a job method's name (e.g. "GetOwner",
+        // "SetHelperTokenFlags") -> the HRESULT that call fails with. Null or absent: no fault.
+        public Dictionary<string, int> Faults;
+
+        internal void Fault(string call)
+        {
+            int code;
+            if (Faults != null && Faults.TryGetValue(call, out code))
+                throw HResults.Fail(call, code);
+        }
     }
 
     public class FakeBitsHost
@@ -209,15 +219,15 @@ namespace WinBits.Testing
         public void Resume() { job.State = 0; }
         public void Cancel() { job.State = 8; }
         public void Complete() { job.State = 7; }
-        public void GetId(out Guid pVal) { pVal = job.Id; }
+        public void GetId(out Guid pVal) { job.Fault("GetId"); pVal = job.Id; }
         public void GetType(out uint pVal) { pVal = 0; }   // BG_JOB_TYPE_DOWNLOAD
         public void GetProgress(IntPtr pVal) { throw NotImplemented("GetProgress"); }
         public void GetTimes(IntPtr pVal) { throw NotImplemented("GetTimes"); }
-        public void GetState(out uint pVal) { pVal = (uint)job.State; }
+        public void GetState(out uint pVal) { job.Fault("GetState"); pVal = (uint)job.State; }
         public void GetError(out IntPtr ppError) { throw NotImplemented("GetError"); }
-        public void GetOwner(out string pVal) { pVal = job.OwnerSid; }
+        public void GetOwner(out string pVal) { job.Fault("GetOwner"); pVal = job.OwnerSid; }
         public void SetDisplayName(string Val) { job.DisplayName = Val; }
-        public void GetDisplayName(out string pVal) { pVal = job.DisplayName; }
+        public void GetDisplayName(out string pVal) { job.Fault("GetDisplayName"); pVal = job.DisplayName; }
 
         static Exception NotImplemented(string call)
         {
@@ -249,6 +259,7 @@ namespace WinBits.Testing
         public void GetClientCertificate(out uint pStoreLocation, out string pStoreName, out IntPtr ppCertHashBlob,
             out string pSubjectName)
         {
+            job.Fault("GetClientCertificate");
             if (!job.ClientCertificate)
                 throw HResults.Fail("GetClientCertificate", HResults.BadStubData);
             pStoreLocation = 1;   // BG_CERT_STORE_LOCATION_LOCAL_MACHINE
@@ -267,6 +278,7 @@ namespace WinBits.Testing
         public void SetHelperTokenFlags(uint UsageFlags)
         {
             host.SetCalls++;
+            job.Fault("SetHelperTokenFlags");
             if (job.State == 7 || job.State == 8)
                 throw HResults.Fail("SetHelperTokenFlags", HResults.InvalidState);
             if (!host.CallerIsAdmin && (host.OsBuild < 14393 || !IsOwner() || job.HelperTokenHasAdmins))
@@ -278,7 +290,7 @@ namespace WinBits.Testing
                 job.Flags = job.ConcurrentFlags;
         }
 
-        public void GetHelperTokenFlags(out uint pFlags) { pFlags = job.Flags; }
+        public void GetHelperTokenFlags(out uint pFlags) { job.Fault("GetHelperTokenFlags"); pFlags = job.Flags; }
 
         public void SetHelperToken()
         {
@@ -293,7 +305,7 @@ namespace WinBits.Testing
             job.HelperTokenHasAdmins = false;
         }
 
-        public void GetHelperTokenSid(out string pSid) { pSid = job.HelperTokenSid; }
+        public void GetHelperTokenSid(out string pSid) { job.Fault("GetHelperTokenSid"); pSid = job.HelperTokenSid; }
 
         bool IsOwner()
         {
