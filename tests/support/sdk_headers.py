@@ -166,3 +166,18 @@ def bits_interfaces(include_dir: Path = SDK_INCLUDE, supplement: Path = SUPPLEME
             raise HeaderFormatError(f"{name} is in the headers now; drop it from {supplement.name}")
         found[name] = interface
     return found
+
+
+_ENUM = re.compile(r"typedef enum \w+ \{[^}]*\} (\w+);")
+_STRUCT = re.compile(r"typedef struct _\w+ \{[^}]*\} (\w+);")
+
+
+@lru_cache(maxsize=None)
+def bits_type_kinds(include_dir: Path = SDK_INCLUDE) -> Mapping[str, str]:
+    """The BITS headers' own typedefs: name -> "enum" or "struct" (for the native fake's generator)."""
+    kinds: dict[str, str] = {}
+    for header in BITS_HEADERS:
+        text = (include_dir / header).read_text(errors="replace")
+        kinds.update({name: "enum" for name in _ENUM.findall(text)})
+        kinds.update({name: "struct" for name in _STRUCT.findall(text)})
+    return kinds

@@ -1,0 +1,381 @@
+// The real core (BitsHelperToken.cs) against the native fake BITS (fake_bits.c), through Mono's COM
+// interop (DESIGN.md 2, "real COM dispatch"). Unlike the managed fakes, here `job as IBitsTokenOptions`
+// is a real QueryInterface with the declared GUID, every call goes through a vtable slot laid out from
+// the SDK headers, strings cross as UTF-16 LPWSTR, and failures come back as HRESULTs. The fake records
+// which slot each call reached, so a declaration in the wrong place shows up as the wrong call.
+// C# 5; compiled with the core by tests/unit/test_native_com.py; libfakebits.so found via LD_LIBRARY_PATH.
+
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+using ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken;
+
+namespace WinBits.NativeInterop
+{
+    static class Native
+    {
+        const string Library = "fakebits";
+
+        [DllImport(Library)]
+        public static extern void fake_bits_reset();
+
+        [DllImport(Library)]
+        public static extern void fake_bits_set_caller([MarshalAs(UnmanagedType.LPWStr)] string sid);
+
+        [DllImport(Library)]
+        public static extern int fake_bits_add_job([In] ref Guid id, [MarshalAs(UnmanagedType.LPWStr)] string name,
+            [MarshalAs(UnmanagedType.LPWStr)] string owner, int state, uint flags,
+            [MarshalAs(UnmanagedType.LPWStr)] string helperSid, int clientCertificate);
+
+        [DllImport(Library)]
+        public static extern int fake_bits_fail(int job, [MarshalAs(UnmanagedType.LPStr)] string call, int hresult);
+
+        [DllImport(Library)]
+        public static extern void fake_bits_change_after_set(int job, uint flags);
+
+        [DllImport(Library)]
+        public static extern uint fake_bits_job_flags(int job);
+
+        [DllImport(Library)]
+        public static extern int fake_bits_call_count(int job, [MarshalAs(UnmanagedType.LPStr)] string what);
+
+        [DllImport(Library)]
+        public static extern long fake_bits_last_arg(int job, [MarshalAs(UnmanagedType.LPStr)] string what);
+
+        [DllImport(Library)]
+        public static extern uint fake_bits_last_enum_flags();
+
+        [DllImport(Library)]
+        public static extern int fake_bits_unimplemented_calls();
+
+        [DllImport(Library)]
+        public static extern int fake_bits_bad_pointer_calls();
+
+        [DllImport(Library)]
+        public static extern int fake_bits_release_errors();
+
+        [DllImport(Library)]
+        public static extern long fake_bits_outstanding_refs();
+
+        [DllImport(Library)]
+        public static extern IntPtr fake_bits_call_log();
+
+        [DllImport(Library)]
+        public static extern IntPtr fake_bits_manager();
+    }
+
+    // What the glue's ComBackgroundCopyManagerFactory does with CoCreateInstance, done with the fake.
+    sealed class NativeManagerFactory : IBackgroundCopyManagerFactory
+    {
+        public IBackgroundCopyManager Create()
+        {
+            IntPtr unknown = Native.fake_bits_manager();
+            try
+            {
+                // The cast is a QueryInterface for IBackgroundCopyManager's declared GUID.
+                return (IBackgroundCopyManager)Marshal.GetObjectForIUnknown(unknown);
+            }
+            finally
+            {
+                Marshal.Release(unknown);
+            }
+        }
+    }
+
+    public static class InteropTests
+    {
+        const string Caller = "S-1-5-21-1111111111-2222222222-3333333333-1001";
+        const string OtherUser = "S-1-5-21-1111111111-2222222222-3333333333-1002";
+        const int Suspended = 3, Acknowledged = 7;
+        const int EAccessDenied = unchecked((int)0x80070005);
+        const int ENoInterface = unchecked((int)0x80004002);
+        static readonly Guid JobId = new Guid("5d3b4c39-1f0a-4d5b-9e2f-123456789abc");
+        static readonly Guid OtherId = new Guid("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0");
+
+        public static int Main(string[] args)
+        {
+            return Harness.Run(typeof(InteropTests), args, Reset, Invariants, CallLog);
+        }
+
+        static void Reset()
+        {
+            Native.fake_bits_reset();
+            Native.fake_bits_set_caller(Caller);
+        }
+
+        // After every test: no call reached a slot the fake leaves unimplemented, none passed an integer
+        // where the slot takes a pointer, and no object was released more often than referenced. Each of
+        // these is what a wrongly ordered declaration produces.
+        static string Invariants()
+        {
+            if (Native.fake_bits_unimplemented_calls() != 0)
+                return Native.fake_bits_unimplemented_calls() + " call(s) reached a slot the fake does not implement";
+            if (Native.fake_bits_bad_pointer_calls() != 0)
+                return Native.fake_bits_bad_pointer_calls() + " call(s) passed a non-pointer as an out-pointer";
+            if (Native.fake_bits_release_errors() != 0)
+                return Native.fake_bits_release_errors() + " Release call(s) without a reference";
+            return null;
+        }
+
+        static string CallLog()
+        {
+            return Marshal.PtrToStringAnsi(Native.fake_bits_call_log());
+        }
+
+        static int AddJob(Guid id, string name, string owner, int state, uint flags, string helperSid, bool certificate)
+        {
+            int index = Native.fake_bits_add_job(ref id, name, owner, state, flags, helperSid, certificate ? 1 : 0);
+            Check.True(index >= 0, "the fake's job table is full");
+            return index;
+        }
+
+        static Dictionary<string, object> Run(string job, string[] flags, bool checkMode, bool allMatches,
+            bool allUsers)
+        {
+            Hashtable parameters = new Hashtable();
+            parameters["job"] = job;
+            parameters["flags"] = flags == null ? null : new ArrayList(flags);
+            parameters["all_matches"] = allMatches;
+            parameters["all_users"] = allUsers;
+            parameters["force"] = false;
+            CallerIdentity caller = new CallerIdentity();
+            caller.Sid = Caller;
+            caller.IsAdmin = true;
+            caller.OsBuild = 20348;
+            return HelperTokenModule.Run(new NativeManagerFactory(), caller, parameters, checkMode);
+        }
+
+        static Dictionary<string, object> Run(string job, string[] flags)
+        {
+            return Run(job, flags, false, false, false);
+        }
+
+        static Dictionary<string, object> Error(Dictionary<string, object> result)
+        {
+            Check.True(result["error"] != null, "the run should have failed, it succeeded");
+            return (Dictionary<string, object>)result["error"];
+        }
+
+        static void Succeeded(Dictionary<string, object> result)
+        {
+            Dictionary<string, object> error = (Dictionary<string, object>)result["error"];
+            Check.True(error == null, "unexpected error: " + (error == null ? "" : (string)error["message"]));
+        }
+
+        static List<Dictionary<string, object>> Jobs(Dictionary<string, object> result)
+        {
+            List<Dictionary<string, object>> jobs = new List<Dictionary<string, object>>();
+            foreach (object job in (List<object>)result["jobs"])
+                jobs.Add((Dictionary<string, object>)job);
+            return jobs;
+        }
+
+        static string Braced(Guid id)
+        {
+            return id.ToString("B").ToUpperInvariant();
+        }
+
+        static int Calls(int job, string what)
+        {
+            return Native.fake_bits_call_count(job, what);
+        }
+
+        // ---- the tests --------------------------------------------------------------------------------
+
+        public static void ManagerIsARealComObjectFoundByQueryInterface()
+        {
+            IBackgroundCopyManager manager = new NativeManagerFactory().Create();
+            Check.True(Marshal.IsComObject(manager), "the manager should be a runtime-callable wrapper");
+            Check.True(Calls(-1, "IBackgroundCopyManager.QueryInterface(IBackgroundCopyManager)") >= 1,
+                "casting to IBackgroundCopyManager should QueryInterface for its IID");
+            Marshal.ReleaseComObject(manager);
+        }
+
+        public static void GuidLookupReadsEveryFactThroughItsSlot()
+        {
+            int job = AddJob(JobId, "myDownloadJob", Caller, Suspended, 1, OtherUser, false);
+            Dictionary<string, object> result = Run(JobId.ToString(), null);
+            Succeeded(result);
+            Check.Equal(false, result["changed"], "changed");
+            Dictionary<string, object> report = Jobs(result)[0];
+            Check.Equal(Braced(JobId), report["id"], "id (GetId, slot 10)");
+            Check.Equal("myDownloadJob", report["name"], "name (GetDisplayName, slot 18)");
+            Check.Equal(Caller, report["owner"], "owner (GetOwner, slot 16)");
+            Check.Equal("SUSPENDED", report["state"], "state (GetState, slot 14)");
+            Check.Number(Suspended, report["state_value"], "state_value");
+            Check.Number(1, report["previous_flags_value"], "previous_flags_value (GetHelperTokenFlags, slot 4)");
+            Check.Number(1, report["flags_value"], "flags_value");
+            Check.Equal(OtherUser, report["helper_token_sid"], "helper_token_sid (GetHelperTokenSid, slot 7)");
+            Check.Equal(false, report["client_certificate"], "client_certificate (GetClientCertificate, slot 6)");
+            Check.Equal(1, Calls(job, "IBackgroundCopyManager.GetJob"), "GetJob calls");
+            Check.Equal(1, Calls(job, "IBackgroundCopyJob.QueryInterface(IBitsTokenOptions)"),
+                "QueryInterface(IBitsTokenOptions) calls");
+            Check.Equal(0, Calls(job, "IBitsTokenOptions.SetHelperTokenFlags"), "no write without flags");
+        }
+
+        public static void NameLookupEnumeratesTheCallersJobsToTheEnd()
+        {
+            AddJob(OtherId, "other", Caller, 0, 0, null, false);
+            int job = AddJob(JobId, "nightly-sync", Caller, Suspended, 0, null, false);
+            AddJob(Guid.NewGuid(), "nightly-sync", OtherUser, Suspended, 0, null, false);
+            Dictionary<string, object> result = Run("nightly-sync", null);
+            Succeeded(result);
+            Check.Equal(1, Jobs(result).Count, "jobs found among the caller's own");
+            Check.Equal(Braced(JobId), Jobs(result)[0]["id"], "the job found");
+            Check.Number(0, Native.fake_bits_last_enum_flags(), "EnumJobs flags");
+            // Two jobs of the caller, then one more Next that returns S_FALSE with nothing fetched.
+            Check.Equal(3, Calls(-1, "IEnumBackgroundCopyJobs.Next"), "Next calls");
+            Check.Equal(1, Calls(job, "IBitsTokenOptions.GetHelperTokenFlags"), "GetHelperTokenFlags calls");
+        }
+
+        public static void AllUsersEnumeratesEveryonesJobs()
+        {
+            AddJob(JobId, "nightly-sync", Caller, Suspended, 0, null, false);
+            AddJob(OtherId, "nightly-sync", OtherUser, Suspended, 0, null, false);
+            Dictionary<string, object> result = Run("nightly-sync", null, false, true, true);
+            Succeeded(result);
+            Check.Number(1, Native.fake_bits_last_enum_flags(), "EnumJobs flags (BG_JOB_ENUM_ALL_USERS)");
+            Check.Equal(2, Jobs(result).Count, "jobs found among all users'");
+            Check.Equal(OtherUser, Jobs(result)[1]["owner"], "second job's owner");
+        }
+
+        public static void SetLandsInSetHelperTokenFlagsAndIsReadBack()
+        {
+            int job = AddJob(JobId, "myDownloadJob", Caller, Suspended, 1, null, false);
+            Dictionary<string, object> result = Run(Braced(JobId), new[] { "local_file", "network" });
+            Succeeded(result);
+            Check.Equal(1, Calls(job, "IBitsTokenOptions.SetHelperTokenFlags"), "SetHelperTokenFlags calls");
+            Check.Number(3, Native.fake_bits_last_arg(job, "IBitsTokenOptions.SetHelperTokenFlags"),
+                "UsageFlags the native SetHelperTokenFlags (slot 3) received");
+            Check.Number(3, Native.fake_bits_job_flags(job), "the job's flags in the fake");
+            Check.Equal(2, Calls(job, "IBitsTokenOptions.GetHelperTokenFlags"), "read, then read back");
+            Check.Equal(true, result["changed"], "changed");
+            Check.Number(1, Jobs(result)[0]["previous_flags_value"], "previous_flags_value");
+            Check.Number(3, Jobs(result)[0]["flags_value"], "flags_value (read back)");
+        }
+
+        public static void ClearingAllFlagsWritesZero()
+        {
+            int job = AddJob(JobId, "myDownloadJob", Caller, Suspended, 3, null, false);
+            Succeeded(Run(Braced(JobId), new string[0]));
+            Check.Number(0, Native.fake_bits_last_arg(job, "IBitsTokenOptions.SetHelperTokenFlags"), "UsageFlags");
+            Check.Number(0, Native.fake_bits_job_flags(job), "the job's flags in the fake");
+        }
+
+        public static void CheckModeWritesNothing()
+        {
+            int job = AddJob(JobId, "myDownloadJob", Caller, Suspended, 1, null, false);
+            Dictionary<string, object> result = Run(Braced(JobId), new[] { "network" }, true, false, false);
+            Succeeded(result);
+            Check.Equal(true, result["changed"], "changed (would change)");
+            Check.Equal(0, Calls(job, "IBitsTokenOptions.SetHelperTokenFlags"), "SetHelperTokenFlags calls");
+            Check.Number(1, Native.fake_bits_job_flags(job), "the job's flags in the fake");
+        }
+
+        public static void AccessDeniedSurfacesAsComErrorWithItsHResult()
+        {
+            int job = AddJob(JobId, "myDownloadJob", Caller, Suspended, 0, null, false);
+            Native.fake_bits_fail(job, "IBitsTokenOptions.SetHelperTokenFlags", EAccessDenied);
+            Dictionary<string, object> error = Error(Run(Braced(JobId), new[] { "local_file" }));
+            Check.Equal("com_error", error["reason"], "reason");
+            Check.Equal("SetHelperTokenFlags", error["call"], "call");
+            Check.Number(0x80070005L, error["hresult"], "hresult");
+            Check.Equal("0x80070005", error["hresult_hex"], "hresult_hex");
+            Check.Equal(Braced(JobId), error["job_id"], "job_id");
+            Check.Number(0, Native.fake_bits_job_flags(job), "the job's flags in the fake");
+        }
+
+        public static void NoInterfaceMeansNoTokenOptions()
+        {
+            int job = AddJob(JobId, "myDownloadJob", Caller, Suspended, 0, null, false);
+            Native.fake_bits_fail(job, "QueryInterface(IBitsTokenOptions)", ENoInterface);
+            Dictionary<string, object> error = Error(Run(Braced(JobId), new[] { "local_file" }));
+            Check.Equal("no_token_options", error["reason"], "reason");
+            Check.Equal("QueryInterface(IBitsTokenOptions)", error["call"], "call");
+            Check.Number(0x80004002L, error["hresult"], "hresult");
+            Check.Equal(0, Calls(job, "IBitsTokenOptions.SetHelperTokenFlags"), "SetHelperTokenFlags calls");
+        }
+
+        public static void UnknownGuidIsNotFound()
+        {
+            AddJob(OtherId, "other", Caller, Suspended, 0, null, false);
+            Dictionary<string, object> error = Error(Run(Braced(JobId), null));
+            Check.Equal("not_found", error["reason"], "reason");
+            Check.Equal("GetJob", error["call"], "call");
+            Check.Number(0x80200001L, error["hresult"], "hresult (BG_E_NOT_FOUND)");
+        }
+
+        public static void AcknowledgedJobRefusesTheWrite()
+        {
+            AddJob(JobId, "done", Caller, Acknowledged, 0, null, false);
+            Dictionary<string, object> error = Error(Run(Braced(JobId), new[] { "local_file" }));
+            Check.Equal("com_error", error["reason"], "reason");
+            Check.Number(0x80200002L, error["hresult"], "hresult (BG_E_INVALID_STATE)");
+        }
+
+        public static void ClientCertificateIsReadAndNetworkRefused()
+        {
+            int job = AddJob(JobId, "withCert", Caller, Suspended, 1, null, true);
+            Dictionary<string, object> result = Run(Braced(JobId), new[] { "local_file", "network" });
+            Dictionary<string, object> error = Error(result);
+            Check.Equal("client_certificate", error["reason"], "reason");
+            Check.Equal(true, Jobs(result)[0]["client_certificate"], "client_certificate");
+            Check.Equal(0, Calls(job, "IBitsTokenOptions.SetHelperTokenFlags"), "SetHelperTokenFlags calls");
+        }
+
+        public static void ReadBackMismatchIsReported()
+        {
+            int job = AddJob(JobId, "raced", Caller, Suspended, 0, null, false);
+            Native.fake_bits_change_after_set(job, 1);
+            Dictionary<string, object> error = Error(Run(Braced(JobId), new[] { "network" }));
+            Check.Equal("readback_mismatch", error["reason"], "reason");
+            Check.Number(1, Native.fake_bits_job_flags(job), "the other writer's flags stay");
+        }
+
+        public static void FailedWriteRollsBackTheJobsAlreadyWritten()
+        {
+            int first = AddJob(JobId, "twin", Caller, Suspended, 1, null, false);
+            int second = AddJob(OtherId, "twin", Caller, Suspended, 1, null, false);
+            Native.fake_bits_fail(second, "IBitsTokenOptions.SetHelperTokenFlags", EAccessDenied);
+            Dictionary<string, object> result = Run("twin", new[] { "network" }, false, true, false);
+            Check.Equal("com_error", Error(result)["reason"], "reason");
+            Check.Equal(2, Calls(first, "IBitsTokenOptions.SetHelperTokenFlags"), "write, then restore");
+            Check.Number(1, Native.fake_bits_job_flags(first), "first job restored");
+            Check.Equal(true, Jobs(result)[0]["rolled_back"], "rolled_back");
+        }
+
+        public static void Utf16StringsRoundTrip()
+        {
+            const string name = "T\u00e9l\u00e9chargement \u2713 \U0001F680";
+            AddJob(JobId, name, Caller, Suspended, 0, null, false);
+            Dictionary<string, object> result = Run(name, null);
+            Succeeded(result);
+            Check.Equal(name, Jobs(result)[0]["name"], "display name read back");
+            Check.Equal(null, Jobs(result)[0]["helper_token_sid"], "no helper token: GetHelperTokenSid gives null");
+        }
+
+        // The core releases what it took (Marshal.ReleaseComObject, or the finalizer at worst).
+        public static void ReferencesAreReleasedWhenTheRunEnds()
+        {
+            // First show the count moves: one job handed out is one reference, released is none.
+            IBackgroundCopyManager manager = new NativeManagerFactory().Create();
+            Guid id = JobId;
+            AddJob(id, "probe", Caller, Suspended, 0, null, false);
+            IBackgroundCopyJob probe;
+            manager.GetJob(ref id, out probe);
+            Check.True(Native.fake_bits_outstanding_refs() >= 1, "a job held by the runtime should count");
+            Marshal.ReleaseComObject(probe);
+            Marshal.ReleaseComObject(manager);
+            Check.Number(0, Native.fake_bits_outstanding_refs(), "references after ReleaseComObject");
+            Reset();
+            AddJob(JobId, "myDownloadJob", Caller, Suspended, 0, null, true);
+            AddJob(OtherId, "myDownloadJob", Caller, Suspended, 0, OtherUser, false);
+            Succeeded(Run("myDownloadJob", new[] { "local_file" }, false, true, false));
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            Check.Number(0, Native.fake_bits_outstanding_refs(), "references still held on jobs and enumerators");
+        }
+    }
+}

@@ -1,0 +1,693 @@
+/* A native fake of BITS for the interop tests (DESIGN.md section 2: "real COM dispatch").
+ *
+ * Mono calls it exactly as the .NET runtime calls the real BITS: through vtables, slot by slot. The
+ * vtable types, slot order, IIDs and the E_NOTIMPL stubs for slots not implemented here are generated
+ * from the SDK headers by gen_vtables.py (into .build/native/); this file only defines the functions
+ * impl_<Interface>_<Method>, whose signatures gcc checks against the headers' ones.
+ *
+ * What it records, so a test can tell which slot a call landed in: every call ("Interface.Method",
+ * the job, one argument), calls that reached a generated stub, calls whose out-pointer was not a
+ * pointer (what a call in the wrong slot looks like), and refcount underflows.
+ * Strings handed out are UTF-16, allocated with malloc: Mono on Linux frees LPWSTR out-values (and
+ * CoTaskMem blocks) with free(); on Windows it would be CoTaskMemFree.
+ * Objects are never freed: after a reset, Mono may still hold wrappers of the old ones and release
+ * them later from its finalizer thread. Memory is cheap in a test; a use-after-free is not.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_bits_vtables.h"
+
+#define EXPORT __attribute__((visibility("default")))
+#define MAX_JOBS 64
+#define MAX_FAULTS 32
+#define MAX_CALLS 1024
+#define MAX_TEXT 260
+#define ANY_JOB (-1)
+
+enum { BG_JOB_STATE_ACKNOWLEDGED = 7, BG_JOB_STATE_CANCELLED = 8 };
+enum { BG_JOB_ENUM_ALL_USERS = 1 };
+enum { VALID_TOKEN_FLAGS = 0x3 };   /* BG_TOKEN_LOCAL_FILE | BG_TOKEN_NETWORK */
+
+typedef struct FakeJob {
+    /* One COM object, three interfaces: each pointer handed out is the address of one of these. */
+    IBackgroundCopyJob job;
+    IBitsTokenOptions token;
+    IBackgroundCopyJobHttpOptions http;
+    int index;
+    long refs;
+    GUID id;
+    WCHAR name[MAX_TEXT];
+    WCHAR owner[MAX_TEXT];
+    WCHAR helper_sid[MAX_TEXT];
+    int has_helper_sid;
+    BG_JOB_STATE state;
+    DWORD flags;
+    int client_certificate;
+    int change_after_set;          /* "someone else" writes changed_flags right after our Set */
+    DWORD changed_flags;
+} FakeJob;
+
+typedef struct FakeEnum {
+    IEnumBackgroundCopyJobs iface;
+    long refs;
+    int next;
+    int count;
+    FakeJob *jobs[MAX_JOBS];
+} FakeEnum;
+
+typedef struct Fault { int job; char call[96]; HRESULT hr; } Fault;
+typedef struct Call { int job; char what[112]; int64_t arg; } Call;
+
+static struct { IBackgroundCopyManager iface; long refs; } manager = {{&IBackgroundCopyManager_vtbl}, 0};
+static FakeJob *jobs[MAX_JOBS];
+static int job_count;
+static FakeEnum *enums[256];
+static int enum_count;
+static Fault faults[MAX_FAULTS];
+static int fault_count;
+static Call calls[MAX_CALLS];
+static int call_count;
+static int unimplemented_calls;
+static int bad_pointer_calls;
+static int release_errors;
+static DWORD last_enum_flags;
+static WCHAR caller_sid[MAX_TEXT];
+static char call_log[MAX_CALLS * 128];
+
+/* ---- helpers ---------------------------------------------------------------------------------- */
+
+static void copy_text(WCHAR *to, LPCWSTR from)
+{
+    size_t i = 0;
+    for (; from != NULL && from[i] != 0 && i + 1 < MAX_TEXT; i++) {
+        to[i] = from[i];
+    }
+    to[i] = 0;
+}
+
+static int same_text(LPCWSTR a, LPCWSTR b)
+{
+    size_t i = 0;
+    for (; a[i] != 0 && a[i] == b[i]; i++) {
+    }
+    return a[i] == b[i];
+}
+
+static LPWSTR malloc_text(LPCWSTR text)
+{
+    size_t length = 0;
+    while (text[length] != 0) {
+        length++;
+    }
+    LPWSTR copy = malloc((length + 1) * sizeof(WCHAR));
+    if (copy != NULL) {
+        memcpy(copy, text, (length + 1) * sizeof(WCHAR));
+    }
+    return copy;
+}
+
+static void record(int job, const char *what, int64_t arg)
+{
+    if (call_count < MAX_CALLS) {
+        calls[call_count].job = job;
+        snprintf(calls[call_count].what, sizeof calls[call_count].what, "%s", what);
+        calls[call_count].arg = arg;
+        call_count++;
+    }
+}
+
+/* A configured failure for this call on this job (or on any job), else S_OK. */
+static HRESULT fault_for(int job, const char *call)
+{
+    for (int i = 0; i < fault_count; i++) {
+        if ((faults[i].job == ANY_JOB || faults[i].job == job) && strcmp(faults[i].call, call) == 0) {
+            return faults[i].hr;
+        }
+    }
+    return S_OK;
+}
+
+/* An out-pointer that is NULL or in the first page is not one the runtime made: most likely an integer
+ * argument of another method, i.e. a call that landed in the wrong slot. Refuse it instead of crashing. */
+static int not_a_pointer(const void *p, int job, const char *call)
+{
+    if ((uintptr_t)p >= 0x10000) {
+        return 0;
+    }
+    bad_pointer_calls++;
+    char what[112];
+    snprintf(what, sizeof what, "%s:bad-pointer", call);
+    record(job, what, (int64_t)(uintptr_t)p);
+    return 1;
+}
+
+static const char *iid_name(REFIID riid, char *buffer, size_t size)
+{
+    for (int i = 0; i < fake_known_iid_count; i++) {
+        if (memcmp(fake_known_iids[i].iid, riid, sizeof(GUID)) == 0) {
+            return fake_known_iids[i].name;
+        }
+    }
+    snprintf(buffer, size, "{%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x}", riid->Data1, riid->Data2,
+             riid->Data3, riid->Data4[0], riid->Data4[1], riid->Data4[2], riid->Data4[3], riid->Data4[4],
+             riid->Data4[5], riid->Data4[6], riid->Data4[7]);
+    return buffer;
+}
+
+static ULONG add_ref(long *refs)
+{
+    return (ULONG)++*refs;
+}
+
+static ULONG release(long *refs)
+{
+    if (*refs <= 0) {
+        release_errors++;   /* more Release than AddRef: a real object would be freed twice */
+        return 0;
+    }
+    return (ULONG)--*refs;
+}
+
+void fake_bits_unimplemented(const char *interface_name, const char *method)
+{
+    char what[112];
+    unimplemented_calls++;
+    snprintf(what, sizeof what, "%s.%s:not-implemented", interface_name, method);
+    record(ANY_JOB, what, 0);
+}
+
+#define JOB_FROM(member, pointer) ((FakeJob *)((char *)(pointer) - offsetof(FakeJob, member)))
+
+/* ---- the job: IBackgroundCopyJob, IBitsTokenOptions, IBackgroundCopyJobHttpOptions ------------- */
+
+static HRESULT job_query_interface(FakeJob *job, const char *from, REFIID riid, void **ppv)
+{
+    char buffer[64], what[112], fault_key[96];
+    if (not_a_pointer(ppv, job->index, "QueryInterface") || not_a_pointer(riid, job->index, "QueryInterface")) {
+        return E_POINTER;
+    }
+    *ppv = NULL;
+    const char *name = iid_name(riid, buffer, sizeof buffer);
+    snprintf(what, sizeof what, "%s.QueryInterface(%s)", from, name);
+    record(job->index, what, 0);
+    snprintf(fault_key, sizeof fault_key, "QueryInterface(%s)", name);
+    HRESULT hr = fault_for(job->index, fault_key);
+    if (hr != S_OK) {
+        return hr;
+    }
+    if (strcmp(name, "IUnknown") == 0 || strcmp(name, "IBackgroundCopyJob") == 0) {
+        *ppv = &job->job;
+    } else if (strcmp(name, "IBitsTokenOptions") == 0) {
+        *ppv = &job->token;
+    } else if (strcmp(name, "IBackgroundCopyJobHttpOptions") == 0) {
+        *ppv = &job->http;
+    } else {
+        return E_NOINTERFACE;
+    }
+    add_ref(&job->refs);
+    return S_OK;
+}
+
+HRESULT impl_IBackgroundCopyJob_QueryInterface(IBackgroundCopyJob *This, REFIID riid, void **ppvObject)
+{
+    return job_query_interface(JOB_FROM(job, This), "IBackgroundCopyJob", riid, ppvObject);
+}
+
+ULONG impl_IBackgroundCopyJob_AddRef(IBackgroundCopyJob *This)
+{
+    return add_ref(&JOB_FROM(job, This)->refs);
+}
+
+ULONG impl_IBackgroundCopyJob_Release(IBackgroundCopyJob *This)
+{
+    return release(&JOB_FROM(job, This)->refs);
+}
+
+HRESULT impl_IBackgroundCopyJob_GetId(IBackgroundCopyJob *This, GUID *pVal)
+{
+    FakeJob *job = JOB_FROM(job, This);
+    if (not_a_pointer(pVal, job->index, "IBackgroundCopyJob.GetId")) {
+        return E_POINTER;
+    }
+    record(job->index, "IBackgroundCopyJob.GetId", 0);
+    HRESULT hr = fault_for(job->index, "IBackgroundCopyJob.GetId");
+    if (hr == S_OK) {
+        *pVal = job->id;
+    }
+    return hr;
+}
+
+HRESULT impl_IBackgroundCopyJob_GetType(IBackgroundCopyJob *This, BG_JOB_TYPE *pVal)
+{
+    FakeJob *job = JOB_FROM(job, This);
+    if (not_a_pointer(pVal, job->index, "IBackgroundCopyJob.GetType")) {
+        return E_POINTER;
+    }
+    record(job->index, "IBackgroundCopyJob.GetType", 0);
+    *pVal = 0;   /* BG_JOB_TYPE_DOWNLOAD */
+    return S_OK;
+}
+
+HRESULT impl_IBackgroundCopyJob_GetState(IBackgroundCopyJob *This, BG_JOB_STATE *pVal)
+{
+    FakeJob *job = JOB_FROM(job, This);
+    if (not_a_pointer(pVal, job->index, "IBackgroundCopyJob.GetState")) {
+        return E_POINTER;
+    }
+    record(job->index, "IBackgroundCopyJob.GetState", 0);
+    HRESULT hr = fault_for(job->index, "IBackgroundCopyJob.GetState");
+    if (hr == S_OK) {
+        *pVal = job->state;
+    }
+    return hr;
+}
+
+static HRESULT job_text(FakeJob *job, const char *call, LPCWSTR text, LPWSTR *out)
+{
+    if (not_a_pointer(out, job->index, call)) {
+        return E_POINTER;
+    }
+    *out = NULL;
+    record(job->index, call, 0);
+    HRESULT hr = fault_for(job->index, call);
+    if (hr != S_OK) {
+        return hr;
+    }
+    *out = malloc_text(text);
+    return *out == NULL ? E_OUTOFMEMORY : S_OK;
+}
+
+HRESULT impl_IBackgroundCopyJob_GetOwner(IBackgroundCopyJob *This, LPWSTR *pVal)
+{
+    FakeJob *job = JOB_FROM(job, This);
+    return job_text(job, "IBackgroundCopyJob.GetOwner", job->owner, pVal);
+}
+
+HRESULT impl_IBackgroundCopyJob_GetDisplayName(IBackgroundCopyJob *This, LPWSTR *pVal)
+{
+    FakeJob *job = JOB_FROM(job, This);
+    return job_text(job, "IBackgroundCopyJob.GetDisplayName", job->name, pVal);
+}
+
+HRESULT impl_IBitsTokenOptions_QueryInterface(IBitsTokenOptions *This, REFIID riid, void **ppvObject)
+{
+    return job_query_interface(JOB_FROM(token, This), "IBitsTokenOptions", riid, ppvObject);
+}
+
+ULONG impl_IBitsTokenOptions_AddRef(IBitsTokenOptions *This)
+{
+    return add_ref(&JOB_FROM(token, This)->refs);
+}
+
+ULONG impl_IBitsTokenOptions_Release(IBitsTokenOptions *This)
+{
+    return release(&JOB_FROM(token, This)->refs);
+}
+
+HRESULT impl_IBitsTokenOptions_SetHelperTokenFlags(IBitsTokenOptions *This, DWORD UsageFlags)
+{
+    FakeJob *job = JOB_FROM(token, This);
+    record(job->index, "IBitsTokenOptions.SetHelperTokenFlags", UsageFlags);
+    HRESULT hr = fault_for(job->index, "IBitsTokenOptions.SetHelperTokenFlags");
+    if (hr != S_OK) {
+        return hr;
+    }
+    if (UsageFlags & ~(DWORD)VALID_TOKEN_FLAGS) {
+        return E_INVALIDARG;
+    }
+    if (job->state == BG_JOB_STATE_ACKNOWLEDGED || job->state == BG_JOB_STATE_CANCELLED) {
+        return BG_E_INVALID_STATE;
+    }
+    job->flags = UsageFlags;
+    if (job->change_after_set) {
+        job->change_after_set = 0;
+        job->flags = job->changed_flags;
+    }
+    return S_OK;
+}
+
+HRESULT impl_IBitsTokenOptions_GetHelperTokenFlags(IBitsTokenOptions *This, DWORD *pFlags)
+{
+    FakeJob *job = JOB_FROM(token, This);
+    if (not_a_pointer(pFlags, job->index, "IBitsTokenOptions.GetHelperTokenFlags")) {
+        return E_POINTER;
+    }
+    record(job->index, "IBitsTokenOptions.GetHelperTokenFlags", job->flags);
+    HRESULT hr = fault_for(job->index, "IBitsTokenOptions.GetHelperTokenFlags");
+    if (hr == S_OK) {
+        *pFlags = job->flags;
+    }
+    return hr;
+}
+
+HRESULT impl_IBitsTokenOptions_GetHelperTokenSid(IBitsTokenOptions *This, LPWSTR *pSid)
+{
+    FakeJob *job = JOB_FROM(token, This);
+    if (not_a_pointer(pSid, job->index, "IBitsTokenOptions.GetHelperTokenSid")) {
+        return E_POINTER;
+    }
+    *pSid = NULL;
+    record(job->index, "IBitsTokenOptions.GetHelperTokenSid", 0);
+    HRESULT hr = fault_for(job->index, "IBitsTokenOptions.GetHelperTokenSid");
+    if (hr != S_OK || !job->has_helper_sid) {
+        return hr;   /* S_OK with NULL: the job has no helper token */
+    }
+    *pSid = malloc_text(job->helper_sid);
+    return *pSid == NULL ? E_OUTOFMEMORY : S_OK;
+}
+
+HRESULT impl_IBackgroundCopyJobHttpOptions_QueryInterface(IBackgroundCopyJobHttpOptions *This, REFIID riid,
+                                                          void **ppvObject)
+{
+    return job_query_interface(JOB_FROM(http, This), "IBackgroundCopyJobHttpOptions", riid, ppvObject);
+}
+
+ULONG impl_IBackgroundCopyJobHttpOptions_AddRef(IBackgroundCopyJobHttpOptions *This)
+{
+    return add_ref(&JOB_FROM(http, This)->refs);
+}
+
+ULONG impl_IBackgroundCopyJobHttpOptions_Release(IBackgroundCopyJobHttpOptions *This)
+{
+    return release(&JOB_FROM(http, This)->refs);
+}
+
+/* Microsoft's docs: S_OK with the certificate; RPC_X_BAD_STUB_DATA when the job has none (or the user may
+ * not read it); RPC_X_NULL_REF_POINTER when an out-parameter is NULL. */
+HRESULT impl_IBackgroundCopyJobHttpOptions_GetClientCertificate(IBackgroundCopyJobHttpOptions *This,
+                                                                BG_CERT_STORE_LOCATION *pStoreLocation,
+                                                                LPWSTR *pStoreName, BYTE **ppCertHashBlob,
+                                                                LPWSTR *pSubjectName)
+{
+    static const WCHAR store[] = {'M', 'Y', 0};
+    static const WCHAR subject[] = {'C', 'N', '=', 'c', 'l', 'i', 'e', 'n', 't', 0};
+    FakeJob *job = JOB_FROM(http, This);
+    const char *call = "IBackgroundCopyJobHttpOptions.GetClientCertificate";
+    if (not_a_pointer(pStoreLocation, job->index, call) || not_a_pointer(pStoreName, job->index, call) ||
+        not_a_pointer(ppCertHashBlob, job->index, call) || not_a_pointer(pSubjectName, job->index, call)) {
+        return RPC_X_NULL_REF_POINTER;
+    }
+    *pStoreName = NULL;
+    *ppCertHashBlob = NULL;
+    *pSubjectName = NULL;
+    record(job->index, call, 0);
+    HRESULT hr = fault_for(job->index, call);
+    if (hr != S_OK) {
+        return hr;
+    }
+    if (!job->client_certificate) {
+        return RPC_X_BAD_STUB_DATA;
+    }
+    *pStoreLocation = 1;   /* BG_CERT_STORE_LOCATION_LOCAL_MACHINE */
+    *pStoreName = malloc_text(store);
+    *pSubjectName = malloc_text(subject);
+    *ppCertHashBlob = malloc(20);   /* a SHA-1 thumbprint */
+    if (*ppCertHashBlob != NULL) {
+        memset(*ppCertHashBlob, 0xAB, 20);
+    }
+    return S_OK;
+}
+
+/* ---- the enumerator ------------------------------------------------------------------------------ */
+
+HRESULT impl_IEnumBackgroundCopyJobs_QueryInterface(IEnumBackgroundCopyJobs *This, REFIID riid, void **ppvObject)
+{
+    char buffer[64], what[112];
+    FakeEnum *e = (FakeEnum *)This;
+    if (not_a_pointer(ppvObject, ANY_JOB, "IEnumBackgroundCopyJobs.QueryInterface")) {
+        return E_POINTER;
+    }
+    const char *name = iid_name(riid, buffer, sizeof buffer);
+    snprintf(what, sizeof what, "IEnumBackgroundCopyJobs.QueryInterface(%s)", name);
+    record(ANY_JOB, what, 0);
+    if (strcmp(name, "IUnknown") == 0 || strcmp(name, "IEnumBackgroundCopyJobs") == 0) {
+        *ppvObject = &e->iface;
+        add_ref(&e->refs);
+        return S_OK;
+    }
+    *ppvObject = NULL;
+    return E_NOINTERFACE;
+}
+
+ULONG impl_IEnumBackgroundCopyJobs_AddRef(IEnumBackgroundCopyJobs *This)
+{
+    return add_ref(&((FakeEnum *)This)->refs);
+}
+
+ULONG impl_IEnumBackgroundCopyJobs_Release(IEnumBackgroundCopyJobs *This)
+{
+    return release(&((FakeEnum *)This)->refs);
+}
+
+/* Fills up to celt jobs; S_FALSE (a success code) when fewer than celt were left. */
+HRESULT impl_IEnumBackgroundCopyJobs_Next(IEnumBackgroundCopyJobs *This, ULONG celt, IBackgroundCopyJob **rgelt,
+                                          ULONG *pceltFetched)
+{
+    FakeEnum *e = (FakeEnum *)This;
+    if (not_a_pointer(rgelt, ANY_JOB, "IEnumBackgroundCopyJobs.Next")) {
+        return E_POINTER;
+    }
+    if (pceltFetched == NULL && celt != 1) {
+        return E_INVALIDARG;
+    }
+    record(ANY_JOB, "IEnumBackgroundCopyJobs.Next", celt);
+    HRESULT hr = fault_for(ANY_JOB, "IEnumBackgroundCopyJobs.Next");
+    if (hr != S_OK) {
+        return hr;
+    }
+    ULONG fetched = 0;
+    while (fetched < celt && e->next < e->count) {
+        FakeJob *job = e->jobs[e->next++];
+        add_ref(&job->refs);
+        rgelt[fetched++] = &job->job;
+    }
+    if (pceltFetched != NULL) {
+        *pceltFetched = fetched;
+    }
+    return fetched == celt ? S_OK : S_FALSE;
+}
+
+/* ---- the manager --------------------------------------------------------------------------------- */
+
+HRESULT impl_IBackgroundCopyManager_QueryInterface(IBackgroundCopyManager *This, REFIID riid, void **ppvObject)
+{
+    char buffer[64], what[112];
+    if (not_a_pointer(ppvObject, ANY_JOB, "IBackgroundCopyManager.QueryInterface")) {
+        return E_POINTER;
+    }
+    const char *name = iid_name(riid, buffer, sizeof buffer);
+    snprintf(what, sizeof what, "IBackgroundCopyManager.QueryInterface(%s)", name);
+    record(ANY_JOB, what, 0);
+    if (strcmp(name, "IUnknown") == 0 || strcmp(name, "IBackgroundCopyManager") == 0) {
+        *ppvObject = This;
+        add_ref(&manager.refs);
+        return S_OK;
+    }
+    *ppvObject = NULL;
+    return E_NOINTERFACE;
+}
+
+ULONG impl_IBackgroundCopyManager_AddRef(IBackgroundCopyManager *This)
+{
+    (void)This;
+    return add_ref(&manager.refs);
+}
+
+ULONG impl_IBackgroundCopyManager_Release(IBackgroundCopyManager *This)
+{
+    (void)This;
+    return release(&manager.refs);
+}
+
+HRESULT impl_IBackgroundCopyManager_GetJob(IBackgroundCopyManager *This, REFGUID jobID, IBackgroundCopyJob **ppJob)
+{
+    (void)This;
+    if (not_a_pointer(jobID, ANY_JOB, "IBackgroundCopyManager.GetJob") ||
+        not_a_pointer(ppJob, ANY_JOB, "IBackgroundCopyManager.GetJob")) {
+        return E_POINTER;
+    }
+    *ppJob = NULL;
+    for (int i = 0; i < job_count; i++) {
+        if (memcmp(&jobs[i]->id, jobID, sizeof(GUID)) == 0) {
+            record(i, "IBackgroundCopyManager.GetJob", 0);
+            HRESULT hr = fault_for(i, "IBackgroundCopyManager.GetJob");
+            if (hr != S_OK) {
+                return hr;
+            }
+            add_ref(&jobs[i]->refs);
+            *ppJob = &jobs[i]->job;
+            return S_OK;
+        }
+    }
+    record(ANY_JOB, "IBackgroundCopyManager.GetJob", 0);
+    HRESULT hr = fault_for(ANY_JOB, "IBackgroundCopyManager.GetJob");
+    return hr != S_OK ? hr : BG_E_NOT_FOUND;
+}
+
+/* dwFlags 0: the caller's own jobs; BG_JOB_ENUM_ALL_USERS: everyone's. */
+HRESULT impl_IBackgroundCopyManager_EnumJobs(IBackgroundCopyManager *This, DWORD dwFlags,
+                                             IEnumBackgroundCopyJobs **ppEnum)
+{
+    (void)This;
+    if (not_a_pointer(ppEnum, ANY_JOB, "IBackgroundCopyManager.EnumJobs")) {
+        return E_POINTER;
+    }
+    *ppEnum = NULL;
+    last_enum_flags = dwFlags;
+    record(ANY_JOB, "IBackgroundCopyManager.EnumJobs", dwFlags);
+    HRESULT hr = fault_for(ANY_JOB, "IBackgroundCopyManager.EnumJobs");
+    if (hr != S_OK) {
+        return hr;
+    }
+    if (enum_count >= (int)(sizeof enums / sizeof enums[0])) {
+        return E_OUTOFMEMORY;
+    }
+    FakeEnum *e = calloc(1, sizeof *e);
+    if (e == NULL) {
+        return E_OUTOFMEMORY;
+    }
+    e->iface.lpVtbl = &IEnumBackgroundCopyJobs_vtbl;
+    for (int i = 0; i < job_count; i++) {
+        if ((dwFlags & BG_JOB_ENUM_ALL_USERS) || same_text(jobs[i]->owner, caller_sid)) {
+            e->jobs[e->count++] = jobs[i];
+        }
+    }
+    enums[enum_count++] = e;
+    add_ref(&e->refs);
+    *ppEnum = &e->iface;
+    return S_OK;
+}
+
+/* ---- the test API (called from C# with DllImport) ------------------------------------------------- */
+
+EXPORT void fake_bits_reset(void)
+{
+    job_count = 0;          /* the old jobs stay allocated: see the top of the file */
+    enum_count = 0;
+    fault_count = 0;
+    call_count = 0;
+    unimplemented_calls = 0;
+    bad_pointer_calls = 0;
+    release_errors = 0;
+    last_enum_flags = 0xFFFFFFFFu;
+    caller_sid[0] = 0;
+    manager.refs = 0;
+}
+
+EXPORT void fake_bits_set_caller(LPCWSTR sid)
+{
+    copy_text(caller_sid, sid);
+}
+
+/* Returns the job's index, or -1 when the table is full. helper_sid may be NULL (no helper token). */
+EXPORT int fake_bits_add_job(const GUID *id, LPCWSTR name, LPCWSTR owner, int32_t state, DWORD flags,
+                             LPCWSTR helper_sid, int client_certificate)
+{
+    if (job_count >= MAX_JOBS) {
+        return -1;
+    }
+    FakeJob *job = calloc(1, sizeof *job);
+    if (job == NULL) {
+        return -1;
+    }
+    job->job.lpVtbl = &IBackgroundCopyJob_vtbl;
+    job->token.lpVtbl = &IBitsTokenOptions_vtbl;
+    job->http.lpVtbl = &IBackgroundCopyJobHttpOptions_vtbl;
+    job->index = job_count;
+    job->id = *id;
+    copy_text(job->name, name);
+    copy_text(job->owner, owner);
+    job->has_helper_sid = helper_sid != NULL;
+    copy_text(job->helper_sid, helper_sid);
+    job->state = state;
+    job->flags = flags;
+    job->client_certificate = client_certificate;
+    jobs[job_count] = job;
+    return job_count++;
+}
+
+/* Make a call fail: call is "Interface.Method" or "QueryInterface(Interface)"; job -1 means any job. */
+EXPORT int fake_bits_fail(int job, const char *call, HRESULT hr)
+{
+    if (fault_count >= MAX_FAULTS) {
+        return -1;
+    }
+    faults[fault_count].job = job;
+    snprintf(faults[fault_count].call, sizeof faults[fault_count].call, "%s", call);
+    faults[fault_count].hr = hr;
+    return fault_count++;
+}
+
+EXPORT void fake_bits_change_after_set(int job, DWORD flags)
+{
+    jobs[job]->change_after_set = 1;
+    jobs[job]->changed_flags = flags;
+}
+
+EXPORT DWORD fake_bits_job_flags(int job)
+{
+    return jobs[job]->flags;
+}
+
+/* How many recorded calls match (job -1: any job). */
+EXPORT int fake_bits_call_count(int job, const char *what)
+{
+    int count = 0;
+    for (int i = 0; i < call_count; i++) {
+        if ((job == ANY_JOB || calls[i].job == job) && strcmp(calls[i].what, what) == 0) {
+            count++;
+        }
+    }
+    return count;
+}
+
+/* The argument of the last matching call, or -1 when there was none. */
+EXPORT int64_t fake_bits_last_arg(int job, const char *what)
+{
+    for (int i = call_count - 1; i >= 0; i--) {
+        if ((job == ANY_JOB || calls[i].job == job) && strcmp(calls[i].what, what) == 0) {
+            return calls[i].arg;
+        }
+    }
+    return -1;
+}
+
+EXPORT DWORD fake_bits_last_enum_flags(void) { return last_enum_flags; }
+EXPORT int fake_bits_unimplemented_calls(void) { return unimplemented_calls; }
+EXPORT int fake_bits_bad_pointer_calls(void) { return bad_pointer_calls; }
+EXPORT int fake_bits_release_errors(void) { return release_errors; }
+
+/* References still held on the jobs and enumerators of this round (the manager excluded). */
+EXPORT long fake_bits_outstanding_refs(void)
+{
+    long total = 0;
+    for (int i = 0; i < job_count; i++) {
+        total += jobs[i]->refs;
+    }
+    for (int i = 0; i < enum_count; i++) {
+        total += enums[i]->refs;
+    }
+    return total;
+}
+
+/* Every call of this round, one a line: "job what arg". For failure messages. */
+EXPORT const char *fake_bits_call_log(void)
+{
+    size_t used = 0;
+    call_log[0] = 0;
+    for (int i = 0; i < call_count && used + 128 < sizeof call_log; i++) {
+        used += (size_t)snprintf(call_log + used, sizeof call_log - used, "%d %s %lld\n", calls[i].job,
+                                 calls[i].what, (long long)calls[i].arg);
+    }
+    return call_log;
+}
+
+/* A new reference to the manager, as CoCreateInstance would hand out. */
+EXPORT IBackgroundCopyManager *fake_bits_manager(void)
+{
+    add_ref(&manager.refs);
+    return &manager.iface;
+}

@@ -1,0 +1,135 @@
+"""The real C# core against a native fake BITS, through Mono's COM interop (DESIGN.md §2).
+
+tests/native/fake_bits.c is a C COM server whose vtables gen_vtables.py lays out from the SDK headers;
+tests/native/InteropTests.cs runs HelperTokenModule.Run against it. A declaration in the wrong slot
+or with the wrong IID makes calls land in the wrong native function, which the fake records; these
+tests show that happens by compiling deliberately broken copies of the core into .build/mutants/.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.native.gen_vtables import NATIVE_SRC, GeneratorError, build_fake_bits, implemented_methods
+from tests.support.cs_com_decls import swap_methods
+from tests.support.mono import compile_cs, run_mono
+from tests.support.paths import BUILD, CORE_CS
+from tests.support.sdk_headers import bits_interfaces
+
+HARNESS = (NATIVE_SRC / "Harness.cs", NATIVE_SRC / "InteropTests.cs")
+MUTANTS = BUILD / "mutants"
+SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$", re.M)
+
+
+@pytest.fixture(scope="module")
+def fake_library() -> Path:
+    return build_fake_bits()
+
+
+def _run_interop(core: Path, name: str, library: Path) -> subprocess.CompletedProcess:
+    exe = compile_cs([core, *HARNESS], name)
+    env = {**os.environ, "LD_LIBRARY_PATH": str(library.parent)}
+    return run_mono(exe, env=env, timeout=300)
+
+
+def _summary(done: subprocess.CompletedProcess) -> tuple[int, int]:
+    match = SUMMARY.search(done.stdout)
+    assert match, f"no summary line; exit {done.returncode}\n{done.stdout}\n{done.stderr}"
+    return int(match.group(1)), int(match.group(2))
+
+
+def _mutant(source: str, name: str) -> Path:
+    MUTANTS.mkdir(parents=True, exist_ok=True)
+    path = MUTANTS / f"BitsHelperToken.{name}.cs"
+    path.write_text(source)
+    return path
+
+
+def _failures(output: str) -> list[str]:
+    return re.findall(r"^FAIL (\w+)", output, re.M)
+
+
+def test_core_runs_against_the_native_fake(fake_library):
+    done = _run_interop(CORE_CS, "NativeInterop", fake_library)
+    passed, failed = _summary(done)
+    assert failed == 0, "failed: " + ", ".join(_failures(done.stdout)) + "\n" + done.stdout + done.stderr
+    assert done.returncode == 0, done.stdout + done.stderr
+    # Every test method ran (a harness that silently skipped tests would pass with fewer).
+    declared = re.findall(r"public static void (\w+)\(\)", (NATIVE_SRC / "InteropTests.cs").read_text())
+    assert passed == len(declared) >= 15
+
+
+def test_swapped_token_option_slots_are_caught_at_runtime(fake_library):
+    broken = swap_methods(CORE_CS.read_text(), "IBitsTokenOptions", "SetHelperTokenFlags", "GetHelperTokenFlags")
+    done = _run_interop(_mutant(broken, "swapped-token-slots"), "NativeInteropSwapped", fake_library)
+    _, failed = _summary(done)
+    assert done.returncode == 1 and failed > 0
+    failures = _failures(done.stdout)
+    assert "SetLandsInSetHelperTokenFlagsAndIsReadBack" in failures
+    assert "GuidLookupReadsEveryFactThroughItsSlot" in failures
+    # The read (declared GetHelperTokenFlags, now in slot 3) landed in the native SetHelperTokenFlags:
+    # the fake recorded a write nobody asked for, with a stack address as the flags.
+    read_only = done.stdout.split("FAIL GuidLookupReadsEveryFactThroughItsSlot", 1)[1].split("\nFAIL ", 1)[0]
+    assert re.search(r"^\s+0 IBitsTokenOptions\.SetHelperTokenFlags \d+$", read_only, re.M), read_only
+
+
+def test_a_wrong_iid_is_caught_at_runtime(fake_library):
+    source = CORE_CS.read_text()
+    original = 'Guid("9a2584c3-f7d2-457a-9a5e-22b67bffc7d2")'
+    assert original in source
+    broken = source.replace(original, 'Guid("9a2584c3-f7d2-457a-9a5e-22b67bffc7d3")')
+    done = _run_interop(_mutant(broken, "wrong-iid"), "NativeInteropWrongIid", fake_library)
+    _, failed = _summary(done)
+    assert done.returncode == 1 and failed > 0
+    assert "SetLandsInSetHelperTokenFlagsAndIsReadBack" in _failures(done.stdout)
+    # The fake was asked for an interface it does not know, and said E_NOINTERFACE.
+    assert "QueryInterface({9a2584c3-f7d2-457a-9a5e-22b67bffc7d3})" in done.stdout
+    assert "no_token_options" in done.stdout or "has no IBitsTokenOptions" in done.stdout
+
+
+# --- the generator: layouts come from the headers, and the C must match them ----------------------
+
+def test_generated_vtables_follow_the_header_slot_order(fake_library):
+    generated = (fake_library.parent / "fake_bits_vtables.c").read_text()
+    for name in ("IBitsTokenOptions", "IBackgroundCopyJob", "IBackgroundCopyManager", "IEnumBackgroundCopyJobs",
+                 "IBackgroundCopyJobHttpOptions"):
+        block = re.search(rf"const char \*const {name}_slot_names\[\d+\] = \{{(.*?)\}};", generated, re.S)
+        assert block, name
+        assert re.findall(r'"(\w+)"', block.group(1)) == bits_interfaces()[name].slot_names()
+
+
+def test_only_the_test_api_is_exported(fake_library):
+    symbols = subprocess.run(["nm", "-D", "--defined-only", str(fake_library)], capture_output=True, text=True,
+                             check=True).stdout
+    exported = set(re.findall(r" T (\w+)$", symbols, re.M))
+    assert exported and all(name.startswith("fake_bits_") for name in exported), exported
+
+
+def test_generator_refuses_a_method_the_interface_lacks():
+    source = "HRESULT impl_IBitsTokenOptions_SetHelperTokenFlag(IBitsTokenOptions *This, DWORD f)\n"
+    with pytest.raises(GeneratorError, match="IBitsTokenOptions has no method SetHelperTokenFlag"):
+        implemented_methods(source, bits_interfaces())
+
+
+def test_generator_requires_iunknown():
+    source = "HRESULT impl_IBitsTokenOptions_SetHelperTokenFlags(IBitsTokenOptions *This, DWORD f)\n"
+    with pytest.raises(GeneratorError, match="QueryInterface, AddRef, Release"):
+        implemented_methods(source, bits_interfaces())
+
+
+def test_gcc_refuses_an_implementation_with_another_signature():
+    original = (NATIVE_SRC / "fake_bits.c").read_text()
+    good = "impl_IBitsTokenOptions_SetHelperTokenFlags(IBitsTokenOptions *This, DWORD UsageFlags)"
+    assert original.count(good) == 1
+    broken = original.replace(good, "impl_IBitsTokenOptions_SetHelperTokenFlags(IBitsTokenOptions *This, "
+                                    "DWORD *UsageFlags)")
+    out_dir = MUTANTS / "native-wrong-signature"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    mutant = out_dir / "fake_bits.c"
+    mutant.write_text(broken)
+    with pytest.raises(AssertionError, match="gcc failed"):
+        build_fake_bits(out_dir, mutant)
