@@ -697,25 +697,41 @@ class FleetServer:
         self._ports: dict[str, int] = {}
 
     def start(self) -> None:
-        for endpoint in self.endpoints.values():
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            for endpoint in self.endpoints.values():
+                self._start_endpoint(endpoint)
+        except BaseException:
+            self.stop()  # e.g. a fixed port already taken: leave nothing half-started
+            raise
+
+    def _start_endpoint(self, endpoint: Endpoint) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        unreachable = "unreachable" in endpoint.faults
+        try:
+            if not unreachable:
+                # Fixed ports survive TIME_WAIT. Not for "unreachable": Linux may let two bound,
+                # non-listening SO_REUSEADDR sockets share a port.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind(("127.0.0.1", endpoint.port))
-            self._ports[endpoint.name] = sock.getsockname()[1]
-            if "unreachable" in endpoint.faults:
-                self._reserved[endpoint.name] = sock  # connect() to it is refused
-                continue
-            sock.listen(64)
-            if endpoint.auth == "ntlm":
-                line = _NtlmUserFile.line_for(endpoint.username, endpoint.password)
-                _NTLM_USERS.add(line)
-                self._ntlm_lines.append(line)
-            server = _EndpointHTTPServer(endpoint, sock)
-            self._servers[endpoint.name] = server
-            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
-                                      daemon=True, name=f"winrm-{endpoint.name}")
-            thread.start()
-            self._threads.append(thread)
+            if not unreachable:
+                sock.listen(64)
+        except OSError:
+            sock.close()
+            raise
+        self._ports[endpoint.name] = sock.getsockname()[1]
+        if unreachable:
+            self._reserved[endpoint.name] = sock  # bound, never listening: connect() is refused
+            return
+        if endpoint.auth == "ntlm":
+            line = _NtlmUserFile.line_for(endpoint.username, endpoint.password)
+            _NTLM_USERS.add(line)
+            self._ntlm_lines.append(line)
+        server = _EndpointHTTPServer(endpoint, sock)
+        self._servers[endpoint.name] = server
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
+                                  daemon=True, name=f"winrm-{endpoint.name}")
+        thread.start()
+        self._threads.append(thread)
 
     def stop(self) -> None:
         for server in self._servers.values():

@@ -325,3 +325,14 @@ def test_ansible_raw_runs_through_the_server(tmp_path: Path, auth: str, encrypti
         assert f"decoded {len(script)} chars: {script}" in result.stdout
         assert server.stats["win01"].operations["Command"] == 1
         assert server.open_shells("win01") == 0  # Ansible deleted its shell
+
+
+def test_a_taken_port_fails_start_and_leaves_nothing_running(fleet: FleetServer) -> None:
+    taken = fleet.port_of("basic")
+    server = FleetServer([Endpoint("free", 0, USER, PASSWORD, handler=double),
+                          Endpoint("clash", taken, USER, PASSWORD, handler=double)])
+    with pytest.raises(OSError):
+        server.start()
+    with pytest.raises(requests.exceptions.ConnectionError):
+        protocol(server, "free").open_shell()  # started first, stopped again by the failure
+    assert_healthy(fleet)
