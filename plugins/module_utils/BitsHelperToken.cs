@@ -117,10 +117,22 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken
                 // IsInRole looks for an enabled Administrators SID in the token, which is what BITS checks:
                 // a filtered (UAC) token of an administrator counts as a non-administrator.
                 caller.IsAdmin = new WindowsPrincipal(identity).IsInRole(WindowsBuiltInRole.Administrator);
-                // powershell.exe declares Windows 10 support in its manifest, so OSVersion is not shimmed.
-                caller.OsBuild = Environment.OSVersion.Version.Build;
+                caller.OsBuild = ReadOsBuild();
                 return caller;
             }
+        }
+
+        // Environment.OSVersion reports build 9200 in a process whose manifest does not declare Windows 10
+        // support (the PSRP host wsmprovhost.exe may be one), which would misexplain access rules that
+        // depend on build 14393; the registry value is right in every process.
+        private static int ReadOsBuild()
+        {
+            object build = Microsoft.Win32.Registry.GetValue(
+                @"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion", "CurrentBuildNumber", null);
+            int parsed;
+            if (build != null && int.TryParse(build.ToString(), out parsed))
+                return parsed;
+            return Environment.OSVersion.Version.Build;
         }
     }
 
