@@ -134,12 +134,16 @@ def build_sim_host(core_source: str) -> Path:
 
 
 def run_module(state_path: Path, caller: Caller, run: ModuleRun, core_source: str,
-               timeout: float = 60) -> RunOutcome:
-    """Run the core once on the host whose state is at state_path, and persist what it changed."""
+               faults: frozenset[str] = frozenset(), timeout: float = 60) -> RunOutcome:
+    """Run the core once on the host whose state is at state_path, and persist what it changed.
+
+    faults (service_disabled, concurrent_change) come from the fleet file and apply on top of the
+    state file's own switches of the same names, without being written to it.
+    """
     exe = build_sim_host(core_source)
     with host_lock(state_path):
         state = read_state(state_path)
-        request = {"host": _wire_host(state), "caller": dataclasses.asdict(caller), "params": run.params,
+        request = {"host": _wire_host(state, faults), "caller": dataclasses.asdict(caller), "params": run.params,
                    "check_mode": run.check_mode, "invocation": run.invocation}
         envelope = _run_sim_host(exe, request, timeout)
         new_state = _merge_jobs(state, envelope["host"]["jobs"])
@@ -160,9 +164,9 @@ def _run_sim_host(exe: Path, request: dict[str, Any], timeout: float) -> dict[st
         raise SimHostError(f"SimHost.exe printed no JSON envelope ({error}): {done.stdout[:500]!r}")
 
 
-def _wire_host(state: dict[str, Any]) -> dict[str, Any]:
+def _wire_host(state: dict[str, Any], faults: frozenset[str]) -> dict[str, Any]:
     major, _, minor = str(state["bits_version"]).partition(".")
-    concurrent = bool(state.get("concurrent_change", False))
+    concurrent = bool(state.get("concurrent_change", False)) or "concurrent_change" in faults
     jobs = []
     for job in state["jobs"]:
         flags = flags_value(job["flags"])
@@ -176,7 +180,7 @@ def _wire_host(state: dict[str, Any]) -> dict[str, Any]:
                      "concurrent_change": concurrent,
                      "concurrent_flags": flags_value(job.get("concurrent_flags", flags))})
     return {"os_build": int(state["os_build"]), "bits_major": int(major), "bits_minor": int(minor or 0),
-            "service_disabled": bool(state.get("service_disabled", False)),
+            "service_disabled": bool(state.get("service_disabled", False)) or "service_disabled" in faults,
             "refuse_network_logon": bool(state.get("refuse_network_logon", False)), "jobs": jobs}
 
 
