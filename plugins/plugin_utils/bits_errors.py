@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing as t
+from collections import abc
 
 from ansible_collections.winbits.bits.plugins.plugin_utils.helper_token_flags import format_flags
 from ansible_collections.winbits.bits.plugins.plugin_utils.job_facts import (
@@ -115,8 +116,8 @@ def failure_facts(raw: t.Mapping[str, object], module_args: t.Mapping[str, objec
     error = raw.get("error")
     caller = raw.get("caller")
     return FailureFacts(
-        error=error if isinstance(error, t.Mapping) else {},
-        caller=caller if isinstance(caller, t.Mapping) else {},
+        error=error if isinstance(error, abc.Mapping) else {},
+        caller=caller if isinstance(caller, abc.Mapping) else {},
         jobs=host_jobs(raw),
         module_args=module_args,
         desired_flags_value=raw.get("desired_flags_value"),

@@ -8,6 +8,7 @@ to have changed that it did not report.
 from __future__ import annotations
 
 import typing as t
+from collections import abc
 
 from ansible_collections.winbits.bits.plugins.plugin_utils.bits_errors import (
     ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY,
@@ -52,7 +53,7 @@ def shape_result(
     A failure without the host's ``error`` facts (Ansible's own, or the module never ran) and any
     result that is not this module's passes through unchanged.
     """
-    if isinstance(raw.get("error"), t.Mapping):
+    if isinstance(raw.get("error"), abc.Mapping):
         return shape_failure(raw, module_args)
     if raw.get("failed") or not isinstance(raw.get("jobs"), list):
         return dict(raw)

@@ -7,6 +7,7 @@ A job that failed half-way through being read has only some keys; these helpers 
 from __future__ import annotations
 
 import typing as t
+from collections import abc
 
 JobFacts = t.Mapping[str, object]
 
@@ -16,7 +17,7 @@ def host_jobs(raw: t.Mapping[str, object]) -> list[JobFacts]:
     jobs = raw.get("jobs")
     if not isinstance(jobs, list):
         return []
-    return [job for job in jobs if isinstance(job, t.Mapping)]
+    return [job for job in jobs if isinstance(job, abc.Mapping)]
 
 
 def job_label(job: JobFacts) -> str:

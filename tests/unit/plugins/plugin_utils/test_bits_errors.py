@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import typing as t
 
-import pytest
-
 from ansible_collections.winbits.bits.plugins.plugin_utils.bits_errors import (
     explain_failure,
     failure_facts,

@@ -226,3 +226,40 @@ def test_failure_keeps_the_hosts_changed() -> None:
 )
 def test_results_without_error_facts_pass_through_unchanged(raw: dict[str, object]) -> None:
     assert shape(raw, diff_mode=True) == raw
+
+
+# --- the result matches the RETURN docs -----------------------------------------------------
+
+# Keys every Ansible result may carry besides the module's documented ones.
+STANDARD_KEYS = {"changed", "failed", "msg", "invocation", "warnings", "deprecations", "diff"}
+
+
+def documented_return() -> dict[str, t.Any]:
+    import yaml
+
+    from tests.support.paths import MODULE_DOCS
+
+    return yaml.safe_load(MODULE_DOCS.read_text(encoding="utf-8"))["RETURN"]
+
+
+def test_single_job_result_has_exactly_the_documented_keys() -> None:
+    documented = documented_return()
+    raw = host_result([host_job(changed=True, flags_value=3)], desired=3)
+    result = shape(raw, diff_mode=True)
+    success_keys = {key for key, spec in documented.items() if "failure" not in spec["returned"]}
+    assert set(result) - STANDARD_KEYS == success_keys
+
+
+def test_job_entries_have_exactly_the_documented_keys() -> None:
+    documented = documented_return()
+    raw = host_result([host_job(), host_job(id=GUID_B)], desired=1)
+    for job in t.cast(list, shape(raw, all_matches=True)["jobs"]):
+        assert set(job) == set(documented["jobs"]["contains"])
+
+
+def test_failure_result_has_the_documented_error_keys() -> None:
+    documented = documented_return()
+    raw = host_failure("not_found", call="EnumJobs")
+    result = shape(raw)
+    assert set(t.cast(dict, result["error"])) == set(documented["error"]["contains"])
+    assert set(result) - STANDARD_KEYS == {"error", "jobs", "caller"}
