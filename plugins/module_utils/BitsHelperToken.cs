@@ -620,7 +620,8 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken
             }
         }
 
-        // Best effort: a job whose restore fails keeps rolled_back false and the flags we wrote.
+        // Best effort: a job whose restore fails keeps rolled_back false, changed true and the flags we
+        // wrote. A restored job ends as it began, so it reports no change.
         static void RollBack(List<JobEntry> written)
         {
             foreach (JobEntry entry in written)
@@ -634,6 +635,7 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken
                     continue;
                 }
                 entry.Report["rolled_back"] = true;
+                entry.Report["changed"] = false;
                 entry.Report["flags_value"] = (long)entry.PreviousFlags;
             }
         }

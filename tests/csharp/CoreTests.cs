@@ -555,6 +555,8 @@ namespace WinBits.Testing
             Assert.Equal(Braced(second), Error(result)["job_id"], "job_id");
             Assert.Equal(true, Report(result, 0)["rolled_back"], "first rolled_back");
             Assert.Equal(1L, Report(result, 0)["flags_value"], "first flags_value");
+            Assert.Equal(false, Report(result, 0)["changed"], "a restored job reports no change");
+            Assert.Equal(false, result["changed"], "nothing changed overall");
             Assert.Equal(false, Report(result, 1)["rolled_back"], "second rolled_back");
             Assert.Equal(false, Report(result, 1)["changed"], "second changed");
             Assert.Equal(1u, first.Flags, "first job restored");
