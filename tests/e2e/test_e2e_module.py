@@ -1,0 +1,166 @@
+"""The whole path: ansible / ansible-playbook -> winrm plugin -> simulated host -> real C# core under Mono."""
+from __future__ import annotations
+
+from tests.e2e.conftest import ADMIN_SID, JOB_ID, one_job
+
+USER_SID = "S-1-5-21-1000-1000-1000-1001"
+OTHER_ID = "{5D3B4C39-1F0A-4D5B-9E2F-123456789ABD}"
+
+
+def _single(fleet, **host):
+    return fleet({"hosts": {"win01": {"jobs": [one_job()], **host}}})
+
+
+def _task(args, **task):
+    return [{"hosts": "all", "gather_facts": False,
+             "tasks": [{"winbits.bits.bits_helper_token": args, **task}]}]
+
+
+def test_adhoc_sets_flags_from_a_comma_separated_string(fleet):
+    sim = _single(fleet)
+    run = sim.ansible("win01", "job=myDownloadJob flags=local_file,network")
+    result = run.result("win01")
+    assert run.returncode == 0, result
+    assert result["changed"] is True
+    assert (result["previous_flags_value"], result["flags_value"]) == (1, 3)
+    assert sim.job("win01")["flags"] == ["local_file", "network"]
+
+
+def test_check_mode_changes_nothing(fleet):
+    sim = _single(fleet)
+    before = sim.state_bytes("win01")
+    run = sim.playbook(_task({"job": "myDownloadJob", "flags": []}), "--check")
+    result = run.result("win01")
+    assert result["changed"] is True, result
+    assert result["flags_value"] == 1
+    assert sim.state_bytes("win01") == before
+
+
+def test_enforce_then_idempotent(fleet):
+    sim = _single(fleet)
+    first = sim.playbook(_task({"job": JOB_ID, "flags": ["network"]})).result("win01")
+    second = sim.playbook(_task({"job": JOB_ID, "flags": ["network"]})).result("win01")
+    assert first["changed"] is True and second["changed"] is False, (first, second)
+    assert sim.job("win01")["flags"] == ["network"]
+
+
+def test_diff_shows_before_and_after(fleet):
+    sim = _single(fleet)
+    result = sim.playbook(_task({"job": "myDownloadJob", "flags": ["local_file", "network"]}), "--diff").result("win01")
+    diff = result["diff"]
+    text = str(diff)
+    assert "local_file" in text and "network" in text, diff
+
+
+def test_unknown_option_is_refused_by_the_controller_or_the_host(fleet):
+    sim = _single(fleet)
+    result = sim.ansible("win01", "job=myDownloadJob colour=red").result("win01")
+    assert result["failed"] is True
+    assert "colour" in result["msg"]
+    assert sim.handlers["win01"].module_runs == 0 or "Unsupported parameters" in result["msg"]
+
+
+def test_ambiguous_name(fleet):
+    sim = fleet({"hosts": {"win01": {"jobs": [one_job(), one_job(id=OTHER_ID)]}}})
+    result = sim.ansible("win01", "job=myDownloadJob flags=network").result("win01")
+    assert result["failed"] is True
+    assert result["error"]["reason"] == "ambiguous"
+    assert JOB_ID in result["msg"] and OTHER_ID in result["msg"]
+    assert [job["flags"] for job in sim.state("win01")["jobs"]] == [["local_file"], ["local_file"]]
+
+
+def test_all_matches_applies_to_every_job(fleet):
+    sim = fleet({"hosts": {"win01": {"jobs": [one_job(), one_job(id=OTHER_ID)]}}})
+    result = sim.ansible("win01", "job=myDownloadJob flags=network all_matches=yes").result("win01")
+    assert result["changed"] is True, result
+    assert [job["flags"] for job in sim.state("win01")["jobs"]] == [["network"], ["network"]]
+
+
+def test_not_found(fleet):
+    result = _single(fleet).ansible("win01", "job={5D3B4C39-0000-4D5B-9E2F-123456789ABC} flags=network").result("win01")
+    assert result["failed"] is True
+    assert result["error"]["reason"] == "not_found"
+    assert result["error"]["hresult_hex"] == "0x80200001"
+
+
+def test_bits_3_has_no_token_options(fleet):
+    result = _single(fleet, bits_version="3.0").ansible("win01", "job=myDownloadJob").result("win01")
+    assert result["failed"] is True
+    assert result["error"]["reason"] == "no_token_options"
+    assert "4.0" in result["msg"]
+
+
+def test_access_denied_for_a_non_admin_on_another_users_job(fleet):
+    user = {"name": "bob", "password": "Bob-Passw0rd!", "sid": USER_SID, "is_admin": False}
+    sim = fleet({"hosts": {"win01": {"winrm_user": user, "os_build": 17763,
+                                     "jobs": [one_job(owner=USER_SID), one_job(id=OTHER_ID, name="admins", owner=ADMIN_SID)]}}})
+    own = sim.ansible("win01", "job=myDownloadJob flags=network").result("win01")
+    assert own["changed"] is True, own
+    other = sim.ansible("win01", f"job={OTHER_ID} flags=network").result("win01")
+    assert other["failed"] is True
+    assert other["error"]["hresult_hex"] == "0x80070005"
+
+
+def test_not_logged_on_then_become_succeeds(fleet):
+    sim = _single(fleet, refuse_network_logon=True)
+    refused = sim.playbook(_task({"job": "myDownloadJob", "flags": ["network"]})).result("win01")
+    assert refused["failed"] is True
+    assert refused["error"]["hresult_hex"] == "0x800704DD"
+    assert "become" in refused["msg"]
+    become = _task({"job": "myDownloadJob", "flags": ["network"], "all_users": True},
+                   become=True, become_method="runas", become_user="SYSTEM")
+    done = sim.playbook(become).result("win01")
+    assert done["changed"] is True, done
+    assert done["caller"]["sid"] == "S-1-5-18"
+
+
+def test_become_with_a_wrong_password_fails_like_windows(fleet):
+    sim = _single(fleet, users={"alice": {"sid": USER_SID, "is_admin": False, "password": "Alice-1!"}})
+    play = _task({"job": "myDownloadJob"}, become=True, become_method="runas", become_user="alice",
+                 vars={"ansible_become_password": "wrong"})
+    result = sim.playbook(play).result("win01")
+    assert result["failed"] is True
+    assert "1326" in result["msg"]
+    assert "wrong" not in result["msg"]
+    good = _task({"job": "myDownloadJob"}, become=True, become_method="runas", become_user="alice",
+                 vars={"ansible_become_password": "Alice-1!"})
+    result = sim.playbook(good).result("win01")
+    assert result["caller"]["sid"] == USER_SID  # alice owns no job named so: not found, but as alice
+    assert result.get("failed") and result["error"]["reason"] == "not_found"
+
+
+def test_service_disabled(fleet):
+    result = _single(fleet, faults=["service_disabled"]).ansible("win01", "job=myDownloadJob").result("win01")
+    assert result["failed"] is True
+    assert result["error"]["hresult_hex"] == "0x80070422"
+
+
+def test_client_certificate_refusal_then_force(fleet):
+    sim = _single(fleet, jobs=[one_job(client_certificate=True)])
+    refused = sim.ansible("win01", "job=myDownloadJob flags=local_file,network").result("win01")
+    assert refused["failed"] is True
+    assert refused["error"]["reason"] == "client_certificate"
+    assert sim.job("win01")["flags"] == ["local_file"]
+    forced = sim.ansible("win01", "job=myDownloadJob flags=local_file,network force=true").result("win01")
+    assert forced["changed"] is True, forced
+    assert any("0x80072F9A" in warning for warning in forced.get("warnings", [])), forced
+    assert sim.job("win01")["flags"] == ["local_file", "network"]
+
+
+def test_concurrent_change(fleet):
+    result = _single(fleet, faults=["concurrent_change"]).ansible("win01", "job=myDownloadJob flags=network").result("win01")
+    assert result["failed"] is True
+    assert result["error"]["reason"] == "readback_mismatch"
+
+
+def test_raw_powershell_is_refused_not_faked(fleet):
+    sim = _single(fleet)
+    result = sim.ansible("win01", "Get-Service BITS", module="raw").result("win01")
+    assert result["failed"] is True
+    assert "not supported" in result["stdout"] + result.get("msg", "")
+
+
+def test_ntlm_with_message_encryption(fleet):
+    sim = _single(fleet, auth="ntlm")
+    result = sim.ansible("win01", "job=myDownloadJob flags=network").result("win01")
+    assert result["changed"] is True, result
