@@ -12,6 +12,7 @@ error), and a name that is no slot of that interface stops the generator.
 """
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -157,21 +158,30 @@ def generate(out_dir: Path = OUT_DIR, implementation: Path = IMPLEMENTATION,
     _check_types([sdk[name] for name in implemented], sdk, kinds)
     out_dir.mkdir(parents=True, exist_ok=True)
     header, source = out_dir / "fake_bits_vtables.h", out_dir / "fake_bits_vtables.c"
-    header.write_text(render_header(sdk, kinds, implemented))
-    source.write_text(render_source(sdk, implemented))
+    _replace_atomically(header, render_header(sdk, kinds, implemented))
+    _replace_atomically(source, render_source(sdk, implemented))
     return Generated(header, source)
+
+
+def _replace_atomically(path: Path, text: str) -> None:
+    """Another test run may be compiling from the same .build/ right now: never show it half a file."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    temporary.write_text(text)
+    os.replace(temporary, path)
 
 
 def build_fake_bits(out_dir: Path = OUT_DIR, implementation: Path = IMPLEMENTATION) -> Path:
     """Generate, then compile the fake as lib<LIBRARY_NAME>.so; return the library's path."""
     generated = generate(out_dir, implementation)
     library = out_dir / f"lib{LIBRARY_NAME}.so"
+    temporary = out_dir / f".lib{LIBRARY_NAME}.so.{os.getpid()}"
     command = ["gcc", "-shared", "-fPIC", "-std=c11", "-g", "-O1", "-Wall", "-Wextra", "-Werror",
                "-Werror=incompatible-pointer-types", "-fvisibility=hidden", f"-I{NATIVE_SRC}", f"-I{out_dir}",
-               "-o", str(library), str(implementation), str(generated.source)]
+               "-o", str(temporary), str(implementation), str(generated.source)]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         raise AssertionError(f"gcc failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+    os.replace(temporary, library)   # a Mono process loading the old one keeps its own mapping
     return library
 
 

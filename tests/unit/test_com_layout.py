@@ -169,3 +169,20 @@ def test_comments_and_strings_do_not_count_as_methods(sdk):
     assert check_source(source, sdk) == []
     assert [m.name for m in parse_com_interfaces(source)["IBitsTokenOptions"].methods] == \
         ["SetHelperTokenFlags", "GetHelperTokenFlags"]
+
+
+def test_attributes_in_separate_sections_are_read(sdk):
+    source = '''
+    [ComImport]
+    [Guid("1af4f612-3b71-466f-8f58-7b6f73ac57ad")]
+    [InterfaceType(ComInterfaceType.InterfaceIsIUnknown)]
+    internal interface IEnumBackgroundCopyJobs
+    {
+        void Next(uint celt, [MarshalAs(UnmanagedType.Interface)] out object rgelt, out uint pceltFetched);
+        void Skip(uint celt);
+    }
+    public interface INotCom { void Whatever(); }'''
+    interfaces = parse_com_interfaces(source)
+    assert list(interfaces) == ["IEnumBackgroundCopyJobs"]
+    assert check_source(source, sdk) == []
+    assert check_source(source.replace("void Skip", "void Reset"), sdk) != []

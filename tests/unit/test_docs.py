@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -128,9 +129,17 @@ def test_broken_examples_are_caught(old, new, expected):
 
 def test_ansible_doc_fails_on_broken_documentation():
     # A copy of the collection whose sidecar is not valid YAML: ansible-doc must not render it.
-    root = BUILD / "mutants" / "collections"
+    # A directory of its own: another test run in the same tree may be doing the same right now.
+    (BUILD / "mutants").mkdir(parents=True, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="collections-", dir=BUILD / "mutants"))
+    try:
+        _check_broken_documentation_fails(root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _check_broken_documentation_fails(root: Path) -> None:
     copy = root / "ansible_collections" / "winbits" / "bits"
-    shutil.rmtree(root, ignore_errors=True)
     (copy / "plugins" / "modules").mkdir(parents=True)
     (copy / "meta").mkdir()
     shutil.copy(REPO / "galaxy.yml", copy / "galaxy.yml")

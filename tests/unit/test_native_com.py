@@ -45,7 +45,9 @@ def _summary(done: subprocess.CompletedProcess) -> tuple[int, int]:
 def _mutant(source: str, name: str) -> Path:
     MUTANTS.mkdir(parents=True, exist_ok=True)
     path = MUTANTS / f"BitsHelperToken.{name}.cs"
-    path.write_text(source)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")   # never show a concurrent run half a file
+    temporary.write_text(source)
+    os.replace(temporary, path)
     return path
 
 
