@@ -1,0 +1,84 @@
+"""Fleet-level runs: many hosts with forks, transport faults, the integration target, the CLI."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import yaml
+
+from tests.e2e.conftest import one_job
+from tests.support.paths import REPO
+
+TARGET_TASKS = REPO / "tests" / "integration" / "targets" / "bits_helper_token" / "tasks" / "main.yml"
+
+
+def test_fifty_hosts_with_ten_forks(fleet):
+    hosts = {f"win{n:02d}": {"jobs": [one_job()]} for n in range(50)}
+    sim = fleet({"hosts": hosts})
+    started = time.monotonic()
+    run = sim.ansible("all", "job=myDownloadJob flags=local_file,network", "-f", "10")
+    elapsed = time.monotonic() - started
+    print(f"50 hosts, -f 10: {elapsed:.1f} s wall")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert all(run.result(name)["changed"] for name in hosts)
+    assert all(sim.job(name)["flags"] == ["local_file", "network"] for name in hosts)
+    assert sum(handler.module_runs for handler in sim.handlers.values()) == 50
+
+
+def test_each_transport_fault_fails_only_its_host(fleet):
+    faults = ["unreachable", "http_500", "http_401", "drop"]
+    hosts = {"healthy": {"jobs": [one_job()]},
+             "slowpoke": {"jobs": [one_job()], "faults": ["slow"], "slow_seconds": 2}}
+    hosts.update({fault.replace("_", ""): {"jobs": [one_job()], "faults": [fault]} for fault in faults})
+    sim = fleet({"hosts": hosts})
+    run = sim.ansible("all", "job=myDownloadJob flags=network", "-f", "6")
+    assert run.result("healthy")["changed"] is True
+    assert run.result("slowpoke")["changed"] is True
+    for fault in faults:
+        name = fault.replace("_", "")
+        result = run.result(name)
+        assert result.get("unreachable") or result.get("failed"), (fault, result)
+        if fault != "drop":
+            # "drop" closes the connection on the first Receive, after the host ran the command: like a
+            # real host, the write may have happened although the controller never hears of it.
+            assert sim.job(name)["flags"] == ["local_file"], fault
+        stats = run.stats[name]
+        assert stats["unreachable"] + stats["failures"] == 1, (fault, stats)
+
+
+def test_integration_target_against_the_fleet(fleet):
+    sim = fleet({"hosts": {"win01": {"jobs": [one_job(name="winbits-integration-job", flags=[])]}}})
+    play = [{"hosts": "all", "gather_facts": False,
+             "vars": {"bits_helper_token_job_name": "winbits-integration-job",
+                      "bits_helper_token_create_job": False},
+             "tasks": [{"ansible.builtin.include_tasks": str(TARGET_TASKS)}]}]
+    run = sim.playbook(yaml.safe_dump(play))
+    results = run.host_results("win01")
+    failed = [r for r in results if r.get("failed") and not r.get("ignore_errors")]
+    assert run.stats["win01"]["failures"] == 0, failed or run.stderr[-2000:]
+    assert len(results) > 10
+
+
+def test_cli_start_inventory_stop(tmp_path):
+    fleet_file = tmp_path / "fleet.yml"
+    fleet_file.write_text(yaml.safe_dump({"hosts": {"win01": {"jobs": [one_job()]}}}))
+    state_dir, pidfile = tmp_path / "state", tmp_path / "fleet.pid"
+    python = [sys.executable, "-m", "tests.sim"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    started = subprocess.run([*python, "start", "--fleet", str(fleet_file), "--state-dir", str(state_dir),
+                              "--pidfile", str(pidfile)], capture_output=True, text=True, cwd=REPO, env=env,
+                             timeout=120)
+    try:
+        assert started.returncode == 0, started.stderr
+        assert "win01 ansible_connection=winrm" in started.stdout
+        listed = subprocess.run([*python, "inventory", "--state-dir", str(state_dir)], capture_output=True,
+                                text=True, cwd=REPO, env=env, timeout=60)
+        assert listed.stdout == started.stdout
+        assert (state_dir / "win01.json").exists()
+    finally:
+        stopped = subprocess.run([*python, "stop", "--pidfile", str(pidfile)], capture_output=True, text=True,
+                                 cwd=REPO, env=env, timeout=60)
+    assert stopped.returncode == 0, stopped.stderr
+    assert not pidfile.exists()
