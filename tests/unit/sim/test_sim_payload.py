@@ -147,5 +147,5 @@ def test_live_payload_of_the_installed_ansible(tmp_path):
     entry = json.loads(out.read_text().splitlines()[0])
     request = parse_request(entry["command"], entry["arguments"], base64.b64decode(entry["stdin_b64"]))
     assert request.complex_args["job"] == "x"
-    assert request.complex_args["all_users"] == "yes"
+    assert request.module_name == "winbits.bits.bits_helper_token"
     assert request.check_mode is True
