@@ -382,7 +382,7 @@ def _access_rule(facts: FailureFacts) -> tuple[str, str]:
 
 def _no_interface(facts: FailureFacts) -> Explanation:
     build = facts.os_build
-    on_host = " (this host is build %d)" % build if build is not None else ""
+    on_host = " (Windows build %d)" % build if build is not None else ""
     return Explanation(
         what=_failed_call(facts),
         cause="BITS on this host%s is older than 4.0 and has no IBitsTokenOptions interface" % on_host,

@@ -90,6 +90,10 @@ def shape_failure(raw: t.Mapping[str, object], module_args: t.Mapping[str, objec
     result["changed"] = raw.get("changed") is True
     result["jobs"] = [shape_job(job) for job in host_jobs(raw)]
     result["msg"] = explain_failure(failure_facts(raw, module_args))
+    # ansible-core 2.19+ has already summarised the module's failure from the host's short message in
+    # `exception`, and would show that summary instead of the explanation; without it, Ansible builds
+    # the summary from `msg`.
+    result.pop("exception", None)
     return result
 
 
@@ -169,7 +173,9 @@ def _forced_warning(jobs: t.Sequence[JobFacts], *, check_mode: bool) -> str | No
 def _no_helper_token_warning(jobs: t.Sequence[JobFacts], desired: int | None) -> str | None:
     if not desired:
         return None
-    tokenless = [job for job in jobs if "helper_token_sid" in job and job.get("helper_token_sid") is None]
+    # Only where this task sets (or would set) flags: repeating it on every idempotent run is noise.
+    tokenless = [job for job in jobs if job.get("changed") is True
+                 and "helper_token_sid" in job and job.get("helper_token_sid") is None]
     if not tokenless:
         return None
     return (

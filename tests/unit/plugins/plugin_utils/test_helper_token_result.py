@@ -145,13 +145,18 @@ def test_forced_warning_in_check_mode_says_would() -> None:
     assert any(w.startswith("force would set network") for w in warnings)
 
 
-def test_flags_on_a_job_without_helper_token_warn() -> None:
-    job = host_job(helper_token_sid=None, previous_flags_value=1, flags_value=1)
+def test_flags_set_on_a_job_without_helper_token_warn() -> None:
+    job = host_job(helper_token_sid=None, previous_flags_value=0, flags_value=1, changed=True)
     warnings = warnings_of(shape(host_result([job], desired=1), flags=["local_file"]))
     assert warnings == [
         "job %s (myDownloadJob) has no helper token: its helper-token flags do nothing until a helper token "
         "is set with IBitsTokenOptions::SetHelperToken" % GUID_A
     ]
+
+
+def test_unchanged_flags_on_a_job_without_helper_token_do_not_warn_again() -> None:
+    job = host_job(helper_token_sid=None, previous_flags_value=1, flags_value=1, changed=False)
+    assert warnings_of(shape(host_result([job], desired=1), flags=["local_file"])) == []
 
 
 @pytest.mark.parametrize("desired", [None, 0])
@@ -208,6 +213,14 @@ def test_failure_keeps_the_error_facts_and_explains() -> None:
     assert set(t.cast(list, result["jobs"])[0]) == JOB_KEYS
     assert "job_id" not in result and "diff" not in result and "desired_flags_value" not in result
     assert result["changed"] is False
+
+
+def test_failure_drops_the_summary_ansible_made_of_the_hosts_message() -> None:
+    raw = host_failure("not_found", call="GetJob", hresult=0x80200001, job_id=GUID_A, desired=3)
+    raw["exception"] = "summary of the host's short message"
+    result = shape(raw)
+    assert "exception" not in result
+    assert "BG_E_NOT_FOUND" in t.cast(str, result["msg"])
 
 
 def test_failure_keeps_the_hosts_changed() -> None:
