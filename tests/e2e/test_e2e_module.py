@@ -1,7 +1,11 @@
 """The whole path: ansible / ansible-playbook -> winrm plugin -> simulated host -> real C# core under Mono."""
 from __future__ import annotations
 
-from tests.e2e.conftest import ADMIN_SID, JOB_ID, one_job
+import subprocess
+
+from ansible.release import __version__ as ANSIBLE_CORE
+
+from tests.e2e.conftest import ADMIN_SID, BIN, JOB_ID, one_job
 
 USER_SID = "S-1-5-21-1000-1000-1000-1001"
 OTHER_ID = "{5D3B4C39-1F0A-4D5B-9E2F-123456789ABD}"
@@ -14,6 +18,23 @@ def _single(fleet, **host):
 def _task(args, **task):
     return [{"hosts": "all", "gather_facts": False,
              "tasks": [{"winbits.bits.bits_helper_token": args, **task}]}]
+
+
+def _version_tuple(version: str) -> tuple[int, int]:
+    major, minor = version.split(".")[:2]
+    return int(major), int(minor)
+
+
+def test_the_cli_is_the_interpreters_own_ansible_and_the_host_sees_its_payload(fleet):
+    # scripts/compat.sh runs these tests from another venv: they must drive that venv's ansible-core,
+    # and the simulated host must decode the payload layout of that version.
+    shown = subprocess.run([str(BIN / "ansible"), "--version"], capture_output=True, text=True, timeout=120)
+    assert f"[core {ANSIBLE_CORE}]" in shown.stdout, shown.stdout
+    sim = _single(fleet)
+    result = sim.ansible("win01", "job=myDownloadJob").result("win01")
+    assert result["changed"] is False, result
+    expected = "exec_wrapper" if _version_tuple(ANSIBLE_CORE) < (2, 19) else "manifest"
+    assert sim.handlers["win01"].wrappers_seen == [expected]
 
 
 def test_adhoc_sets_flags_from_a_comma_separated_string(fleet):

@@ -123,12 +123,16 @@ class HostHandler:
         self.host = host
         self.state_path = state_path
         self.module_runs = 0
+        # How Ansible packed each module run it sent ("exec_wrapper" 2.16-2.18, "manifest" 2.19+), so a
+        # test can show which controller path it exercised.
+        self.wrappers_seen: list[str] = []
 
     def __call__(self, command: str, arguments: list[str], stdin: bytes) -> CommandResult:
         try:
             request = parse_request(command, arguments, stdin)
         except UnsupportedCommand as error:
             return _refusal(f"winbits simulated host {self.host.name}: {error}")
+        self.wrappers_seen.append(request.wrapper)
         try:
             caller = self._caller_for(request.become)
             return self._run(request, caller)
