@@ -8,7 +8,7 @@ venv=${WINBITS_VENV:-$top/.venv}
 
 missing_apt_packages() {
   local pkg
-  for pkg in $(grep -v -E '^\s*(#|$)' "$top/requirements/apt.txt"); do
+  grep -v -E '^\s*(#|$)' "$top/requirements/apt.txt" | while read -r pkg; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || echo "$pkg"
   done
 }
@@ -29,7 +29,7 @@ install_apt_packages() {
 pick_python() {
   local minor candidate
   for minor in 13 12 11; do
-    for candidate in $(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3."$minor".*/bin/python3 2>/dev/null | sort -V -r) \
+    for candidate in $(printf '%s\n' "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3."$minor".*/bin/python3 | sort -V -r) \
                      "$(command -v python3."$minor" 2>/dev/null || true)"; do
       [ -n "$candidate" ] && [ -x "$candidate" ] && { echo "$candidate"; return 0; }
     done
