@@ -4,7 +4,8 @@ Two layouts exist (measured in /work/shared/reference/ansible-winrm-facts.md, an
 recorded payloads in tests/unit/sim/fixtures/):
 
 - ansible-core 2.19+: the command line runs ``bootstrap_wrapper.ps1`` (``powershell ... -EncodedCommand``,
-  one Command string in 2.21, Command plus space-split Arguments in 2.19/2.20); stdin is
+  one Command string in 2.21, Command plus space-split Arguments in 2.19/2.20; the script's first
+  lines differ too); stdin is
   ``<bootstrap JSON>\\n\\0\\0\\0\\0\\n<manifest JSON>``. The manifest's ``actions`` end with
   ``module_wrapper.ps1`` whose params name the module script and carry ``complex_args``.
 - ansible-core 2.16-2.18: the command line is encoded twice (a ``PowerShell ... -EncodedCommand`` line
@@ -31,7 +32,10 @@ _BOOTSTRAP_SEPARATOR = b"\n\0\0\0\0\n"
 # PowerShell accepts any unambiguous prefix of -EncodedCommand; Ansible writes it in full.
 _ENCODED_COMMAND = re.compile(r"(?i)(?:^|\s)-(?:EncodedCommand|enc|e|ec)\s+([A-Za-z0-9+/=]+)")
 _POWERSHELL_LINE = re.compile(r"(?i)^\s*(?:\S*[\\/])?(?:powershell|pwsh)(?:\.exe)?\s")
-_BOOTSTRAP_MARKER = "param([string]$InputFile)"
+# bootstrap_wrapper.ps1 of every 2.19+ release splats the bootstrap JSON's params; 2.21 added a
+# param([string]$InputFile) block first, 2.19/2.20 start with the PowerShell version check instead,
+# and Ansible strips the indentation, so a statement both keep is matched, not the first line.
+_BOOTSTRAP_MARKER = "foreach ($obj in $code.params.PSObject.Properties)"
 _LEGACY_BOOTSTRAP_MARKER = "$exec_wrapper_str = $input | Out-String"
 # become_flags of the runas plugin (ansible.plugins.become.runas._parse_flag), for 2.16-2.18 payloads.
 _LOGON_TYPES = {"interactive": "Interactive", "network": "Network", "batch": "Batch", "service": "Service",
@@ -100,7 +104,7 @@ def decode_command_line(command: str, arguments: list[str]) -> str:
 def parse_request(command: str, arguments: list[str], stdin: bytes) -> ModuleRequest:
     """Decode one WinRS command (line + whole stdin) into the module run it asks for."""
     script = decode_command_line(command, arguments)
-    if script.lstrip().startswith(_BOOTSTRAP_MARKER):
+    if _BOOTSTRAP_MARKER in script:
         return _parse_manifest_payload(stdin)
     if _LEGACY_BOOTSTRAP_MARKER in script:
         return _parse_exec_wrapper_payload(stdin)
