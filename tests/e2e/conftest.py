@@ -20,7 +20,7 @@ import yaml
 
 from tests.sim.fleet import build_endpoints, inventory_ini, load_fleet
 from tests.sim.winrm_server import FleetServer
-from tests.support.paths import collections_root
+from tests.support.paths import BENCHMARK_COLLECTIONS, collections_root
 
 BIN = Path(sys.executable).parent
 # ansible-core 2.21 ships no json stdout callback: tests/e2e/callback_plugins/sim_json.py prints the run.
@@ -67,7 +67,7 @@ class Fleet:
 
     def env(self) -> dict[str, str]:
         return {"PATH": f"{BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}", "HOME": str(self.work),
-                "LANG": "C.UTF-8", "ANSIBLE_COLLECTIONS_PATH": str(collections_root()),
+                "LANG": "C.UTF-8", "ANSIBLE_COLLECTIONS_PATH": f"{collections_root()}:{BENCHMARK_COLLECTIONS}",
                 "ANSIBLE_HOST_KEY_CHECKING": "False", "ANSIBLE_HOME": str(self.work / "ansible_home"),
                 "ANSIBLE_LOCAL_TEMP": str(self.work / "local_tmp"), "ANSIBLE_STDOUT_CALLBACK": "sim_json",
                 "ANSIBLE_CALLBACK_PLUGINS": str(CALLBACKS),

@@ -182,6 +182,18 @@ def test_raw_powershell_is_refused_not_faked(fleet):
     assert "not supported" in result["stdout"] + result.get("msg", "")
 
 
+def test_noop_baseline_module_runs_and_validates_its_spec(fleet):
+    # The benchmark's baseline goes the same way as bits_helper_token and touches no state.
+    sim = _single(fleet)
+    before = sim.state_bytes("win01")
+    done = sim.ansible("win01", "", module="winbits.benchmark.noop").result("win01")
+    assert done["changed"] is False and not done.get("failed"), done
+    refused = sim.ansible("win01", "bogus=1", module="winbits.benchmark.noop").result("win01")
+    assert refused["failed"] is True
+    assert "Unsupported parameters for (winbits.benchmark.noop) module: bogus" in refused["msg"]
+    assert sim.state_bytes("win01") == before
+
+
 def test_ntlm_with_message_encryption(fleet):
     sim = _single(fleet, auth="ntlm")
     result = sim.ansible("win01", "job=myDownloadJob flags=network").result("win01")

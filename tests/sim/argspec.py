@@ -112,6 +112,13 @@ def validate(spec: ModuleSpec, traits: BasicTraits, complex_args: dict[str, Any]
     return state
 
 
+def exit_result(result: dict[str, Any], traits: BasicTraits, state: ValidatedArgs) -> ModuleExit:
+    """ExitJson() as Ansible.Basic prints it: the module's result, exit code 0."""
+    result = dict(result)
+    _add_invocation(result, traits, state)
+    return ModuleExit(result, 0)
+
+
 def fail_result(message: str, traits: BasicTraits, state: ValidatedArgs) -> ModuleExit:
     """FailJson(message) as Ansible.Basic prints it at this point."""
     result: dict[str, Any] = {"changed": False, "failed": True, "msg": message}

@@ -19,9 +19,9 @@ import yaml
 
 from tests.sim import argspec
 from tests.sim.bits_runner import (Caller, ModuleRun, SimHostError, canonical_job, run_module, write_state)
-from tests.sim.payload import Become, ModuleRequest, UnsupportedCommand, parse_request
+from tests.sim.payload import NOOP_MODULE, Become, ModuleRequest, UnsupportedCommand, parse_request
 from tests.sim.transport import CommandResult, Endpoint
-from tests.support.paths import MODULE_DOCS
+from tests.support.paths import MODULE_DOCS, NOOP_MODULE_DOCS
 
 BITS_FAULTS = frozenset({"service_disabled", "concurrent_change"})
 # Service accounts: Ansible.Become needs no password for them (it uses the SYSTEM token).
@@ -144,7 +144,10 @@ class HostHandler:
 
     def _run(self, request: ModuleRequest, caller: Caller) -> CommandResult:
         traits = argspec.basic_traits(request.csharp_util("Ansible.Basic"))
-        validated = argspec.validate(_module_spec(), traits, request.complex_args)
+        validated = argspec.validate(_module_spec(request.module_name), traits, request.complex_args)
+        if request.module_name == NOOP_MODULE:
+            # Create() then ExitJson(): Ansible.Basic's result with nothing of the module's own.
+            raise argspec.exit_result({"changed": False}, traits, validated)
         invocation = "constructor" if traits.always_injects_invocation else (
             "exit" if validated.inject_invocation else None)
         run = ModuleRun(params=validated.params, check_mode=validated.check_mode, invocation=invocation)
@@ -174,9 +177,9 @@ class HostHandler:
         return Caller(sid=user.sid, is_admin=user.is_admin, network_logon=network)
 
 
-@functools.lru_cache(maxsize=1)
-def _module_spec() -> argspec.ModuleSpec:
-    return argspec.load_module_spec(MODULE_DOCS)
+@functools.lru_cache(maxsize=None)
+def _module_spec(module_name: str) -> argspec.ModuleSpec:
+    return argspec.load_module_spec(NOOP_MODULE_DOCS if module_name == NOOP_MODULE else MODULE_DOCS)
 
 
 def _account_name(user: str) -> str:

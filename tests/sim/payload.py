@@ -26,6 +26,9 @@ import re
 from typing import Any
 
 SUPPORTED_MODULE = "winbits.bits.bits_helper_token"
+# The benchmark's baseline (tests/benchmark/collections): an Ansible.Basic module that does nothing.
+NOOP_MODULE = "winbits.benchmark.noop"
+SUPPORTED_MODULES = (SUPPORTED_MODULE, NOOP_MODULE)
 _COLLECTION_MODULE_PREFIX = "ansible_collections."
 _EXEC_WRAPPER_SEPARATOR = b"\0\0\0\0"
 _BOOTSTRAP_SEPARATOR = b"\n\0\0\0\0\n"
@@ -131,8 +134,7 @@ def _parse_manifest_payload(stdin: bytes) -> ModuleRequest:
     params = actions[-1].get("params") or {}
     scripts = manifest.get("scripts") or {}
     script_key = str(params.get("Script", ""))
-    module_name = _module_name_from_script_key(script_key)
-    _require_supported_module(module_name)
+    module_name = _supported_module(_module_name_from_script_key(script_key))
     complex_args = _complex_args_of(params)
     csharp_utils = {name: _script_text(scripts, name) for name in params.get("CSharpModules") or []}
     become = None
@@ -191,8 +193,7 @@ def _parse_exec_wrapper_payload(stdin: bytes) -> ModuleRequest:
     complex_args = payload.get("module_args")
     if not isinstance(complex_args, dict):
         raise UnsupportedCommand("exec_wrapper payload without module_args")
-    module_name = str(complex_args.get("_ansible_module_name", ""))
-    _require_supported_module(module_name)
+    module_name = _supported_module(str(complex_args.get("_ansible_module_name", "")))
     csharp_utils = {name: _b64_text(source, name) for name, source in (payload.get("csharp_utils") or {}).items()}
     become = None
     if "become_wrapper" in actions:
@@ -225,12 +226,15 @@ def _refuse_unknown_actions(actions: list[Any], allowed: set[str]) -> None:
         raise UnsupportedCommand(f"the wrapper action {name!r} is not supported by the simulated host")
 
 
-def _require_supported_module(module_name: str) -> None:
+def _supported_module(module_name: str) -> str:
+    """The FQCN of a module the simulated host runs; anything else is refused."""
     # 2.16-2.18 only name the module by _ansible_module_name, which is the short name when the task
     # used one (e.g. under a play's `collections:` keyword).
-    if module_name not in (SUPPORTED_MODULE, SUPPORTED_MODULE.rsplit(".", 1)[-1]):
-        raise UnsupportedCommand(f"module {module_name!r} is not supported by the simulated host "
-                                 f"(it runs only {SUPPORTED_MODULE})")
+    for supported in SUPPORTED_MODULES:
+        if module_name in (supported, supported.rsplit(".", 1)[-1]):
+            return supported
+    raise UnsupportedCommand(f"module {module_name!r} is not supported by the simulated host "
+                             f"(it runs only {', '.join(SUPPORTED_MODULES)})")
 
 
 def _load_json(data: bytes, what: str) -> dict[str, Any]:

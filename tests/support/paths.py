@@ -10,6 +10,10 @@ CORE_CS = REPO / "plugins" / "module_utils" / "BitsHelperToken.cs"
 MODULE_PS1 = REPO / "plugins" / "modules" / "bits_helper_token.ps1"
 MODULE_DOCS = REPO / "plugins" / "modules" / "bits_helper_token.yml"
 SDK_INCLUDE = Path("/usr/share/mingw-w64/include")
+# A test-only collection holding the benchmark's no-op module (winbits.benchmark.noop).
+BENCHMARK_COLLECTIONS = REPO / "tests" / "benchmark" / "collections"
+NOOP_MODULE_DOCS = (BENCHMARK_COLLECTIONS / "ansible_collections" / "winbits" / "benchmark" / "plugins" / "modules"
+                    / "noop.yml")
 
 
 def collections_root() -> Path:
