@@ -74,7 +74,7 @@ class BenchFleet:
 
     def ansible(self, pattern: str, module: str, module_args: str, *extra: str) -> Measured:
         command = [str(BIN / "ansible"), "-i", str(self.inventory), pattern, "-m", module, "-a", module_args,
-                   "-o", *extra]
+                   *extra]
         return run_measured(command, self._env())
 
     def _env(self) -> dict[str, str]:
