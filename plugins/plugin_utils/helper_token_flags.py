@@ -158,4 +158,3 @@ def _check_number(number: int, shown: str, where: str) -> int:
 
 def _where(position: int | None) -> str:
     return "" if position is None else " item %d" % position
-

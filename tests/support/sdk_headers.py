@@ -65,6 +65,10 @@ class ComInterface:
         return self.slot_names().index(method)
 
 
+# A C++ `MIDL_INTERFACE(iid) X : public Base` declaration: (base name, IID, names of its own methods).
+CppDeclaration = tuple[str, uuid.UUID, list[str]]
+
+
 class HeaderFormatError(ValueError):
     """The headers do not look the way this parser expects; better to stop than to guess."""
 
@@ -93,7 +97,7 @@ def _parse_params(text: str) -> tuple[Param, ...]:
 
 
 def parse_header_text(text: str, source: str) -> tuple[dict[str, uuid.UUID], dict[str, list[Method]],
-                                                        dict[str, tuple[str, uuid.UUID, list[str]]]]:
+                                                       dict[str, CppDeclaration]]:
     """One header -> (IIDs by name, Vtbl slots by name, C++ declarations by name)."""
     iids = {m.group(1): parse_guid_args(m.group(2), m.group(3), m.group(4), m.group(5))
             for m in _DEFINE_GUID.finditer(text)}
@@ -106,7 +110,7 @@ def parse_header_text(text: str, source: str) -> tuple[dict[str, uuid.UUID], dic
     return iids, vtbls, cpp
 
 
-def _check_cpp_agrees(name: str, methods: list[Method], cpp: tuple[str, uuid.UUID, list[str]],
+def _check_cpp_agrees(name: str, methods: list[Method], cpp: CppDeclaration,
                       iid: uuid.UUID, found: Mapping[str, ComInterface]) -> str:
     """The C++ view (base + own methods) must give the same slots as the C Vtbl; return the base."""
     base, cpp_iid, own = cpp

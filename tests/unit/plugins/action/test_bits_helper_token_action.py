@@ -61,10 +61,11 @@ def test_run_calls_the_module_once_with_normalised_args() -> None:
 
 
 def test_ad_hoc_empty_flags_clears_all() -> None:
-    action, fake = make_action({"job": "{%s}" % GUID_A.strip("{}").lower(), "flags": ""})
+    job = "{%s}" % GUID_A.strip("{}").lower()
+    action, fake = make_action({"job": job, "flags": ""})
     action.run(task_vars={})
-    assert fake.calls[0]["module_args"] == {"job": "{%s}" % GUID_A.strip("{}").lower(), "flags": [],
-                                           "all_matches": False, "all_users": False, "force": False}
+    assert fake.calls[0]["module_args"] == {"job": job, "flags": [],
+                                            "all_matches": False, "all_users": False, "force": False}
 
 
 def test_task_vars_none_is_accepted() -> None:
@@ -125,7 +126,7 @@ def test_host_error_fails_with_an_explanation_and_keeps_the_facts() -> None:
 def test_module_failure_without_error_facts_passes_through() -> None:
     raw = {"failed": True, "msg": "MODULE FAILURE\nSee stdout/stderr for the exact error", "rc": 1,
            "module_stderr": "boom", "module_stdout": ""}
-    action, _ = make_action({"job": "j"}, raw)
+    action = make_action({"job": "j"}, raw)[0]
     result = action.run(task_vars={})
     assert {key: result[key] for key in raw} == raw
 

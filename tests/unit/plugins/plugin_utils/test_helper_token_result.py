@@ -110,8 +110,8 @@ def test_diff_in_check_mode_shows_what_would_be_set() -> None:
 
 
 def test_diff_for_several_jobs_is_a_list() -> None:
-    raw = host_result([host_job(changed=True, flags_value=3), host_job(id=GUID_B, name="b", previous_flags_value=3,
-                                                                         flags_value=3)], desired=3)
+    jobs = [host_job(changed=True, flags_value=3), host_job(id=GUID_B, name="b", previous_flags_value=3, flags_value=3)]
+    raw = host_result(jobs, desired=3)
     diff = t.cast(list, shape(raw, diff_mode=True)["diff"])
     assert [d["before_header"] for d in diff] == ["job %s (myDownloadJob)" % GUID_A, "job %s (b)" % GUID_B]
     assert diff[1]["before"] == diff[1]["after"]
