@@ -69,16 +69,16 @@ def test_cli_start_inventory_stop(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     started = subprocess.run([*python, "start", "--fleet", str(fleet_file), "--state-dir", str(state_dir),
                               "--pidfile", str(pidfile)], capture_output=True, text=True, cwd=REPO, env=env,
-                             timeout=120)
+                             timeout=120, check=False)
     try:
         assert started.returncode == 0, started.stderr
         assert "win01 ansible_connection=winrm" in started.stdout
         listed = subprocess.run([*python, "inventory", "--state-dir", str(state_dir)], capture_output=True,
-                                text=True, cwd=REPO, env=env, timeout=60)
+                                text=True, cwd=REPO, env=env, timeout=60, check=True)
         assert listed.stdout == started.stdout
         assert (state_dir / "win01.json").exists()
     finally:
         stopped = subprocess.run([*python, "stop", "--pidfile", str(pidfile)], capture_output=True, text=True,
-                                 cwd=REPO, env=env, timeout=60)
+                                 cwd=REPO, env=env, timeout=60, check=False)
     assert stopped.returncode == 0, stopped.stderr
     assert not pidfile.exists()

@@ -28,7 +28,8 @@ def _version_tuple(version: str) -> tuple[int, int]:
 def test_the_cli_is_the_interpreters_own_ansible_and_the_host_sees_its_payload(fleet):
     # scripts/compat.sh runs these tests from another venv: they must drive that venv's ansible-core,
     # and the simulated host must decode the payload layout of that version.
-    shown = subprocess.run([str(BIN / "ansible"), "--version"], capture_output=True, text=True, timeout=120)
+    shown = subprocess.run([str(BIN / "ansible"), "--version"], capture_output=True, text=True, timeout=120,
+                           check=True)
     assert f"[core {ANSIBLE_CORE}]" in shown.stdout, shown.stdout
     sim = _single(fleet)
     result = sim.ansible("win01", "job=myDownloadJob").result("win01")
