@@ -100,7 +100,7 @@ def one_host_task(fleet: BenchFleet, module: str, module_args: Iterator[str], ru
     """Ad-hoc runs of one task on one host; fails loudly if a run fails."""
     host = "bench000"
     walls, commands, request_bytes = [], 0, 0
-    for _ in range(runs):
+    for run_number in range(runs):
         fleet.server.reset_stats()
         measured = fleet.ansible(host, module, next(module_args))
         if measured.returncode != 0:

@@ -155,7 +155,7 @@ def run_module(state_path: Path, caller: Caller, run: ModuleRun, core_source: st
 
 def _run_sim_host(exe: Path, request: dict[str, Any], timeout: float) -> dict[str, Any]:
     done = subprocess.run(["mono", "--debug", str(exe)], input=json.dumps(request), capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, check=False)
     if done.returncode != 0:
         raise SimHostError(f"SimHost.exe exited {done.returncode}: {done.stderr.strip()[-2000:]}")
     try:
@@ -164,8 +164,14 @@ def _run_sim_host(exe: Path, request: dict[str, Any], timeout: float) -> dict[st
         raise SimHostError(f"SimHost.exe printed no JSON envelope ({error}): {done.stdout[:500]!r}")
 
 
+def _major_minor(version: object) -> tuple[int, int]:
+    """A BITS version as the state file writes it ("10", "5.0", 10.1) -> (major, minor)."""
+    major, minor = str(version).partition(".")[::2]
+    return int(major), int(minor or 0)
+
+
 def _wire_host(state: dict[str, Any], faults: frozenset[str]) -> dict[str, Any]:
-    major, _, minor = str(state["bits_version"]).partition(".")
+    major, minor = _major_minor(state["bits_version"])
     concurrent = bool(state.get("concurrent_change", False)) or "concurrent_change" in faults
     jobs = []
     for job in state["jobs"]:
@@ -179,7 +185,7 @@ def _wire_host(state: dict[str, Any], faults: frozenset[str]) -> dict[str, Any]:
                      # job's concurrent_flags (default: puts back the flags it had before).
                      "concurrent_change": concurrent,
                      "concurrent_flags": flags_value(job.get("concurrent_flags", flags))})
-    return {"os_build": int(state["os_build"]), "bits_major": int(major), "bits_minor": int(minor or 0),
+    return {"os_build": int(state["os_build"]), "bits_major": major, "bits_minor": minor,
             "service_disabled": bool(state.get("service_disabled", False)) or "service_disabled" in faults,
             "refuse_network_logon": bool(state.get("refuse_network_logon", False)), "jobs": jobs}
 

@@ -26,7 +26,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape
 
 import spnego
 import spnego.exceptions
@@ -419,7 +419,7 @@ class _NtlmUserFile:
 
     @staticmethod
     def line_for(username: str, password: str) -> str:
-        domain, _, user = username.rpartition("\\")
+        domain, backslash, user = username.rpartition("\\")
         return f"{domain}:{user}:{password}"
 
     def add(self, line: str) -> None:
@@ -628,9 +628,9 @@ class _WSManHTTPHandler(BaseHTTPRequestHandler):
         return _Reply(401, b"", "text/plain", [("WWW-Authenticate", challenge)])
 
     def _authenticate_basic(self, endpoint: Endpoint) -> _Reply | None:
-        scheme, _, token = self.headers.get("Authorization", "").partition(" ")
+        scheme, space, token = self.headers.get("Authorization", "").partition(" ")
         try:
-            user, _, password = base64.b64decode(token).decode("utf-8").partition(":")
+            user, colon, password = base64.b64decode(token).decode("utf-8").partition(":")
         except (binascii.Error, UnicodeDecodeError):
             user, password = "", ""
         if (scheme.lower() == "basic" and user.lower() == endpoint.username.lower()
@@ -639,7 +639,7 @@ class _WSManHTTPHandler(BaseHTTPRequestHandler):
         return self._unauthorized('Basic realm="WSMAN"')
 
     def _authenticate_ntlm(self, endpoint: Endpoint) -> _Reply | None:
-        scheme, _, token_b64 = self.headers.get("Authorization", "").partition(" ")
+        scheme, space, token_b64 = self.headers.get("Authorization", "").partition(" ")
         if scheme.lower() not in ("negotiate", "ntlm"):
             # No header: fine on a connection that already authenticated, else ask for it.
             return None if self.authenticated else self._unauthorized("Negotiate")

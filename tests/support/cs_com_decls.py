@@ -155,8 +155,8 @@ def parse_com_interfaces(source: str) -> dict[str, CsInterface]:
     found = {}
     for match in _INTERFACE.finditer(clean):
         sections = _attributes_before(clean, source, match.start())
-        attribute_text = " ".join(original for _, original in sections)
-        clean_attributes = " ".join(c for c, _ in sections)
+        attribute_text = " ".join(original for cleaned, original in sections)
+        clean_attributes = " ".join(cleaned for cleaned, original in sections)
         if not re.search(r"\bComImport(Attribute)?\b", clean_attributes):
             continue
         guid_match = re.search(r"\bGuid(?:Attribute)?\s*\(\s*\"([^\"]*)\"\s*\)", attribute_text)

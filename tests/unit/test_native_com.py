@@ -68,7 +68,7 @@ def test_core_runs_against_the_native_fake(fake_library):
 def test_swapped_token_option_slots_are_caught_at_runtime(fake_library):
     broken = swap_methods(CORE_CS.read_text(), "IBitsTokenOptions", "SetHelperTokenFlags", "GetHelperTokenFlags")
     done = _run_interop(_mutant(broken, "swapped-token-slots"), "NativeInteropSwapped", fake_library)
-    _, failed = _summary(done)
+    passed, failed = _summary(done)
     assert done.returncode == 1 and failed > 0
     failures = _failures(done.stdout)
     assert "SetLandsInSetHelperTokenFlagsAndIsReadBack" in failures
@@ -85,7 +85,7 @@ def test_a_wrong_iid_is_caught_at_runtime(fake_library):
     assert original in source
     broken = source.replace(original, 'Guid("9a2584c3-f7d2-457a-9a5e-22b67bffc7d3")')
     done = _run_interop(_mutant(broken, "wrong-iid"), "NativeInteropWrongIid", fake_library)
-    _, failed = _summary(done)
+    passed, failed = _summary(done)
     assert done.returncode == 1 and failed > 0
     assert "SetLandsInSetHelperTokenFlagsAndIsReadBack" in _failures(done.stdout)
     # The fake was asked for an interface it does not know, and said E_NOINTERFACE.

@@ -70,9 +70,8 @@ def test_requires_resolve_to_files_of_the_collection(source):
     assert relative, "the module should load its C# core with a relative #AnsibleRequires"
     for name in relative:
         dots = len(name) - len(name.lstrip(b"."))
-        base = MODULE_PS1.parent
-        for _ in range(dots - 1):
-            base = base.parent
+        # One dot is plugins/modules/ itself, each further dot one folder up.
+        base = MODULE_PS1.parents[dots - 1]
         path = base.joinpath(*name.lstrip(b".").decode().split(".")).with_suffix(".cs")
         assert path.exists(), f"{name.decode()} -> {path.relative_to(REPO)} does not exist"
         assert path == CORE_CS
@@ -80,7 +79,7 @@ def test_requires_resolve_to_files_of_the_collection(source):
 
 def test_glue_calls_a_type_and_method_the_core_defines(source):
     type_name = re.search(rb"\[(ansible_collections\.[\w.]+)\]", source).group(1).decode()
-    namespace, _, class_name = type_name.rpartition(".")
+    namespace, class_name = type_name.rsplit(".", 1)
     core = CORE_CS.read_text()
     assert re.search(rf"^namespace {re.escape(namespace)}\s*$", core, re.M), namespace
     assert re.search(rf"\bpublic static class {class_name}\b", core), class_name

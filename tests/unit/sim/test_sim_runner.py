@@ -79,8 +79,8 @@ def test_network_logon_refused_then_batch_logon_works(state_file, core_source):
 
 
 def test_invocation_modes(state_file, core_source):
-    _, plain = _run(state_file, core_source)
-    _, legacy = _run(state_file, core_source, invocation="constructor")
+    plain = _run(state_file, core_source)[1]
+    legacy = _run(state_file, core_source, invocation="constructor")[1]
     assert "invocation" not in plain
     assert legacy["invocation"]["module_args"]["job"] == "myDownloadJob"
     assert list(legacy)[:2] == ["changed", "invocation"]
@@ -94,7 +94,7 @@ def test_service_disabled(state_file, core_source):
 
 def test_concurrent_change_is_reported_as_readback_mismatch(state_file, core_source):
     write_state(state_file, {**read_state(state_file), "concurrent_change": True})
-    _, result = _run(state_file, core_source, flags=["network"])
+    result = _run(state_file, core_source, flags=["network"])[1]
     assert result["error"]["reason"] == "readback_mismatch"
 
 
@@ -111,5 +111,5 @@ def test_concurrent_runs_on_one_host_do_not_lose_writes(state_file, core_source)
         thread.start()
     for thread in threads:
         thread.join()
-    assert all(outcome.exit_code == 0 for outcome, _ in results)
+    assert all(outcome.exit_code == 0 for outcome, result in results)
     assert [job["flags"] for job in read_state(state_file)["jobs"]] == [[], ["local_file"]]

@@ -30,7 +30,7 @@ def run_ad_hoc(module_args: str, home: Path) -> subprocess.CompletedProcess[str]
 def test_ad_hoc_bad_flag_fails_in_the_action_plugin(tmp_path: Path) -> None:
     completed = run_ad_hoc("job=myDownloadJob flags=local_file,bogus", tmp_path)
     assert completed.returncode == 2, completed.stderr
-    _, _, payload = completed.stdout.partition("localhost | FAILED! => ")
+    payload = completed.stdout.partition("localhost | FAILED! => ")[2]
     result = json.loads(payload)
     assert result["changed"] is False
     assert result["msg"].startswith("bits_helper_token: flags: unknown flag name 'bogus'")

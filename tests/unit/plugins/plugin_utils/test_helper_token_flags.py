@@ -45,7 +45,7 @@ GOOD_FLAGS = [
 ]
 
 
-@pytest.mark.parametrize(("value", "expected"), GOOD_FLAGS, ids=[repr(v) for v, _ in GOOD_FLAGS])
+@pytest.mark.parametrize(("value", "expected"), GOOD_FLAGS, ids=[repr(value) for value, expected in GOOD_FLAGS])
 def test_parse_flags_accepts(value: object, expected: int | None) -> None:
     assert parse_flags(value) == expected
 
@@ -83,7 +83,7 @@ BAD_FLAGS = [
 ]
 
 
-@pytest.mark.parametrize(("value", "fragment"), BAD_FLAGS, ids=[repr(v) for v, _ in BAD_FLAGS])
+@pytest.mark.parametrize(("value", "fragment"), BAD_FLAGS, ids=[repr(value) for value, fragment in BAD_FLAGS])
 def test_parse_flags_rejects_naming_the_item(value: object, fragment: str) -> None:
     with pytest.raises(FlagsError) as caught:
         parse_flags(value)

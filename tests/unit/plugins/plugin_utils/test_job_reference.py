@@ -30,7 +30,7 @@ GOOD_JOBS = [
 ]
 
 
-@pytest.mark.parametrize(("given", "passed"), GOOD_JOBS, ids=[repr(g)[:40] for g, _ in GOOD_JOBS])
+@pytest.mark.parametrize(("given", "passed"), GOOD_JOBS, ids=[repr(given)[:40] for given, passed in GOOD_JOBS])
 def test_normalise_job_accepts(given: str, passed: str) -> None:
     assert normalise_job(given) == passed
 
@@ -62,7 +62,7 @@ BAD_JOBS = [
 ]
 
 
-@pytest.mark.parametrize(("given", "fragment"), BAD_JOBS, ids=[repr(g)[:40] for g, _ in BAD_JOBS])
+@pytest.mark.parametrize(("given", "fragment"), BAD_JOBS, ids=[repr(given)[:40] for given, fragment in BAD_JOBS])
 def test_normalise_job_rejects(given: object, fragment: str) -> None:
     with pytest.raises(JobReferenceError) as caught:
         normalise_job(given)
