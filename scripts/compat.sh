@@ -34,11 +34,12 @@ pick_python() {
     echo "$WINBITS_COMPAT_PYTHON"
     return 0
   fi
-  local pythons wanted candidate
+  local pythons wanted candidate pyenv_pythons
   pythons=$(supported_pythons "$minor") || return 1
   for wanted in $pythons; do
-    for candidate in $(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$wanted".*/bin/python3 2>/dev/null | sort -V -r) \
-                     "$(command -v python"$wanted" 2>/dev/null || true)"; do
+    # pyenv's builds of that Python, newest first (an unmatched pattern stays as is and fails -x below).
+    mapfile -t pyenv_pythons < <(printf '%s\n' "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$wanted".*/bin/python3 | sort -V -r)
+    for candidate in "${pyenv_pythons[@]}" "$(command -v python"$wanted" 2>/dev/null || true)"; do
       [ -n "$candidate" ] && [ -x "$candidate" ] && { echo "$candidate"; return 0; }
     done
   done
@@ -69,10 +70,10 @@ make_venv() {
   "$venv/bin/python" -m pip install -q --disable-pip-version-check "$requirement" -r "$requirements"
 }
 
-command -v mcs >/dev/null && command -v mono >/dev/null || {
+if ! command -v mcs >/dev/null || ! command -v mono >/dev/null; then
   echo "compat: mono and mcs are missing: run bash scripts/setup.sh first" >&2
   exit 1
-}
+fi
 make_venv
 echo "compat: ansible-core $(installed_version) on $("$venv/bin/python" --version)"
 cd "$top"
