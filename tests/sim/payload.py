@@ -206,7 +206,7 @@ def _parse_exec_wrapper_payload(stdin: bytes) -> ModuleRequest:
 def _legacy_become(payload: dict[str, Any]) -> Become:
     logon_type, logon_flags = "Interactive", "WithProfile"
     for flag in str(payload.get("become_flags") or "").split():
-        key, _, value = flag.partition("=")
+        key, value = flag.partition("=")[::2]
         if key == "logon_type":
             logon_type = _LOGON_TYPES.get(value.lower(), value)
         elif key == "logon_flags":
