@@ -1,6 +1,6 @@
 """PowerShell, read without PowerShell: tree-sitter with the tree-sitter-pwsh grammar.
 
-It is not PowerShell's own parser (see /work/shared/reference/mono-com-facts.md for its known false
+It is not PowerShell's own parser (see ../shared/reference/mono-com-facts.md for its known false
 errors), but a missing brace, an unterminated string or a stray `'@` show up as ERROR or MISSING nodes.
 `literal_value` turns the literal part of the tree (hashtables, arrays, strings, numbers, $true,
 $false, $null) into Python values and refuses anything else, so an argument spec that computes
