@@ -521,6 +521,11 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken
             if (options != null)
                 return options;
             int code = QueryInterfaceResult(entry.Job, typeof(IBitsTokenOptions).GUID);
+            // BITS checks the caller against the job's owner during this QueryInterface: only
+            // E_NOINTERFACE means a BITS without the interface; anything else is a failed call to explain.
+            if (code != Bits.NoInterface)
+                throw new Failure("com_error", "QueryInterface(IBitsTokenOptions)", code, entry.Id,
+                    "QueryInterface(IBitsTokenOptions) failed: " + Failure.Hex(code));
             throw new Failure("no_token_options", "QueryInterface(IBitsTokenOptions)", code, entry.Id,
                 "The job has no IBitsTokenOptions (BITS 4.0 or later is needed): " + Failure.Hex(code));
         }

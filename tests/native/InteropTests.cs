@@ -297,6 +297,19 @@ namespace WinBits.NativeInterop
             Check.Equal(0, Calls(job, "IBitsTokenOptions.SetHelperTokenFlags"), "SetHelperTokenFlags calls");
         }
 
+        // Microsoft documents the owner check as made during QueryInterface: a refusal there is an access
+        // problem to explain, not a BITS too old for IBitsTokenOptions.
+        public static void AccessDeniedAtQueryInterfaceIsAComError()
+        {
+            int job = AddJob(JobId, "myDownloadJob", Caller, Suspended, 0, null, false);
+            Native.fake_bits_fail(job, "QueryInterface(IBitsTokenOptions)", EAccessDenied);
+            Dictionary<string, object> error = Error(Run(Braced(JobId), new[] { "local_file" }));
+            Check.Equal("com_error", error["reason"], "reason");
+            Check.Equal("QueryInterface(IBitsTokenOptions)", error["call"], "call");
+            Check.Number(0x80070005L, error["hresult"], "hresult");
+            Check.Equal(0, Calls(job, "IBitsTokenOptions.SetHelperTokenFlags"), "SetHelperTokenFlags calls");
+        }
+
         public static void UnknownGuidIsNotFound()
         {
             AddJob(OtherId, "other", Caller, Suspended, 0, null, false);
