@@ -9,6 +9,11 @@ namespace WinBits.Testing
 {
     public static class CoreTests
     {
+        public static int Main(string[] args)
+        {
+            return TestHarness.Run(args);
+        }
+
         const string Me = "S-1-5-21-1000-1000-1000-1001";
         const string Other = "S-1-5-21-1000-1000-1000-1002";
         const string LocalSystem = "S-1-5-18";

@@ -1,7 +1,8 @@
-// A tiny test runner: every public static parameterless method of a class whose name ends in "Tests"
-// is a test. One line per test, then "N passed, N failed"; the exit code is 1 when any failed (or none
-// ran), so a caller cannot mistake an empty run for success. An argument restricts the run to tests
-// whose name contains it.
+// The tiny test runner shared by the core's unit tests (CoreTests.cs) and the native interop tests
+// (tests/native/InteropTests.cs); each program's Main calls TestHarness.Run. Every public static
+// parameterless void method of a class whose name ends in "Tests" is a test. One line per test, then
+// "N passed, N failed"; the exit code is 1 when any failed (or none ran), so a caller cannot mistake an
+// empty run for success. Arguments restrict the run to tests whose "Class.Method" name contains one of them.
 
 using System;
 using System.Collections.Generic;
@@ -20,7 +21,16 @@ namespace WinBits.Testing
         public static void Equal(object expected, object actual, string what)
         {
             if (!object.Equals(expected, actual))
-                throw new AssertionFailed(string.Format("{0}: expected {1}, got {2}", what, Show(expected), Show(actual)));
+                throw new AssertionFailed(
+                    string.Format("{0}: expected {1}, got {2}", what, Show(expected), Show(actual)));
+        }
+
+        // By value: the core returns ints and longs (JSON numbers) and the native fake reports uints, so any
+        // integer type is accepted; anything else (a string, a double, null) fails.
+        public static void Number(long expected, object actual, string what)
+        {
+            if (!IsInteger(actual) || Convert.ToDecimal(actual) != expected)
+                throw new AssertionFailed(string.Format("{0}: expected {1}, got {2}", what, expected, Show(actual)));
         }
 
         public static void True(bool condition, string what)
@@ -42,6 +52,12 @@ namespace WinBits.Testing
             throw new AssertionFailed(what + ": expected " + typeof(T).Name);
         }
 
+        static bool IsInteger(object value)
+        {
+            return value is sbyte || value is byte || value is short || value is ushort
+                || value is int || value is uint || value is long || value is ulong;
+        }
+
         static string Show(object value)
         {
             if (value == null)
@@ -54,43 +70,71 @@ namespace WinBits.Testing
 
     public static class TestHarness
     {
-        public static int Main(string[] args)
+        // before: runs ahead of each test; after: once a test has passed, returns a complaint (or null);
+        // context: printed under a failure (e.g. what a fake recorded). All optional.
+        public static int Run(string[] only, Action before = null, Func<string> after = null,
+            Func<string> context = null)
         {
-            string filter = args.Length > 0 ? args[0] : "";
             int passed = 0, failed = 0;
             foreach (MethodInfo test in FindTests())
             {
                 string name = test.DeclaringType.Name + "." + test.Name;
-                if (name.IndexOf(filter, StringComparison.Ordinal) < 0)
+                if (!Selected(name, only))
                     continue;
-                string failure = RunOne(test);
+                string failure = RunOne(test, before, after);
                 if (failure == null)
                 {
                     passed++;
                     Console.WriteLine("PASS " + name);
+                    continue;
                 }
-                else
-                {
-                    failed++;
-                    Console.WriteLine("FAIL " + name + ": " + failure.Replace("\n", "\n    "));
-                }
+                failed++;
+                Console.WriteLine("FAIL " + name + ": " + Indent(failure));
+                if (context != null)
+                    Console.WriteLine("    " + Indent(context().TrimEnd()));
             }
             Console.WriteLine("{0} passed, {1} failed", passed, failed);
             return failed == 0 && passed > 0 ? 0 : 1;
         }
 
-        static string RunOne(MethodInfo test)
+        static bool Selected(string name, string[] only)
+        {
+            if (only.Length == 0)
+                return true;
+            foreach (string part in only)
+                if (name.IndexOf(part, StringComparison.Ordinal) >= 0)
+                    return true;
+            return false;
+        }
+
+        // A failing before or after hook fails the test, as the test itself would.
+        static string RunOne(MethodInfo test, Action before, Func<string> after)
         {
             try
             {
+                if (before != null)
+                    before();
                 test.Invoke(null, null);
-                return null;
+                return after == null ? null : after();
             }
             catch (TargetInvocationException e)
             {
-                Exception inner = e.InnerException;
-                return inner is AssertionFailed ? inner.Message : inner.ToString();
+                return Describe(e.InnerException ?? e);
             }
+            catch (Exception e)
+            {
+                return Describe(e);
+            }
+        }
+
+        static string Describe(Exception e)
+        {
+            return e is AssertionFailed ? e.Message : e.ToString();
+        }
+
+        static string Indent(string text)
+        {
+            return text.Replace("\n", "\n    ");
         }
 
         // Declaration order (metadata token), so the output reads like the source.

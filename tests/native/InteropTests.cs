@@ -3,13 +3,15 @@
 // is a real QueryInterface with the declared GUID, every call goes through a vtable slot laid out from
 // the SDK headers, strings cross as UTF-16 LPWSTR, and failures come back as HRESULTs. The fake records
 // which slot each call reached, so a declaration in the wrong place shows up as the wrong call.
-// C# 5; compiled with the core by tests/unit/test_native_com.py; libfakebits.so found via LD_LIBRARY_PATH.
+// C# 5; compiled with the core and tests/csharp/TestHarness.cs by tests/unit/test_native_com.py;
+// libfakebits.so found via LD_LIBRARY_PATH.
 
 using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.Runtime.InteropServices;
 using ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken;
+using WinBits.Testing;
 
 namespace WinBits.NativeInterop
 {
@@ -95,7 +97,7 @@ namespace WinBits.NativeInterop
 
         public static int Main(string[] args)
         {
-            return Harness.Run(typeof(InteropTests), args, Reset, Invariants, CallLog);
+            return TestHarness.Run(args, Reset, Invariants, CallLog);
         }
 
         static void Reset()
@@ -120,13 +122,14 @@ namespace WinBits.NativeInterop
 
         static string CallLog()
         {
-            return Marshal.PtrToStringAnsi(Native.fake_bits_call_log());
+            string log = Marshal.PtrToStringAnsi(Native.fake_bits_call_log()).TrimEnd();
+            return "calls the fake recorded:\n  " + log.Replace("\n", "\n  ");
         }
 
         static int AddJob(Guid id, string name, string owner, int state, uint flags, string helperSid, bool certificate)
         {
             int index = Native.fake_bits_add_job(ref id, name, owner, state, flags, helperSid, certificate ? 1 : 0);
-            Check.True(index >= 0, "the fake's job table is full");
+            Assert.True(index >= 0, "the fake's job table is full");
             return index;
         }
 
@@ -153,14 +156,14 @@ namespace WinBits.NativeInterop
 
         static Dictionary<string, object> Error(Dictionary<string, object> result)
         {
-            Check.True(result["error"] != null, "the run should have failed, it succeeded");
+            Assert.True(result["error"] != null, "the run should have failed, it succeeded");
             return (Dictionary<string, object>)result["error"];
         }
 
         static void Succeeded(Dictionary<string, object> result)
         {
             Dictionary<string, object> error = (Dictionary<string, object>)result["error"];
-            Check.True(error == null, "unexpected error: " + (error == null ? "" : (string)error["message"]));
+            Assert.True(error == null, "unexpected error: " + (error == null ? "" : (string)error["message"]));
         }
 
         static List<Dictionary<string, object>> Jobs(Dictionary<string, object> result)
@@ -186,8 +189,8 @@ namespace WinBits.NativeInterop
         public static void ManagerIsARealComObjectFoundByQueryInterface()
         {
             IBackgroundCopyManager manager = new NativeManagerFactory().Create();
-            Check.True(Marshal.IsComObject(manager), "the manager should be a runtime-callable wrapper");
-            Check.True(Calls(-1, "IBackgroundCopyManager.QueryInterface(IBackgroundCopyManager)") >= 1,
+            Assert.True(Marshal.IsComObject(manager), "the manager should be a runtime-callable wrapper");
+            Assert.True(Calls(-1, "IBackgroundCopyManager.QueryInterface(IBackgroundCopyManager)") >= 1,
                 "casting to IBackgroundCopyManager should QueryInterface for its IID");
             Marshal.ReleaseComObject(manager);
         }
@@ -197,21 +200,21 @@ namespace WinBits.NativeInterop
             int job = AddJob(JobId, "myDownloadJob", Caller, Suspended, 1, OtherUser, false);
             Dictionary<string, object> result = Run(JobId.ToString(), null);
             Succeeded(result);
-            Check.Equal(false, result["changed"], "changed");
+            Assert.Equal(false, result["changed"], "changed");
             Dictionary<string, object> report = Jobs(result)[0];
-            Check.Equal(Braced(JobId), report["id"], "id (GetId, slot 10)");
-            Check.Equal("myDownloadJob", report["name"], "name (GetDisplayName, slot 18)");
-            Check.Equal(Caller, report["owner"], "owner (GetOwner, slot 16)");
-            Check.Equal("SUSPENDED", report["state"], "state (GetState, slot 14)");
-            Check.Number(Suspended, report["state_value"], "state_value");
-            Check.Number(1, report["previous_flags_value"], "previous_flags_value (GetHelperTokenFlags, slot 4)");
-            Check.Number(1, report["flags_value"], "flags_value");
-            Check.Equal(OtherUser, report["helper_token_sid"], "helper_token_sid (GetHelperTokenSid, slot 7)");
-            Check.Equal(false, report["client_certificate"], "client_certificate (GetClientCertificate, slot 6)");
-            Check.Equal(1, Calls(job, "IBackgroundCopyManager.GetJob"), "GetJob calls");
-            Check.Equal(1, Calls(job, "IBackgroundCopyJob.QueryInterface(IBitsTokenOptions)"),
+            Assert.Equal(Braced(JobId), report["id"], "id (GetId, slot 10)");
+            Assert.Equal("myDownloadJob", report["name"], "name (GetDisplayName, slot 18)");
+            Assert.Equal(Caller, report["owner"], "owner (GetOwner, slot 16)");
+            Assert.Equal("SUSPENDED", report["state"], "state (GetState, slot 14)");
+            Assert.Number(Suspended, report["state_value"], "state_value");
+            Assert.Number(1, report["previous_flags_value"], "previous_flags_value (GetHelperTokenFlags, slot 4)");
+            Assert.Number(1, report["flags_value"], "flags_value");
+            Assert.Equal(OtherUser, report["helper_token_sid"], "helper_token_sid (GetHelperTokenSid, slot 7)");
+            Assert.Equal(false, report["client_certificate"], "client_certificate (GetClientCertificate, slot 6)");
+            Assert.Equal(1, Calls(job, "IBackgroundCopyManager.GetJob"), "GetJob calls");
+            Assert.Equal(1, Calls(job, "IBackgroundCopyJob.QueryInterface(IBitsTokenOptions)"),
                 "QueryInterface(IBitsTokenOptions) calls");
-            Check.Equal(0, Calls(job, "IBitsTokenOptions.SetHelperTokenFlags"), "no write without flags");
+            Assert.Equal(0, Calls(job, "IBitsTokenOptions.SetHelperTokenFlags"), "no write without flags");
         }
 
         public static void NameLookupEnumeratesTheCallersJobsToTheEnd()
@@ -221,12 +224,12 @@ namespace WinBits.NativeInterop
             AddJob(Guid.NewGuid(), "nightly-sync", OtherUser, Suspended, 0, null, false);
             Dictionary<string, object> result = Run("nightly-sync", null);
             Succeeded(result);
-            Check.Equal(1, Jobs(result).Count, "jobs found among the caller's own");
-            Check.Equal(Braced(JobId), Jobs(result)[0]["id"], "the job found");
-            Check.Number(0, Native.fake_bits_last_enum_flags(), "EnumJobs flags");
+            Assert.Equal(1, Jobs(result).Count, "jobs found among the caller's own");
+            Assert.Equal(Braced(JobId), Jobs(result)[0]["id"], "the job found");
+            Assert.Number(0, Native.fake_bits_last_enum_flags(), "EnumJobs flags");
             // Two jobs of the caller, then one more Next that returns S_FALSE with nothing fetched.
-            Check.Equal(3, Calls(-1, "IEnumBackgroundCopyJobs.Next"), "Next calls");
-            Check.Equal(1, Calls(job, "IBitsTokenOptions.GetHelperTokenFlags"), "GetHelperTokenFlags calls");
+            Assert.Equal(3, Calls(-1, "IEnumBackgroundCopyJobs.Next"), "Next calls");
+            Assert.Equal(1, Calls(job, "IBitsTokenOptions.GetHelperTokenFlags"), "GetHelperTokenFlags calls");
         }
 
         public static void AllUsersEnumeratesEveryonesJobs()
@@ -235,9 +238,9 @@ namespace WinBits.NativeInterop
             AddJob(OtherId, "nightly-sync", OtherUser, Suspended, 0, null, false);
             Dictionary<string, object> result = Run("nightly-sync", null, false, true, true);
             Succeeded(result);
-            Check.Number(1, Native.fake_bits_last_enum_flags(), "EnumJobs flags (BG_JOB_ENUM_ALL_USERS)");
-            Check.Equal(2, Jobs(result).Count, "jobs found among all users'");
-            Check.Equal(OtherUser, Jobs(result)[1]["owner"], "second job's owner");
+            Assert.Number(1, Native.fake_bits_last_enum_flags(), "EnumJobs flags (BG_JOB_ENUM_ALL_USERS)");
+            Assert.Equal(2, Jobs(result).Count, "jobs found among all users'");
+            Assert.Equal(OtherUser, Jobs(result)[1]["owner"], "second job's owner");
         }
 
         public static void SetLandsInSetHelperTokenFlagsAndIsReadBack()
@@ -245,22 +248,22 @@ namespace WinBits.NativeInterop
             int job = AddJob(JobId, "myDownloadJob", Caller, Suspended, 1, null, false);
             Dictionary<string, object> result = Run(Braced(JobId), new[] { "local_file", "network" });
             Succeeded(result);
-            Check.Equal(1, Calls(job, "IBitsTokenOptions.SetHelperTokenFlags"), "SetHelperTokenFlags calls");
-            Check.Number(3, Native.fake_bits_last_arg(job, "IBitsTokenOptions.SetHelperTokenFlags"),
+            Assert.Equal(1, Calls(job, "IBitsTokenOptions.SetHelperTokenFlags"), "SetHelperTokenFlags calls");
+            Assert.Number(3, Native.fake_bits_last_arg(job, "IBitsTokenOptions.SetHelperTokenFlags"),
                 "UsageFlags the native SetHelperTokenFlags (slot 3) received");
-            Check.Number(3, Native.fake_bits_job_flags(job), "the job's flags in the fake");
-            Check.Equal(2, Calls(job, "IBitsTokenOptions.GetHelperTokenFlags"), "read, then read back");
-            Check.Equal(true, result["changed"], "changed");
-            Check.Number(1, Jobs(result)[0]["previous_flags_value"], "previous_flags_value");
-            Check.Number(3, Jobs(result)[0]["flags_value"], "flags_value (read back)");
+            Assert.Number(3, Native.fake_bits_job_flags(job), "the job's flags in the fake");
+            Assert.Equal(2, Calls(job, "IBitsTokenOptions.GetHelperTokenFlags"), "read, then read back");
+            Assert.Equal(true, result["changed"], "changed");
+            Assert.Number(1, Jobs(result)[0]["previous_flags_value"], "previous_flags_value");
+            Assert.Number(3, Jobs(result)[0]["flags_value"], "flags_value (read back)");
         }
 
         public static void ClearingAllFlagsWritesZero()
         {
             int job = AddJob(JobId, "myDownloadJob", Caller, Suspended, 3, null, false);
             Succeeded(Run(Braced(JobId), new string[0]));
-            Check.Number(0, Native.fake_bits_last_arg(job, "IBitsTokenOptions.SetHelperTokenFlags"), "UsageFlags");
-            Check.Number(0, Native.fake_bits_job_flags(job), "the job's flags in the fake");
+            Assert.Number(0, Native.fake_bits_last_arg(job, "IBitsTokenOptions.SetHelperTokenFlags"), "UsageFlags");
+            Assert.Number(0, Native.fake_bits_job_flags(job), "the job's flags in the fake");
         }
 
         public static void CheckModeWritesNothing()
@@ -268,9 +271,9 @@ namespace WinBits.NativeInterop
             int job = AddJob(JobId, "myDownloadJob", Caller, Suspended, 1, null, false);
             Dictionary<string, object> result = Run(Braced(JobId), new[] { "network" }, true, false, false);
             Succeeded(result);
-            Check.Equal(true, result["changed"], "changed (would change)");
-            Check.Equal(0, Calls(job, "IBitsTokenOptions.SetHelperTokenFlags"), "SetHelperTokenFlags calls");
-            Check.Number(1, Native.fake_bits_job_flags(job), "the job's flags in the fake");
+            Assert.Equal(true, result["changed"], "changed (would change)");
+            Assert.Equal(0, Calls(job, "IBitsTokenOptions.SetHelperTokenFlags"), "SetHelperTokenFlags calls");
+            Assert.Number(1, Native.fake_bits_job_flags(job), "the job's flags in the fake");
         }
 
         public static void AccessDeniedSurfacesAsComErrorWithItsHResult()
@@ -278,12 +281,12 @@ namespace WinBits.NativeInterop
             int job = AddJob(JobId, "myDownloadJob", Caller, Suspended, 0, null, false);
             Native.fake_bits_fail(job, "IBitsTokenOptions.SetHelperTokenFlags", EAccessDenied);
             Dictionary<string, object> error = Error(Run(Braced(JobId), new[] { "local_file" }));
-            Check.Equal("com_error", error["reason"], "reason");
-            Check.Equal("SetHelperTokenFlags", error["call"], "call");
-            Check.Number(0x80070005L, error["hresult"], "hresult");
-            Check.Equal("0x80070005", error["hresult_hex"], "hresult_hex");
-            Check.Equal(Braced(JobId), error["job_id"], "job_id");
-            Check.Number(0, Native.fake_bits_job_flags(job), "the job's flags in the fake");
+            Assert.Equal("com_error", error["reason"], "reason");
+            Assert.Equal("SetHelperTokenFlags", error["call"], "call");
+            Assert.Number(0x80070005L, error["hresult"], "hresult");
+            Assert.Equal("0x80070005", error["hresult_hex"], "hresult_hex");
+            Assert.Equal(Braced(JobId), error["job_id"], "job_id");
+            Assert.Number(0, Native.fake_bits_job_flags(job), "the job's flags in the fake");
         }
 
         public static void NoInterfaceMeansNoTokenOptions()
@@ -291,10 +294,10 @@ namespace WinBits.NativeInterop
             int job = AddJob(JobId, "myDownloadJob", Caller, Suspended, 0, null, false);
             Native.fake_bits_fail(job, "QueryInterface(IBitsTokenOptions)", ENoInterface);
             Dictionary<string, object> error = Error(Run(Braced(JobId), new[] { "local_file" }));
-            Check.Equal("no_token_options", error["reason"], "reason");
-            Check.Equal("QueryInterface(IBitsTokenOptions)", error["call"], "call");
-            Check.Number(0x80004002L, error["hresult"], "hresult");
-            Check.Equal(0, Calls(job, "IBitsTokenOptions.SetHelperTokenFlags"), "SetHelperTokenFlags calls");
+            Assert.Equal("no_token_options", error["reason"], "reason");
+            Assert.Equal("QueryInterface(IBitsTokenOptions)", error["call"], "call");
+            Assert.Number(0x80004002L, error["hresult"], "hresult");
+            Assert.Equal(0, Calls(job, "IBitsTokenOptions.SetHelperTokenFlags"), "SetHelperTokenFlags calls");
         }
 
         // Microsoft documents the owner check as made during QueryInterface: a refusal there is an access
@@ -304,27 +307,27 @@ namespace WinBits.NativeInterop
             int job = AddJob(JobId, "myDownloadJob", Caller, Suspended, 0, null, false);
             Native.fake_bits_fail(job, "QueryInterface(IBitsTokenOptions)", EAccessDenied);
             Dictionary<string, object> error = Error(Run(Braced(JobId), new[] { "local_file" }));
-            Check.Equal("com_error", error["reason"], "reason");
-            Check.Equal("QueryInterface(IBitsTokenOptions)", error["call"], "call");
-            Check.Number(0x80070005L, error["hresult"], "hresult");
-            Check.Equal(0, Calls(job, "IBitsTokenOptions.SetHelperTokenFlags"), "SetHelperTokenFlags calls");
+            Assert.Equal("com_error", error["reason"], "reason");
+            Assert.Equal("QueryInterface(IBitsTokenOptions)", error["call"], "call");
+            Assert.Number(0x80070005L, error["hresult"], "hresult");
+            Assert.Equal(0, Calls(job, "IBitsTokenOptions.SetHelperTokenFlags"), "SetHelperTokenFlags calls");
         }
 
         public static void UnknownGuidIsNotFound()
         {
             AddJob(OtherId, "other", Caller, Suspended, 0, null, false);
             Dictionary<string, object> error = Error(Run(Braced(JobId), null));
-            Check.Equal("not_found", error["reason"], "reason");
-            Check.Equal("GetJob", error["call"], "call");
-            Check.Number(0x80200001L, error["hresult"], "hresult (BG_E_NOT_FOUND)");
+            Assert.Equal("not_found", error["reason"], "reason");
+            Assert.Equal("GetJob", error["call"], "call");
+            Assert.Number(0x80200001L, error["hresult"], "hresult (BG_E_NOT_FOUND)");
         }
 
         public static void AcknowledgedJobRefusesTheWrite()
         {
             AddJob(JobId, "done", Caller, Acknowledged, 0, null, false);
             Dictionary<string, object> error = Error(Run(Braced(JobId), new[] { "local_file" }));
-            Check.Equal("com_error", error["reason"], "reason");
-            Check.Number(0x80200002L, error["hresult"], "hresult (BG_E_INVALID_STATE)");
+            Assert.Equal("com_error", error["reason"], "reason");
+            Assert.Number(0x80200002L, error["hresult"], "hresult (BG_E_INVALID_STATE)");
         }
 
         public static void ClientCertificateIsReadAndNetworkRefused()
@@ -332,9 +335,9 @@ namespace WinBits.NativeInterop
             int job = AddJob(JobId, "withCert", Caller, Suspended, 1, null, true);
             Dictionary<string, object> result = Run(Braced(JobId), new[] { "local_file", "network" });
             Dictionary<string, object> error = Error(result);
-            Check.Equal("client_certificate", error["reason"], "reason");
-            Check.Equal(true, Jobs(result)[0]["client_certificate"], "client_certificate");
-            Check.Equal(0, Calls(job, "IBitsTokenOptions.SetHelperTokenFlags"), "SetHelperTokenFlags calls");
+            Assert.Equal("client_certificate", error["reason"], "reason");
+            Assert.Equal(true, Jobs(result)[0]["client_certificate"], "client_certificate");
+            Assert.Equal(0, Calls(job, "IBitsTokenOptions.SetHelperTokenFlags"), "SetHelperTokenFlags calls");
         }
 
         public static void ReadBackMismatchIsReported()
@@ -342,8 +345,8 @@ namespace WinBits.NativeInterop
             int job = AddJob(JobId, "raced", Caller, Suspended, 0, null, false);
             Native.fake_bits_change_after_set(job, 1);
             Dictionary<string, object> error = Error(Run(Braced(JobId), new[] { "network" }));
-            Check.Equal("readback_mismatch", error["reason"], "reason");
-            Check.Number(1, Native.fake_bits_job_flags(job), "the other writer's flags stay");
+            Assert.Equal("readback_mismatch", error["reason"], "reason");
+            Assert.Number(1, Native.fake_bits_job_flags(job), "the other writer's flags stay");
         }
 
         public static void FailedWriteRollsBackTheJobsAlreadyWritten()
@@ -352,10 +355,10 @@ namespace WinBits.NativeInterop
             int second = AddJob(OtherId, "twin", Caller, Suspended, 1, null, false);
             Native.fake_bits_fail(second, "IBitsTokenOptions.SetHelperTokenFlags", EAccessDenied);
             Dictionary<string, object> result = Run("twin", new[] { "network" }, false, true, false);
-            Check.Equal("com_error", Error(result)["reason"], "reason");
-            Check.Equal(2, Calls(first, "IBitsTokenOptions.SetHelperTokenFlags"), "write, then restore");
-            Check.Number(1, Native.fake_bits_job_flags(first), "first job restored");
-            Check.Equal(true, Jobs(result)[0]["rolled_back"], "rolled_back");
+            Assert.Equal("com_error", Error(result)["reason"], "reason");
+            Assert.Equal(2, Calls(first, "IBitsTokenOptions.SetHelperTokenFlags"), "write, then restore");
+            Assert.Number(1, Native.fake_bits_job_flags(first), "first job restored");
+            Assert.Equal(true, Jobs(result)[0]["rolled_back"], "rolled_back");
         }
 
         public static void Utf16StringsRoundTrip()
@@ -364,8 +367,8 @@ namespace WinBits.NativeInterop
             AddJob(JobId, name, Caller, Suspended, 0, null, false);
             Dictionary<string, object> result = Run(name, null);
             Succeeded(result);
-            Check.Equal(name, Jobs(result)[0]["name"], "display name read back");
-            Check.Equal(null, Jobs(result)[0]["helper_token_sid"], "no helper token: GetHelperTokenSid gives null");
+            Assert.Equal(name, Jobs(result)[0]["name"], "display name read back");
+            Assert.Equal(null, Jobs(result)[0]["helper_token_sid"], "no helper token: GetHelperTokenSid gives null");
         }
 
         // The core releases what it took (Marshal.ReleaseComObject, or the finalizer at worst).
@@ -377,10 +380,10 @@ namespace WinBits.NativeInterop
             AddJob(id, "probe", Caller, Suspended, 0, null, false);
             IBackgroundCopyJob probe;
             manager.GetJob(ref id, out probe);
-            Check.True(Native.fake_bits_outstanding_refs() >= 1, "a job held by the runtime should count");
+            Assert.True(Native.fake_bits_outstanding_refs() >= 1, "a job held by the runtime should count");
             Marshal.ReleaseComObject(probe);
             Marshal.ReleaseComObject(manager);
-            Check.Number(0, Native.fake_bits_outstanding_refs(), "references after ReleaseComObject");
+            Assert.Number(0, Native.fake_bits_outstanding_refs(), "references after ReleaseComObject");
             Reset();
             AddJob(JobId, "myDownloadJob", Caller, Suspended, 0, null, true);
             AddJob(OtherId, "myDownloadJob", Caller, Suspended, 0, OtherUser, false);
@@ -388,7 +391,7 @@ namespace WinBits.NativeInterop
             GC.Collect();
             GC.WaitForPendingFinalizers();
             GC.Collect();
-            Check.Number(0, Native.fake_bits_outstanding_refs(), "references still held on jobs and enumerators");
+            Assert.Number(0, Native.fake_bits_outstanding_refs(), "references still held on jobs and enumerators");
         }
     }
 }

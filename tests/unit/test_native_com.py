@@ -17,10 +17,11 @@ import pytest
 from tests.native.gen_vtables import NATIVE_SRC, GeneratorError, build_fake_bits, implemented_methods
 from tests.support.cs_com_decls import swap_methods
 from tests.support.mono import compile_cs, run_mono
-from tests.support.paths import BUILD, CORE_CS
+from tests.support.paths import BUILD, CORE_CS, REPO
 from tests.support.sdk_headers import bits_interfaces
 
-HARNESS = (NATIVE_SRC / "Harness.cs", NATIVE_SRC / "InteropTests.cs")
+# The runner is the one the core's unit tests use (tests/csharp/TestHarness.cs).
+TEST_SOURCES = (REPO / "tests" / "csharp" / "TestHarness.cs", NATIVE_SRC / "InteropTests.cs")
 MUTANTS = BUILD / "mutants"
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$", re.M)
 
@@ -31,7 +32,7 @@ def fake_library() -> Path:
 
 
 def _run_interop(core: Path, name: str, library: Path) -> subprocess.CompletedProcess:
-    exe = compile_cs([core, *HARNESS], name)
+    exe = compile_cs([core, *TEST_SOURCES], name)
     env = {**os.environ, "LD_LIBRARY_PATH": str(library.parent)}
     return run_mono(exe, env=env, timeout=300)
 
@@ -52,7 +53,7 @@ def _mutant(source: str, name: str) -> Path:
 
 
 def _failures(output: str) -> list[str]:
-    return re.findall(r"^FAIL (\w+)", output, re.M)
+    return re.findall(r"^FAIL InteropTests\.(\w+)", output, re.M)
 
 
 def test_core_runs_against_the_native_fake(fake_library):
@@ -75,7 +76,8 @@ def test_swapped_token_option_slots_are_caught_at_runtime(fake_library):
     assert "GuidLookupReadsEveryFactThroughItsSlot" in failures
     # The read (declared GetHelperTokenFlags, now in slot 3) landed in the native SetHelperTokenFlags:
     # the fake recorded a write nobody asked for, with a stack address as the flags.
-    read_only = done.stdout.split("FAIL GuidLookupReadsEveryFactThroughItsSlot", 1)[1].split("\nFAIL ", 1)[0]
+    after_failure = done.stdout.split("FAIL InteropTests.GuidLookupReadsEveryFactThroughItsSlot", 1)[1]
+    read_only = after_failure.split("\nFAIL ", 1)[0]
     assert re.search(r"^\s+0 IBitsTokenOptions\.SetHelperTokenFlags \d+$", read_only, re.M), read_only
 
 
