@@ -144,6 +144,17 @@ static int not_a_pointer(const void *p, int job, const char *call)
     return 1;
 }
 
+/* The start of a getter: refuse an out-pointer the runtime cannot have made (E_POINTER, not recorded),
+ * else record the call and return its configured fault (S_OK when none). */
+static HRESULT enter_call(int job, const char *call, const void *out, int64_t arg)
+{
+    if (not_a_pointer(out, job, call)) {
+        return E_POINTER;
+    }
+    record(job, call, arg);
+    return fault_for(job, call);
+}
+
 static const char *iid_name(REFIID riid, char *buffer, size_t size)
 {
     for (int i = 0; i < fake_known_iid_count; i++) {
@@ -229,11 +240,7 @@ ULONG impl_IBackgroundCopyJob_Release(IBackgroundCopyJob *This)
 HRESULT impl_IBackgroundCopyJob_GetId(IBackgroundCopyJob *This, GUID *pVal)
 {
     FakeJob *job = JOB_FROM(job, This);
-    if (not_a_pointer(pVal, job->index, "IBackgroundCopyJob.GetId")) {
-        return E_POINTER;
-    }
-    record(job->index, "IBackgroundCopyJob.GetId", 0);
-    HRESULT hr = fault_for(job->index, "IBackgroundCopyJob.GetId");
+    HRESULT hr = enter_call(job->index, "IBackgroundCopyJob.GetId", pVal, 0);
     if (hr == S_OK) {
         *pVal = job->id;
     }
@@ -254,11 +261,7 @@ HRESULT impl_IBackgroundCopyJob_GetType(IBackgroundCopyJob *This, BG_JOB_TYPE *p
 HRESULT impl_IBackgroundCopyJob_GetState(IBackgroundCopyJob *This, BG_JOB_STATE *pVal)
 {
     FakeJob *job = JOB_FROM(job, This);
-    if (not_a_pointer(pVal, job->index, "IBackgroundCopyJob.GetState")) {
-        return E_POINTER;
-    }
-    record(job->index, "IBackgroundCopyJob.GetState", 0);
-    HRESULT hr = fault_for(job->index, "IBackgroundCopyJob.GetState");
+    HRESULT hr = enter_call(job->index, "IBackgroundCopyJob.GetState", pVal, 0);
     if (hr == S_OK) {
         *pVal = job->state;
     }
@@ -332,11 +335,7 @@ HRESULT impl_IBitsTokenOptions_SetHelperTokenFlags(IBitsTokenOptions *This, DWOR
 HRESULT impl_IBitsTokenOptions_GetHelperTokenFlags(IBitsTokenOptions *This, DWORD *pFlags)
 {
     FakeJob *job = JOB_FROM(token, This);
-    if (not_a_pointer(pFlags, job->index, "IBitsTokenOptions.GetHelperTokenFlags")) {
-        return E_POINTER;
-    }
-    record(job->index, "IBitsTokenOptions.GetHelperTokenFlags", job->flags);
-    HRESULT hr = fault_for(job->index, "IBitsTokenOptions.GetHelperTokenFlags");
+    HRESULT hr = enter_call(job->index, "IBitsTokenOptions.GetHelperTokenFlags", pFlags, job->flags);
     if (hr == S_OK) {
         *pFlags = job->flags;
     }
