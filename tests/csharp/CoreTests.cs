@@ -3,6 +3,7 @@
 
 using System;
 using System.Collections.Generic;
+using ansible_collections.winbits.bits.plugins.module_utils.BitsCom;
 using ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken;
 
 namespace WinBits.Testing

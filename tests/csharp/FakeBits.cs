@@ -1,11 +1,12 @@
 // A managed fake of BITS for the C# unit tests and the simulated fleet's Mono host (tests/sim/SimHost.cs).
-// Public surface: /work/prompts/fake_api.md. It enforces the rules of DESIGN.md 3; where BITS' docs leave
-// a choice open, the comment says which one the fake makes.
+// Its public surface is the fields below (the simulator's fleet file maps onto them: docs/fleet-file.md).
+// It enforces the rules of DESIGN.md 3; where BITS' docs leave a choice open, the comment says which one
+// the fake makes.
 
 using System;
 using System.Collections.Generic;
 using System.Runtime.InteropServices;
-using ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken;
+using ansible_collections.winbits.bits.plugins.module_utils.BitsCom;
 
 namespace WinBits.Testing
 {
@@ -21,6 +22,12 @@ namespace WinBits.Testing
         public bool ClientCertificate;     // a client certificate is set
         public bool ConcurrentChange;      // fault: after every SetHelperTokenFlags, "someone else"
         public uint ConcurrentFlags;       // writes ConcurrentFlags
+        public uint Type;                  // BG_JOB_TYPE: 0 download, 1 upload, 2 upload-reply
+        public DateTime? CreationTime;     // UTC; null reads as a zero FILETIME
+        public DateTime? ModificationTime;
+        public int? ErrorCode;             // the job's error (IBackgroundCopyError) in ERROR/TRANSIENT_ERROR
+        public uint ErrorContext;          // BG_ERROR_CONTEXT
+        public string ErrorDescription;
         // Fault injection (an addition to fake_api.md): a job method's name (e.g. "GetOwner",
         // "SetHelperTokenFlags") -> the HRESULT that call fails with. Null or absent: no fault.
         public Dictionary<string, int> Faults;
@@ -45,6 +52,13 @@ namespace WinBits.Testing
         public bool CallerNetworkLogon;
         public List<FakeJob> Jobs = new List<FakeJob>();
         public int SetCalls;
+        // SID -> "DOMAIN\\user", what LookupAccountSid would answer; a SID not listed is not resolvable.
+        public Dictionary<string, string> AccountNames = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
+        public IAccountNames Names
+        {
+            get { return new FakeAccountNames(this); }
+        }
 
         public IBackgroundCopyManagerFactory Factory
         {
@@ -74,6 +88,22 @@ namespace WinBits.Testing
         }
     }
 
+    sealed class FakeAccountNames : IAccountNames
+    {
+        readonly FakeBitsHost host;
+
+        public FakeAccountNames(FakeBitsHost host)
+        {
+            this.host = host;
+        }
+
+        public string NameOf(string sid)
+        {
+            string name;
+            return sid != null && host.AccountNames.TryGetValue(sid, out name) ? name : null;
+        }
+    }
+
     static class HResults
     {
         public const int NotImplemented = unchecked((int)0x80004001);
@@ -84,6 +114,7 @@ namespace WinBits.Testing
         public const int NotLoggedOn = unchecked((int)0x800704DD);      // ERROR_NOT_LOGGED_ON
         public const int ServiceDisabled = unchecked((int)0x80070422);  // ERROR_SERVICE_DISABLED
         public const int BadStubData = unchecked((int)0x800706F7);      // RPC_X_BAD_STUB_DATA
+        public const int ErrorInformationUnavailable = unchecked((int)0x8020000F);  // BG_E_ERROR_INFORMATION_UNAVAILABLE
 
         public static Exception Fail(string call, int code)
         {
@@ -220,11 +251,37 @@ namespace WinBits.Testing
         public void Cancel() { job.State = 8; }
         public void Complete() { job.State = 7; }
         public void GetId(out Guid pVal) { job.Fault("GetId"); pVal = job.Id; }
-        public void GetType(out uint pVal) { pVal = 0; }   // BG_JOB_TYPE_DOWNLOAD
+        public void GetType(out uint pVal) { job.Fault("GetType"); pVal = job.Type; }
         public void GetProgress(IntPtr pVal) { throw NotImplemented("GetProgress"); }
-        public void GetTimes(IntPtr pVal) { throw NotImplemented("GetTimes"); }
         public void GetState(out uint pVal) { job.Fault("GetState"); pVal = (uint)job.State; }
-        public void GetError(out IntPtr ppError) { throw NotImplemented("GetError"); }
+
+        public void GetTimes(out BG_JOB_TIMES pVal)
+        {
+            job.Fault("GetTimes");
+            pVal = new BG_JOB_TIMES();
+            pVal.CreationTime = FileTime(job.CreationTime);
+            pVal.ModificationTime = FileTime(job.ModificationTime);
+        }
+
+        // BITS keeps the last error while the job is in ERROR or TRANSIENT_ERROR; otherwise there is none.
+        public void GetError(out IBackgroundCopyError ppError)
+        {
+            job.Fault("GetError");
+            if (!job.ErrorCode.HasValue || (job.State != 4 && job.State != 5))
+                throw HResults.Fail("GetError", HResults.ErrorInformationUnavailable);
+            ppError = new FakeError(job);
+        }
+
+        static System.Runtime.InteropServices.ComTypes.FILETIME FileTime(DateTime? time)
+        {
+            System.Runtime.InteropServices.ComTypes.FILETIME value = new System.Runtime.InteropServices.ComTypes.FILETIME();
+            if (!time.HasValue)
+                return value;
+            long ticks = time.Value.ToFileTimeUtc();
+            value.dwLowDateTime = unchecked((int)(ticks & 0xFFFFFFFF));
+            value.dwHighDateTime = (int)(ticks >> 32);
+            return value;
+        }
         public void GetOwner(out string pVal) { job.Fault("GetOwner"); pVal = job.OwnerSid; }
         public void SetDisplayName(string Val) { job.DisplayName = Val; }
         public void GetDisplayName(out string pVal) { job.Fault("GetDisplayName"); pVal = job.DisplayName; }
@@ -232,6 +289,32 @@ namespace WinBits.Testing
         static Exception NotImplemented(string call)
         {
             return HResults.Fail(call, HResults.NotImplemented);
+        }
+    }
+
+    sealed class FakeError : IBackgroundCopyError
+    {
+        readonly FakeJob job;
+
+        public FakeError(FakeJob job)
+        {
+            this.job = job;
+        }
+
+        public void GetError(out uint pContext, out int pCode)
+        {
+            pContext = job.ErrorContext;
+            pCode = job.ErrorCode.Value;
+        }
+
+        public void GetFile(out IntPtr pVal) { throw HResults.Fail("GetFile", HResults.NotImplemented); }
+
+        // The language is ignored: the fake has one description (or none, as BITS may).
+        public void GetErrorDescription(uint LanguageId, out string pErrorDescription)
+        {
+            if (job.ErrorDescription == null)
+                throw HResults.Fail("GetErrorDescription", HResults.NotFound);
+            pErrorDescription = job.ErrorDescription;
         }
     }
 

@@ -1,8 +1,8 @@
-"""Line coverage of the C# core by its Mono tests, with Mono's coverage profiler.
+"""Line coverage of the host-side C# by its Mono tests, with Mono's coverage profiler.
 
 Run from the repository root:  .venv/bin/python -m tests.csharp.measure_coverage
 Needs Debian's libmono-profiler (libmono-profiler-coverage.so). Prints the covered/total lines of
-BitsHelperToken.cs and the line numbers never run. The profiler lists every method of a loaded class,
+each util (BitsCom.cs, BitsHelperToken.cs, BitsJobInfo.cs) and the line numbers never run. The profiler lists every method of a loaded class,
 run or not (counter 0), so methods no test calls count as uncovered rather than vanishing.
 """
 from __future__ import annotations
@@ -14,22 +14,27 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from tests.support.mono import compile_cs
-from tests.support.paths import BUILD, CORE_CS, REPO
+from tests.support.paths import BUILD, COM_CS, CORE_CS, JOB_INFO_CS, REPO
 
-TEST_SOURCES = [REPO / "tests" / "csharp" / name for name in ("FakeBits.cs", "TestHarness.cs", "CoreTests.cs")]
+TEST_SOURCES = [REPO / "tests" / "csharp" / name
+                for name in ("FakeBits.cs", "TestHarness.cs", "CoreTests.cs", "JobInfoTests.cs")]
+MEASURED = (COM_CS, CORE_CS, JOB_INFO_CS)
 PROFILER = Path("/usr/lib/libmono-profiler-coverage.so")
 
 
-def measure() -> tuple[int, list[int]]:
-    """Return (covered line count, sorted uncovered line numbers) of the core."""
-    exe = compile_cs([CORE_CS, *TEST_SOURCES], "CoreTestsCoverage", extra_flags=("-debug",))
+def measure() -> dict[Path, tuple[int, list[int]]]:
+    """Return, per measured util, (covered line count, sorted uncovered line numbers)."""
+    exe = compile_cs([*MEASURED, *TEST_SOURCES], "CoreTestsCoverage", extra_flags=("-debug",))
     report = BUILD / "cs" / "coverage.xml"
     done = subprocess.run(["mono", "--debug", f"--profile=coverage:output={report}", str(exe)],
                           capture_output=True, text=True, timeout=300, check=False)
     if done.returncode != 0:
         raise SystemExit(f"the tests failed under the profiler:\n{done.stdout}{done.stderr}")
-    hits = _line_hits(report, CORE_CS)
-    return sum(1 for count in hits.values() if count > 0), sorted(n for n, c in hits.items() if c == 0)
+    measured = {}
+    for source in MEASURED:
+        hits = _line_hits(report, source)
+        measured[source] = (sum(1 for count in hits.values() if count > 0), sorted(n for n, c in hits.items() if c == 0))
+    return measured
 
 
 def _line_hits(report: Path, source: Path) -> dict[int, int]:
@@ -50,10 +55,10 @@ def _line_hits(report: Path, source: Path) -> dict[int, int]:
 def main() -> None:
     if not PROFILER.exists():
         raise SystemExit(f"{PROFILER} is missing: apt-get install libmono-profiler")
-    covered, uncovered = measure()
-    total = covered + len(uncovered)
-    print(f"{CORE_CS.relative_to(REPO)}: {covered}/{total} lines = {100.0 * covered / total:.1f}%")
-    print("never run: " + (", ".join(map(str, uncovered)) or "none"))
+    for source, (covered, uncovered) in measure().items():
+        total = covered + len(uncovered)
+        print(f"{source.relative_to(REPO)}: {covered}/{total} lines = {100.0 * covered / total:.1f}%")
+        print("  never run: " + (", ".join(map(str, uncovered)) or "none"))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.Runtime.InteropServices;
+using ansible_collections.winbits.bits.plugins.module_utils.BitsCom;
 using ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken;
 using WinBits.Testing;
 

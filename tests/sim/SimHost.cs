@@ -12,6 +12,7 @@ using System.Collections;
 using System.Collections.Generic;
 using System.IO;
 using System.Web.Script.Serialization;
+using ansible_collections.winbits.bits.plugins.module_utils.BitsCom;
 using ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken;
 using WinBits.Testing;
 

@@ -6,9 +6,19 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = REPO / ".build"
-CORE_CS = REPO / "plugins" / "module_utils" / "BitsHelperToken.cs"
-MODULE_PS1 = REPO / "plugins" / "modules" / "bits_helper_token.ps1"
-MODULE_DOCS = REPO / "plugins" / "modules" / "bits_helper_token.yml"
+MODULE_UTILS = REPO / "plugins" / "module_utils"
+MODULES = REPO / "plugins" / "modules"
+# The C# every module sends (COM declarations, job reading), then each module's own core.
+COM_CS = MODULE_UTILS / "BitsCom.cs"
+CORE_CS = MODULE_UTILS / "BitsHelperToken.cs"
+JOB_INFO_CS = MODULE_UTILS / "BitsJobInfo.cs"
+MODULE_PS1 = MODULES / "bits_helper_token.ps1"
+MODULE_DOCS = MODULES / "bits_helper_token.yml"
+JOB_INFO_PS1 = MODULES / "bits_job_info.ps1"
+JOB_INFO_DOCS = MODULES / "bits_job_info.yml"
+# What Ansible sends the host for each module: its core and the util it `using`s.
+HELPER_TOKEN_SOURCES = (COM_CS, CORE_CS)
+JOB_INFO_SOURCES = (COM_CS, JOB_INFO_CS)
 SDK_INCLUDE = Path("/usr/share/mingw-w64/include")
 # A test-only collection holding the benchmark's no-op module (winbits.benchmark.noop).
 BENCHMARK_COLLECTIONS = REPO / "tests" / "benchmark" / "collections"

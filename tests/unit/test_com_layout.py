@@ -1,4 +1,4 @@
-"""The [ComImport] declarations of BitsHelperToken.cs match the Windows SDK, slot by slot (DESIGN.md §2).
+"""The [ComImport] declarations of the host-side C# (BitsCom.cs) match the Windows SDK, slot by slot (DESIGN.md §2).
 
 A COM call goes to a vtable slot by number; a method declared one place off calls another function on
 Windows and nothing in a managed test would notice. The layouts come from the mingw-w64 SDK headers
@@ -12,12 +12,12 @@ import uuid
 import pytest
 
 from tests.support.cs_com_decls import check_source, parse_com_interfaces, swap_methods
-from tests.support.paths import CORE_CS, SDK_INCLUDE
+from tests.support.paths import MODULE_UTILS, SDK_INCLUDE
 from tests.support.sdk_headers import HeaderFormatError, bits_interfaces, parse_headers
 
 # The interfaces the core must declare (DESIGN.md §3) and the slots it relies on.
 REQUIRED = ("IBackgroundCopyManager", "IEnumBackgroundCopyJobs", "IBackgroundCopyJob",
-            "IBitsTokenOptions", "IBackgroundCopyJobHttpOptions")
+            "IBitsTokenOptions", "IBackgroundCopyJobHttpOptions", "IBackgroundCopyError")
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,8 @@ def sdk():
 
 @pytest.fixture(scope="module")
 def core_source() -> str:
-    return CORE_CS.read_text()
+    """Every C# util of the collection: a declaration anywhere is checked (they belong in BitsCom.cs)."""
+    return "\n".join(path.read_text() for path in sorted(MODULE_UTILS.glob("*.cs")))
 
 
 # --- the header parser reads what DESIGN.md §3 says the SDK holds --------------------------------
@@ -44,6 +45,8 @@ def core_source() -> str:
       7: "GetHelperTokenSid"}),
     ("IBackgroundCopyJobHttpOptions", "f1bd1079-9f01-4bdc-8036-f09b70095066",
      {3: "SetClientCertificateByID", 6: "GetClientCertificate", 10: "GetSecurityFlags"}),
+    ("IBackgroundCopyError", "19c613a0-fcb8-4f28-81ae-897c3d078f81",
+     {3: "GetError", 4: "GetFile", 5: "GetErrorDescription", 6: "GetErrorContextDescription", 7: "GetProtocol"}),
 ])
 def test_header_parser_reads_the_documented_layout(sdk, name, iid, slots):
     interface = sdk[name]
@@ -87,7 +90,9 @@ def test_core_declares_the_slots_it_calls(core_source):
     declared = {name: [m.name for m in i.methods] for name, i in parse_com_interfaces(core_source).items()}
     assert "GetJob" in declared["IBackgroundCopyManager"] and "EnumJobs" in declared["IBackgroundCopyManager"]
     assert "Next" in declared["IEnumBackgroundCopyJobs"]
-    assert {"GetId", "GetState", "GetOwner", "GetDisplayName"} <= set(declared["IBackgroundCopyJob"])
+    assert {"GetId", "GetType", "GetTimes", "GetState", "GetError", "GetOwner", "GetDisplayName"} <= \
+        set(declared["IBackgroundCopyJob"])
+    assert {"GetError", "GetErrorDescription"} <= set(declared["IBackgroundCopyError"])
     assert {"SetHelperTokenFlags", "GetHelperTokenFlags", "GetHelperTokenSid"} <= set(declared["IBitsTokenOptions"])
     assert "GetClientCertificate" in declared["IBackgroundCopyJobHttpOptions"]
 
@@ -106,6 +111,11 @@ def test_check_catches_two_swapped_methods(core_source, sdk):
     problems = check_source(broken, sdk)
     assert any("slot 3 is SetHelperTokenFlags" in p and "declared as GetHelperTokenFlags" in p for p in problems)
     assert any("slot 4 is GetHelperTokenFlags" in p for p in problems)
+
+
+def test_check_catches_swapped_error_methods(core_source, sdk):
+    broken = swap_methods(core_source, "IBackgroundCopyError", "GetFile", "GetErrorDescription")
+    assert any("slot 4 is GetFile" in p for p in check_source(broken, sdk))
 
 
 def test_check_catches_swapped_job_getters(core_source, sdk):

@@ -1,4 +1,8 @@
-"""The C# core (BitsHelperToken.cs) compiles as Windows would compile it, and its Mono tests pass."""
+"""The host-side C# compiles as Windows would compile it, module by module, and its Mono tests pass.
+
+Ansible sends each module its own core plus BitsCom.cs (pulled in by a `using`); Add-CSharpType compiles
+them together. Each pair must compile alone, so neither core can lean on the other.
+"""
 from __future__ import annotations
 
 import re
@@ -6,36 +10,53 @@ import re
 import pytest
 
 from tests.support.mono import CompileError, compile_cs, run_mono
-from tests.support.paths import BUILD, CORE_CS, REPO
+from tests.support.paths import BUILD, COM_CS, CORE_CS, HELPER_TOKEN_SOURCES, JOB_INFO_CS, JOB_INFO_SOURCES, REPO
 
 CSHARP_DIR = REPO / "tests" / "csharp"
 # Named, not globbed: another Main or a stray file in the folder must not change what is built.
-TEST_SOURCES = [CSHARP_DIR / name for name in ("FakeBits.cs", "TestHarness.cs", "CoreTests.cs")]
+TEST_SOURCES = [CSHARP_DIR / name for name in ("FakeBits.cs", "TestHarness.cs", "CoreTests.cs", "JobInfoTests.cs")]
+TEST_FILES = ("CoreTests.cs", "JobInfoTests.cs")
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$")
 TEST_METHOD = re.compile(r"^\s*public static void (\w+)\(\)", re.MULTILINE)
 # A line of the core that a C# 6 null-conditional can replace without changing its meaning.
 CSHARP5_LINE = "identity.User == null ? null : identity.User.Value"
 
 
-def test_core_compiles_alone_as_a_csharp5_library() -> None:
-    """The core alone, as Add-CSharpType builds it: C# 5, warnings as errors, WINDOWS defined."""
-    assert compile_cs([CORE_CS], "BitsHelperToken", target="library").is_file()
+@pytest.mark.parametrize("sources", [HELPER_TOKEN_SOURCES, JOB_INFO_SOURCES], ids=["bits_helper_token", "bits_job_info"])
+def test_each_module_compiles_as_a_csharp5_library(sources) -> None:
+    """What Ansible sends for one module, as Add-CSharpType builds it: C# 5, warnings as errors, WINDOWS."""
+    assert compile_cs(list(sources), sources[-1].stem, target="library").is_file()
+
+
+@pytest.mark.parametrize("core", [CORE_CS, JOB_INFO_CS], ids=["bits_helper_token", "bits_job_info"])
+def test_a_core_without_the_shared_util_does_not_compile(core) -> None:
+    """Proves the split is real: each core needs BitsCom.cs, so the `using` that makes Ansible send it is needed."""
+    with pytest.raises(CompileError, match="CS0246|CS0234"):
+        compile_cs([core], f"{core.stem}Alone", target="library")
+
+
+def test_com_declarations_live_only_in_the_shared_util() -> None:
+    """The COM declarations and the job reading are shared, not copied, between the modules."""
+    for path in (CORE_CS, JOB_INFO_CS):
+        source = path.read_text()
+        assert "[ComImport" not in source, f"{path.name} declares a COM interface; they belong in BitsCom.cs"
+        assert "using ansible_collections.winbits.bits.plugins.module_utils.BitsCom;" in source.splitlines()
 
 
 def test_the_csharp5_guard_refuses_a_csharp6_feature() -> None:
-    """Proves the flags catch C# 6: the same core with one `?.` must not compile."""
-    source = CORE_CS.read_text()
-    assert CSHARP5_LINE in source, "update CSHARP5_LINE: the anchor line left BitsHelperToken.cs"
+    """Proves the flags catch C# 6: the same util with one `?.` must not compile."""
+    source = COM_CS.read_text()
+    assert CSHARP5_LINE in source, "update CSHARP5_LINE: the anchor line left BitsCom.cs"
     guard_dir = BUILD / "cs-guard"
     guard_dir.mkdir(parents=True, exist_ok=True)
-    mutated = guard_dir / "BitsHelperTokenNullConditional.cs"
+    mutated = guard_dir / "BitsComNullConditional.cs"
     mutated.write_text(source.replace(CSHARP5_LINE, "identity.User?.Value", 1))
     with pytest.raises(CompileError, match="CS1644"):
-        compile_cs([mutated], "BitsHelperTokenNullConditional", target="library")
+        compile_cs([mutated], "BitsComNullConditional", target="library")
 
 
 def test_csharp_unit_tests_pass_under_mono() -> None:
-    exe = compile_cs([CORE_CS, *TEST_SOURCES], "CoreTests")
+    exe = compile_cs([COM_CS, CORE_CS, JOB_INFO_CS, *TEST_SOURCES], "CoreTests")
     done = run_mono(exe)
     lines = done.stdout.splitlines()
     failures = [line for line in lines if line.startswith("FAIL ")]
@@ -47,5 +68,5 @@ def test_csharp_unit_tests_pass_under_mono() -> None:
 
 
 def _declared_tests() -> list[str]:
-    """Test methods written in CoreTests.cs, to check the harness found them all."""
-    return TEST_METHOD.findall((CSHARP_DIR / "CoreTests.cs").read_text())
+    """Test methods written in the test files, to check the harness found them all."""
+    return [name for file in TEST_FILES for name in TEST_METHOD.findall((CSHARP_DIR / file).read_text())]

@@ -17,7 +17,7 @@ import pytest
 from tests.native.gen_vtables import NATIVE_SRC, GeneratorError, build_fake_bits, implemented_methods
 from tests.support.cs_com_decls import swap_methods
 from tests.support.mono import compile_cs, run_mono
-from tests.support.paths import BUILD, CORE_CS, REPO
+from tests.support.paths import BUILD, COM_CS, CORE_CS, REPO
 from tests.support.sdk_headers import bits_interfaces
 
 # The runner is the one the core's unit tests use (tests/csharp/TestHarness.cs).
@@ -31,8 +31,9 @@ def fake_library() -> Path:
     return build_fake_bits()
 
 
-def _run_interop(core: Path, name: str, library: Path) -> subprocess.CompletedProcess:
-    exe = compile_cs([core, *TEST_SOURCES], name)
+def _run_interop(com: Path, name: str, library: Path) -> subprocess.CompletedProcess:
+    """The helper-token core with this copy of the shared COM declarations, against the native fake."""
+    exe = compile_cs([com, CORE_CS, *TEST_SOURCES], name)
     env = {**os.environ, "LD_LIBRARY_PATH": str(library.parent)}
     return run_mono(exe, env=env, timeout=300)
 
@@ -45,7 +46,7 @@ def _summary(done: subprocess.CompletedProcess) -> tuple[int, int]:
 
 def _mutant(source: str, name: str) -> Path:
     MUTANTS.mkdir(parents=True, exist_ok=True)
-    path = MUTANTS / f"BitsHelperToken.{name}.cs"
+    path = MUTANTS / f"BitsCom.{name}.cs"
     temporary = path.with_name(f".{path.name}.{os.getpid()}")   # never show a concurrent run half a file
     temporary.write_text(source)
     os.replace(temporary, path)
@@ -57,7 +58,7 @@ def _failures(output: str) -> list[str]:
 
 
 def test_core_runs_against_the_native_fake(fake_library):
-    done = _run_interop(CORE_CS, "NativeInterop", fake_library)
+    done = _run_interop(COM_CS, "NativeInterop", fake_library)
     passed, failed = _summary(done)
     assert failed == 0, "failed: " + ", ".join(_failures(done.stdout)) + "\n" + done.stdout + done.stderr
     assert done.returncode == 0, done.stdout + done.stderr
@@ -67,7 +68,7 @@ def test_core_runs_against_the_native_fake(fake_library):
 
 
 def test_swapped_token_option_slots_are_caught_at_runtime(fake_library):
-    broken = swap_methods(CORE_CS.read_text(), "IBitsTokenOptions", "SetHelperTokenFlags", "GetHelperTokenFlags")
+    broken = swap_methods(COM_CS.read_text(), "IBitsTokenOptions", "SetHelperTokenFlags", "GetHelperTokenFlags")
     done = _run_interop(_mutant(broken, "swapped-token-slots"), "NativeInteropSwapped", fake_library)
     passed, failed = _summary(done)
     assert done.returncode == 1 and failed > 0
@@ -82,7 +83,7 @@ def test_swapped_token_option_slots_are_caught_at_runtime(fake_library):
 
 
 def test_a_wrong_iid_is_caught_at_runtime(fake_library):
-    source = CORE_CS.read_text()
+    source = COM_CS.read_text()
     original = 'Guid("9a2584c3-f7d2-457a-9a5e-22b67bffc7d2")'
     assert original in source
     broken = source.replace(original, 'Guid("9a2584c3-f7d2-457a-9a5e-22b67bffc7d3")')

@@ -1,0 +1,479 @@
+// Copyright: (c) 2026, winbits.bits contributors
+// GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+// What every winbits.bits module needs on the host: BITS' COM declarations, the injected manager
+// factory and caller identity, the failure facts, and the reading of a job (docs/host-contract.md).
+// Each module's own logic lives in its own util (BitsHelperToken.cs, BitsJobInfo.cs), which pulls this
+// one in with a `using` of its namespace, so a module sends the host only the C# it needs.
+// C# 5 only: Windows PowerShell 5.1 compiles this with the .NET Framework csc (DESIGN.md 1).
+
+using System;
+using System.Collections.Generic;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Security.Principal;
+using ComTypes = System.Runtime.InteropServices.ComTypes;
+
+namespace ansible_collections.winbits.bits.plugins.module_utils.BitsCom
+{
+    // COM declarations. Slot order and method names follow the Windows SDK headers (bits.h, bits2_5.h,
+    // bits4_0.h) exactly: the runtime calls by slot, so a skipped or swapped method calls the wrong
+    // function. A declaration stops after the last slot a module uses. Every method keeps the default
+    // HRESULT-to-exception marshalling; callers compare Exception.HResult, never the exception type.
+
+    [ComImport, Guid("5ce34c0d-0dc9-4c1f-897c-daa1b78cee7c"), InterfaceType(ComInterfaceType.InterfaceIsIUnknown)]
+    public interface IBackgroundCopyManager
+    {
+        void CreateJob([MarshalAs(UnmanagedType.LPWStr)] string DisplayName, uint Type, out Guid pJobId,
+            out IBackgroundCopyJob ppJob);
+        void GetJob([In] ref Guid jobID, out IBackgroundCopyJob ppJob);
+        void EnumJobs(uint dwFlags, out IEnumBackgroundCopyJobs ppEnum);
+    }
+
+    [ComImport, Guid("1af4f612-3b71-466f-8f58-7b6f73ac57ad"), InterfaceType(ComInterfaceType.InterfaceIsIUnknown)]
+    public interface IEnumBackgroundCopyJobs
+    {
+        // Returns S_FALSE (a success code, so no exception) with pceltFetched 0 at the end.
+        void Next(uint celt, out IBackgroundCopyJob rgelt, out uint pceltFetched);
+    }
+
+    // BG_JOB_TIMES (bits.h): three FILETIMEs, UTC; a time that has not happened yet is all zero.
+    [StructLayout(LayoutKind.Sequential)]
+    public struct BG_JOB_TIMES
+    {
+        public ComTypes.FILETIME CreationTime;
+        public ComTypes.FILETIME ModificationTime;
+        public ComTypes.FILETIME TransferCompletionTime;
+    }
+
+    [ComImport, Guid("37668d37-507e-4160-9316-26306d150b12"), InterfaceType(ComInterfaceType.InterfaceIsIUnknown)]
+    public interface IBackgroundCopyJob
+    {
+        void AddFileSet(uint cFileCount, IntPtr pFileSet);
+        void AddFile([MarshalAs(UnmanagedType.LPWStr)] string RemoteUrl,
+            [MarshalAs(UnmanagedType.LPWStr)] string LocalName);
+        void EnumFiles(out IntPtr pEnum);
+        void Suspend();
+        void Resume();
+        void Cancel();
+        void Complete();
+        void GetId(out Guid pVal);
+        void GetType(out uint pVal);
+        void GetProgress(IntPtr pVal);
+        void GetTimes(out BG_JOB_TIMES pVal);
+        void GetState(out uint pVal);
+        // Fails with BG_E_ERROR_INFORMATION_UNAVAILABLE when the job has no error.
+        void GetError(out IBackgroundCopyError ppError);
+        void GetOwner([MarshalAs(UnmanagedType.LPWStr)] out string pVal);
+        void SetDisplayName([MarshalAs(UnmanagedType.LPWStr)] string Val);
+        void GetDisplayName([MarshalAs(UnmanagedType.LPWStr)] out string pVal);
+    }
+
+    [ComImport, Guid("19c613a0-fcb8-4f28-81ae-897c3d078f81"), InterfaceType(ComInterfaceType.InterfaceIsIUnknown)]
+    public interface IBackgroundCopyError
+    {
+        void GetError(out uint pContext, out int pCode);
+        void GetFile(out IntPtr pVal);
+        // Localised text; LanguageId is a LANGID.
+        void GetErrorDescription(uint LanguageId, [MarshalAs(UnmanagedType.LPWStr)] out string pErrorDescription);
+    }
+
+    [ComImport, Guid("9a2584c3-f7d2-457a-9a5e-22b67bffc7d2"), InterfaceType(ComInterfaceType.InterfaceIsIUnknown)]
+    public interface IBitsTokenOptions
+    {
+        void SetHelperTokenFlags(uint UsageFlags);
+        void GetHelperTokenFlags(out uint pFlags);
+        void SetHelperToken();
+        void ClearHelperToken();
+        // Null when the job has no helper token.
+        void GetHelperTokenSid([MarshalAs(UnmanagedType.LPWStr)] out string pSid);
+    }
+
+    [ComImport, Guid("f1bd1079-9f01-4bdc-8036-f09b70095066"), InterfaceType(ComInterfaceType.InterfaceIsIUnknown)]
+    public interface IBackgroundCopyJobHttpOptions
+    {
+        void SetClientCertificateByID(uint StoreLocation, [MarshalAs(UnmanagedType.LPWStr)] string StoreName,
+            IntPtr pCertHashBlob);
+        void SetClientCertificateByName(uint StoreLocation, [MarshalAs(UnmanagedType.LPWStr)] string StoreName,
+            [MarshalAs(UnmanagedType.LPWStr)] string SubjectName);
+        void RemoveClientCertificate();
+        // Fails with RPC_X_BAD_STUB_DATA when the job has no certificate. ppCertHashBlob is a CoTaskMem
+        // block the caller frees.
+        void GetClientCertificate(out uint pStoreLocation, [MarshalAs(UnmanagedType.LPWStr)] out string pStoreName,
+            out IntPtr ppCertHashBlob, [MarshalAs(UnmanagedType.LPWStr)] out string pSubjectName);
+    }
+
+
+    // The glue builds the real manager; tests and the simulator pass fakes (DESIGN.md 1).
+    public interface IBackgroundCopyManagerFactory
+    {
+        IBackgroundCopyManager Create();
+    }
+
+    public sealed class ComBackgroundCopyManagerFactory : IBackgroundCopyManagerFactory
+    {
+        static readonly Guid ClsidBackgroundCopyManager = new Guid("4991d34b-80a1-4291-83b6-3328366b9097");
+
+        public IBackgroundCopyManager Create()
+        {
+            Type type = Type.GetTypeFromCLSID(ClsidBackgroundCopyManager, true);
+            return (IBackgroundCopyManager)Activator.CreateInstance(type);
+        }
+    }
+
+    // Who calls BITS: the facts the controller needs to explain E_ACCESSDENIED (DESIGN.md 3).
+    public class CallerIdentity
+    {
+        public string Sid;
+        public bool IsAdmin;
+        public int OsBuild;
+
+        public static CallerIdentity Current()
+        {
+            using (WindowsIdentity identity = WindowsIdentity.GetCurrent())
+            {
+                CallerIdentity caller = new CallerIdentity();
+                caller.Sid = identity.User == null ? null : identity.User.Value;
+                // IsInRole looks for an enabled Administrators SID in the token, which is what BITS checks:
+                // a filtered (UAC) token of an administrator counts as a non-administrator.
+                caller.IsAdmin = new WindowsPrincipal(identity).IsInRole(WindowsBuiltInRole.Administrator);
+                caller.OsBuild = ReadOsBuild();
+                return caller;
+            }
+        }
+
+        public Dictionary<string, object> ToFacts()
+        {
+            Dictionary<string, object> facts = new Dictionary<string, object>();
+            facts["sid"] = Sid;
+            facts["is_admin"] = IsAdmin;
+            facts["os_build"] = OsBuild;
+            return facts;
+        }
+
+        public static Dictionary<string, object> FactsOf(CallerIdentity caller)
+        {
+            return (caller == null ? new CallerIdentity() : caller).ToFacts();
+        }
+
+        // Environment.OSVersion reports build 9200 in a process whose manifest does not declare Windows 10
+        // support (the PSRP host wsmprovhost.exe may be one), which would misexplain access rules that
+        // depend on build 14393; the registry value is right in every process.
+        private static int ReadOsBuild()
+        {
+            object build = Microsoft.Win32.Registry.GetValue(
+                @"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion", "CurrentBuildNumber", null);
+            int parsed;
+            if (build != null && int.TryParse(build.ToString(), out parsed))
+                return parsed;
+            return Environment.OSVersion.Version.Build;
+        }
+    }
+
+    // SID -> account name ("DOMAIN\user"), for reports. Injected like the manager: Windows resolves with
+    // the LSA, tests and the simulator with a table.
+    public interface IAccountNames
+    {
+        // Null when the SID is null, malformed or not resolvable (a deleted account, an unreachable DC).
+        string NameOf(string sid);
+    }
+
+    public sealed class WindowsAccountNames : IAccountNames
+    {
+        readonly Dictionary<string, string> cache = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
+        public string NameOf(string sid)
+        {
+            if (string.IsNullOrEmpty(sid))
+                return null;
+            string name;
+            if (!cache.TryGetValue(sid, out name))
+            {
+                name = Translate(sid);
+                cache[sid] = name;
+            }
+            return name;
+        }
+
+        // IdentityNotMappedException, ArgumentException (malformed SID) and SystemException (LSA or DC
+        // unreachable) all mean the same to a report: the name is unknown.
+        static string Translate(string sid)
+        {
+            try
+            {
+                return new SecurityIdentifier(sid).Translate(typeof(NTAccount)).Value;
+            }
+            catch (Exception)
+            {
+                return null;
+            }
+        }
+    }
+
+    public static class Bits
+    {
+        public const uint TokenLocalFile = 0x1;
+        public const uint TokenNetwork = 0x2;
+        public const uint EnumAllUsers = 0x1;
+        public const int NotFound = unchecked((int)0x80200001);
+        public const int ErrorInformationUnavailable = unchecked((int)0x8020000F);
+        public const int NoInterface = unchecked((int)0x80004002);
+        public const int BadStubData = unchecked((int)0x800706F7);   // RPC_X_BAD_STUB_DATA
+        public const string LocalSystemSid = "S-1-5-18";
+        public const uint StateError = 4;
+        public const uint StateTransientError = 5;
+
+        static readonly string[] StateNames = {
+            "QUEUED", "CONNECTING", "TRANSFERRING", "SUSPENDED", "ERROR", "TRANSIENT_ERROR", "TRANSFERRED",
+            "ACKNOWLEDGED", "CANCELLED" };
+        static readonly string[] TypeNames = { "DOWNLOAD", "UPLOAD", "UPLOAD_REPLY" };
+        static readonly string[] ErrorContextNames = {
+            "NONE", "UNKNOWN", "GENERAL_QUEUE_MANAGER", "QUEUE_MANAGER_NOTIFICATION", "LOCAL_FILE", "REMOTE_FILE",
+            "GENERAL_TRANSPORT", "REMOTE_APPLICATION" };
+
+        public static string StateName(uint state)
+        {
+            return NameOf(StateNames, state);
+        }
+
+        public static string TypeName(uint type)
+        {
+            return NameOf(TypeNames, type);
+        }
+
+        public static string ErrorContextName(uint context)
+        {
+            return NameOf(ErrorContextNames, context);
+        }
+
+        static string NameOf(string[] names, uint value)
+        {
+            return value < names.Length ? names[value] : "UNKNOWN";
+        }
+
+        public static string GuidText(Guid id)
+        {
+            return id.ToString("B").ToUpperInvariant();
+        }
+
+        // A real RCW may throw UnauthorizedAccessException, ArgumentException... for an HRESULT, and
+        // Activator wraps what a constructor throws: the HRESULT is the only reliable fact.
+        public static int HResultOf(Exception e)
+        {
+            TargetInvocationException wrapped = e as TargetInvocationException;
+            if (wrapped != null && wrapped.InnerException != null)
+                return HResultOf(wrapped.InnerException);
+            return e.HResult;
+        }
+
+        public static void Release(object o)
+        {
+            if (o != null && Marshal.IsComObject(o))
+                Marshal.ReleaseComObject(o);
+        }
+
+        // Runs one COM call; any failure becomes com_error with the call's name and HRESULT.
+        public static void Call(string name, string jobId, Action call)
+        {
+            try
+            {
+                call();
+            }
+            catch (Exception e)
+            {
+                throw Failure.ComError(name, e, jobId);
+            }
+        }
+    }
+
+    // Stops the run (or the reading of one job); becomes an "error" or "read_error" of the result
+    // (docs/host-contract.md, "error").
+    public sealed class Failure : Exception
+    {
+        readonly string reason, call, jobId;
+        readonly int? code;
+
+        public Failure(string reason, string call, int? code, string jobId, string message) : base(message)
+        {
+            this.reason = reason;
+            this.call = call;
+            this.code = code;
+            this.jobId = jobId;
+        }
+
+        public static Failure InvalidParameter(string message)
+        {
+            return new Failure("invalid_parameter", null, null, null, message);
+        }
+
+        public static Failure ComError(string call, Exception e, string jobId)
+        {
+            int code = Bits.HResultOf(e);
+            return new Failure("com_error", call, code, jobId, string.Format("{0} failed: {1}", call, Hex(code)));
+        }
+
+        public static string Hex(int code)
+        {
+            return "0x" + ((uint)code).ToString("X8");
+        }
+
+        public Dictionary<string, object> ToDictionary()
+        {
+            Dictionary<string, object> error = new Dictionary<string, object>();
+            error["reason"] = reason;
+            error["call"] = call;
+            error["hresult"] = code.HasValue ? (object)(long)(uint)code.Value : null;
+            error["hresult_hex"] = code.HasValue ? Hex(code.Value) : null;
+            error["job_id"] = jobId;
+            error["message"] = Message;
+            return error;
+        }
+    }
+
+    // The calls every module makes on the manager and on a job. Each failure is a Failure naming the call.
+    public static class JobReading
+    {
+        public static IBackgroundCopyManager CreateManager(IBackgroundCopyManagerFactory factory)
+        {
+            try
+            {
+                return factory.Create();
+            }
+            catch (Exception e)
+            {
+                int code = Bits.HResultOf(e);
+                throw new Failure("manager_unavailable", "CoCreateInstance", code, null,
+                    "Cannot create the BITS manager (CoCreateInstance): " + Failure.Hex(code));
+            }
+        }
+
+        // Hands every job of the enumeration to keep(); a job it does not keep is released at once.
+        public static void Enumerate(IBackgroundCopyManager manager, uint enumFlags,
+            Func<IBackgroundCopyJob, bool> keep)
+        {
+            IEnumBackgroundCopyJobs jobs = null;
+            Bits.Call("EnumJobs", null, delegate { manager.EnumJobs(enumFlags, out jobs); });
+            try
+            {
+                while (true)
+                {
+                    IBackgroundCopyJob job = null;
+                    uint fetched = 0;
+                    Bits.Call("Next", null, delegate { jobs.Next(1, out job, out fetched); });
+                    if (fetched == 0 || job == null)
+                        return;
+                    bool kept = false;
+                    try
+                    {
+                        kept = keep(job);
+                    }
+                    finally
+                    {
+                        if (!kept)
+                            Bits.Release(job);
+                    }
+                }
+            }
+            finally
+            {
+                Bits.Release(jobs);
+            }
+        }
+
+        public static string DisplayName(IBackgroundCopyJob job, string jobId)
+        {
+            string name = null;
+            Bits.Call("GetDisplayName", jobId, delegate { job.GetDisplayName(out name); });
+            return name;
+        }
+
+        // Id, name, owner and state into the report, in that order; a failure leaves what was read.
+        public static JobIdentity ReadIdentity(IBackgroundCopyJob job, Dictionary<string, object> report)
+        {
+            JobIdentity identity = new JobIdentity();
+            Guid id = Guid.Empty;
+            string owner = null;
+            uint state = 0;
+            Bits.Call("GetId", null, delegate { job.GetId(out id); });
+            identity.Id = Bits.GuidText(id);
+            report["id"] = identity.Id;
+            report["name"] = DisplayName(job, identity.Id);
+            Bits.Call("GetOwner", identity.Id, delegate { job.GetOwner(out owner); });
+            identity.Owner = owner;
+            report["owner"] = owner;
+            Bits.Call("GetState", identity.Id, delegate { job.GetState(out state); });
+            identity.State = state;
+            report["state"] = Bits.StateName(state);
+            report["state_value"] = (int)state;
+            return identity;
+        }
+
+        public static IBitsTokenOptions QueryTokenOptions(IBackgroundCopyJob job, string jobId)
+        {
+            IBitsTokenOptions options = job as IBitsTokenOptions;
+            if (options != null)
+                return options;
+            int code = QueryInterfaceResult(job, typeof(IBitsTokenOptions).GUID);
+            // BITS checks the caller against the job's owner during this QueryInterface: only
+            // E_NOINTERFACE means a BITS without the interface; anything else is a failed call to explain.
+            if (code != Bits.NoInterface)
+                throw new Failure("com_error", "QueryInterface(IBitsTokenOptions)", code, jobId,
+                    "QueryInterface(IBitsTokenOptions) failed: " + Failure.Hex(code));
+            throw new Failure("no_token_options", "QueryInterface(IBitsTokenOptions)", code, jobId,
+                "The job has no IBitsTokenOptions (BITS 4.0 or later is needed): " + Failure.Hex(code));
+        }
+
+        // `as` hides why QueryInterface failed; a real COM object is asked once more for the HRESULT.
+        static int QueryInterfaceResult(object o, Guid iid)
+        {
+            if (!Marshal.IsComObject(o))
+                return Bits.NoInterface;
+            IntPtr unknown = Marshal.GetIUnknownForObject(o);
+            try
+            {
+                IntPtr result;
+                int code = Marshal.QueryInterface(unknown, ref iid, out result);
+                if (result != IntPtr.Zero)
+                    Marshal.Release(result);
+                return code < 0 ? code : Bits.NoInterface;
+            }
+            finally
+            {
+                Marshal.Release(unknown);
+            }
+        }
+
+        // Null without IBackgroundCopyJobHttpOptions (BITS < 2.5: no certificate can be set).
+        // GetClientCertificate fails with RPC_X_BAD_STUB_DATA when the job has no certificate (Microsoft's
+        // docs; the same code when the caller may not see the certificate, which BITS does not tell apart).
+        public static bool? HasClientCertificate(IBackgroundCopyJob job, string jobId)
+        {
+            IBackgroundCopyJobHttpOptions http = job as IBackgroundCopyJobHttpOptions;
+            if (http == null)
+                return null;
+            try
+            {
+                uint location;
+                string store, subject;
+                IntPtr hash;
+                http.GetClientCertificate(out location, out store, out hash, out subject);
+                if (hash != IntPtr.Zero)
+                    Marshal.FreeCoTaskMem(hash);
+                return true;
+            }
+            catch (Exception e)
+            {
+                if (Bits.HResultOf(e) != Bits.BadStubData)
+                    throw Failure.ComError("GetClientCertificate", e, jobId);
+            }
+            return false;
+        }
+    }
+
+    public sealed class JobIdentity
+    {
+        public string Id;
+        public string Owner;
+        public uint State;
+    }
+}

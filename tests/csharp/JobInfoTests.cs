@@ -1,0 +1,345 @@
+// Unit tests of the bits_job_info core (plugins/module_utils/BitsJobInfo.cs) against the managed fake BITS.
+// Compiled with CoreTests.cs, whose Main runs every *Tests class.
+
+using System;
+using System.Collections.Generic;
+using ansible_collections.winbits.bits.plugins.module_utils.BitsCom;
+using ansible_collections.winbits.bits.plugins.module_utils.BitsJobInfo;
+
+namespace WinBits.Testing
+{
+    public static class JobInfoTests
+    {
+        const string Me = "S-1-5-21-1000-1000-1000-1001";
+        const string Other = "S-1-5-21-1000-1000-1000-1002";
+        const string Helper = "S-1-5-21-1000-1000-1000-1013";
+        const string LocalSystem = "S-1-5-18";
+        const long AccessDenied = 0x80070005;
+        const long TokenRequired = 0x80200056;
+
+        // ---- helpers -------------------------------------------------------------------------------
+
+        static FakeBitsHost Host(bool admin, params FakeJob[] jobs)
+        {
+            FakeBitsHost host = new FakeBitsHost();
+            host.CallerSid = Me;
+            host.CallerIsAdmin = admin;
+            host.AccountNames[Me] = "CORP\\alice";
+            host.AccountNames[LocalSystem] = "NT AUTHORITY\\SYSTEM";
+            host.AccountNames[Helper] = "CORP\\svc-sync";
+            host.Jobs.AddRange(jobs);
+            return host;
+        }
+
+        static FakeJob Job(string name, string owner, uint flags)
+        {
+            FakeJob job = new FakeJob();
+            job.Id = Guid.NewGuid();
+            job.DisplayName = name;
+            job.OwnerSid = owner;
+            job.State = 3;
+            job.Flags = flags;
+            return job;
+        }
+
+        static Dictionary<string, object> Run(FakeBitsHost host, bool allUsers, params string[] patterns)
+        {
+            Dictionary<string, object> parameters = new Dictionary<string, object>();
+            parameters["job"] = patterns.Length == 0 ? null : new List<object>(patterns);
+            parameters["all_users"] = allUsers;
+            return JobInfoModule.Run(host.Factory, host.Caller, host.Names, parameters);
+        }
+
+        static List<object> Jobs(Dictionary<string, object> result)
+        {
+            return (List<object>)result["jobs"];
+        }
+
+        static Dictionary<string, object> Only(Dictionary<string, object> result)
+        {
+            Assert.Equal(null, result["error"], "error");
+            Assert.Equal(1, Jobs(result).Count, "number of jobs listed");
+            return (Dictionary<string, object>)Jobs(result)[0];
+        }
+
+        static Dictionary<string, object> Field(Dictionary<string, object> report, string key)
+        {
+            return (Dictionary<string, object>)report[key];
+        }
+
+        static List<string> Names(Dictionary<string, object> result)
+        {
+            List<string> names = new List<string>();
+            foreach (Dictionary<string, object> report in Jobs(result))
+                names.Add((string)report["name"]);
+            names.Sort(StringComparer.Ordinal);
+            return names;
+        }
+
+        // ---- what one job reports ------------------------------------------------------------------
+
+        public static void ReportsEveryFactOfAJob()
+        {
+            FakeJob job = Job("contentSync", LocalSystem, 3);
+            job.Type = 2;
+            job.HelperTokenSid = Helper;
+            job.CreationTime = new DateTime(2026, 11, 20, 8, 15, 0, DateTimeKind.Utc);
+            job.ModificationTime = new DateTime(2026, 11, 21, 9, 0, 30, DateTimeKind.Utc);
+            Dictionary<string, object> result = Run(Host(true, job), true);
+            Dictionary<string, object> report = Only(result);
+            Assert.Equal(job.Id.ToString("B").ToUpperInvariant(), report["id"], "id");
+            Assert.Equal("contentSync", report["name"], "name");
+            Assert.Equal(LocalSystem, report["owner"], "owner");
+            Assert.Equal("NT AUTHORITY\\SYSTEM", report["owner_name"], "owner_name");
+            Assert.Equal("SUSPENDED", report["state"], "state");
+            Assert.Number(3, report["state_value"], "state_value");
+            Assert.Equal("UPLOAD_REPLY", report["type"], "type");
+            Assert.Number(2, report["type_value"], "type_value");
+            Assert.Equal(3L, report["flags_value"], "flags_value");
+            Assert.Equal(Helper, report["helper_token_sid"], "helper_token_sid");
+            Assert.Equal("CORP\\svc-sync", report["helper_token_name"], "helper_token_name");
+            Assert.Equal("2026-11-20T08:15:00Z", report["creation_time"], "creation_time");
+            Assert.Equal("2026-11-21T09:00:30Z", report["modification_time"], "modification_time");
+            Assert.Equal(null, report["error"], "error of a suspended job");
+            Assert.Equal(null, report["read_error"], "read_error");
+            Assert.Equal(false, result["changed"], "changed");
+            Assert.Equal(true, result["all_users"], "all_users");
+            Assert.Equal(Me, Field(result, "caller")["sid"], "caller sid");
+        }
+
+        public static void UnknownTimesAndUnresolvableSidsAreNull()
+        {
+            FakeJob job = Job("orphan", "S-1-5-21-9-9-9-4242", 0);
+            job.HelperTokenSid = "S-1-5-21-9-9-9-4343";
+            Dictionary<string, object> report = Only(Run(Host(true, job), true));
+            Assert.Equal(null, report["creation_time"], "a zero FILETIME");
+            Assert.Equal(null, report["modification_time"], "a zero FILETIME");
+            Assert.Equal(null, report["owner_name"], "an owner no one can resolve");
+            Assert.Equal(null, report["helper_token_name"], "a helper token no one can resolve");
+            Assert.Equal("DOWNLOAD", report["type"], "type");
+        }
+
+        public static void ReadingChangesNothing()
+        {
+            FakeJob job = Job("contentSync", Me, 1);
+            FakeBitsHost host = Host(false, job);
+            Run(host, false);
+            Assert.Equal(0, host.SetCalls, "SetHelperTokenFlags calls");
+            Assert.Equal(1u, job.Flags, "flags after a listing");
+            Assert.Equal(3, job.State, "state after a listing");
+        }
+
+        // ---- selection -----------------------------------------------------------------------------
+
+        public static void WithoutJobEveryJobIsListed()
+        {
+            Dictionary<string, object> result = Run(Host(true, Job("a", Me, 0), Job("b", Other, 1),
+                Job("c", LocalSystem, 2)), true);
+            Assert.Equal("a,b,c", string.Join(",", Names(result)), "names");
+        }
+
+        public static void GlobsMatchDisplayNamesCaseSensitively()
+        {
+            FakeBitsHost host = Host(true, Job("contentSync", Me, 0), Job("ContentArchive", Me, 0),
+                Job("contentSync2", Me, 0), Job("logUpload", Me, 0));
+            Assert.Equal("contentSync,contentSync2", string.Join(",", Names(Run(host, true, "content*"))), "content*");
+            Assert.Equal("contentSync2", string.Join(",", Names(Run(host, true, "contentSync?"))), "contentSync?");
+            Assert.Equal("ContentArchive,logUpload", string.Join(",", Names(Run(host, true, "Content*", "log*"))),
+                "two patterns");
+            Assert.Equal(0, Jobs(Run(host, true, "CONTENTSYNC")).Count, "another case matches nothing");
+        }
+
+        public static void OnlyStarAndQuestionMarkAreSpecial()
+        {
+            FakeBitsHost host = Host(true, Job("a.b (x)", Me, 0), Job("axb (x)", Me, 0), Job("a+b$", Me, 0),
+                Job("{not a guid}", Me, 0));
+            Assert.Equal("a.b (x)", string.Join(",", Names(Run(host, true, "a.b (x)"))), "dot and parentheses");
+            Assert.Equal("a+b$", string.Join(",", Names(Run(host, true, "a+b$"))), "plus and dollar");
+            Assert.Equal("{not a guid}", string.Join(",", Names(Run(host, true, "{not*"))), "braces");
+            Assert.Equal(0, Jobs(Run(host, true, "a.b")).Count, "no implicit prefix match");
+        }
+
+        public static void GuidsSelectByIdInAnyForm()
+        {
+            FakeJob wanted = Job("same", Me, 0);
+            FakeBitsHost host = Host(true, wanted, Job("same", Me, 0));
+            foreach (string form in new[] { wanted.Id.ToString("B").ToUpperInvariant(), wanted.Id.ToString("D"),
+                                            wanted.Id.ToString("B").ToLowerInvariant() })
+            {
+                Dictionary<string, object> report = Only(Run(host, true, form));
+                Assert.Equal(wanted.Id.ToString("B").ToUpperInvariant(), report["id"], "selected by " + form);
+            }
+        }
+
+        public static void NoMatchIsAnEmptyListNotAnError()
+        {
+            Dictionary<string, object> result = Run(Host(true, Job("a", Me, 0)), true, "zzz*");
+            Assert.Equal(null, result["error"], "error");
+            Assert.Equal(0, Jobs(result).Count, "jobs");
+        }
+
+        // ---- all_users and access ------------------------------------------------------------------
+
+        public static void AllUsersAsANonAdministratorFailsTheRun()
+        {
+            Dictionary<string, object> result = Run(Host(false, Job("mine", Me, 0), Job("theirs", Other, 0)), true);
+            Dictionary<string, object> error = Field(result, "error");
+            Assert.Equal("com_error", error["reason"], "reason");
+            Assert.Equal("EnumJobs", error["call"], "call");
+            Assert.Equal(AccessDenied, error["hresult"], "hresult");
+            Assert.Equal(0, Jobs(result).Count, "no silently shorter list");
+        }
+
+        public static void OwnJobsOnlyWithoutAllUsers()
+        {
+            Dictionary<string, object> result = Run(Host(false, Job("mine", Me, 0), Job("theirs", Other, 0)), false);
+            Assert.Equal("mine", string.Join(",", Names(result)), "names");
+            Assert.Equal(false, result["all_users"], "all_users");
+        }
+
+        public static void AJobThatCannotBeReadIsListedWithTheFailedCall()
+        {
+            FakeJob locked = Job("locked", Other, 2);
+            locked.Faults = new Dictionary<string, int>();
+            locked.Faults["GetHelperTokenFlags"] = unchecked((int)AccessDenied);
+            FakeJob fine = Job("fine", Me, 1);
+            Dictionary<string, object> result = Run(Host(true, locked, fine), true);
+            Assert.Equal(null, result["error"], "the run goes on");
+            Dictionary<string, object> lockedReport = null, fineReport = null;
+            foreach (Dictionary<string, object> report in Jobs(result))
+                if ((string)report["name"] == "locked") lockedReport = report; else fineReport = report;
+            Dictionary<string, object> readError = Field(lockedReport, "read_error");
+            Assert.Equal("com_error", readError["reason"], "reason");
+            Assert.Equal("GetHelperTokenFlags", readError["call"], "call");
+            Assert.Equal(AccessDenied, readError["hresult"], "hresult");
+            Assert.Equal(null, lockedReport["flags_value"], "flags not read");
+            Assert.Equal(Other, lockedReport["owner"], "what was read before stays");
+            Assert.Equal(1L, fineReport["flags_value"], "the next job is read in full");
+            Assert.Equal(null, fineReport["read_error"], "the next job's read_error");
+        }
+
+        public static void BitsWithoutTokenOptionsListsJobsWithNullFlags()
+        {
+            FakeBitsHost host = Host(true, Job("legacy", Me, 0));
+            host.BitsMajor = 3;
+            Dictionary<string, object> report = Only(Run(host, true));
+            Dictionary<string, object> readError = Field(report, "read_error");
+            Assert.Equal("no_token_options", readError["reason"], "reason");
+            Assert.Equal("QueryInterface(IBitsTokenOptions)", readError["call"], "call");
+            Assert.Equal(0x80004002L, readError["hresult"], "hresult");
+            Assert.Equal(null, report["flags_value"], "flags");
+            Assert.Equal("SUSPENDED", report["state"], "state is still read");
+            Assert.Equal(false, report["client_certificate"], "BITS 3.0 has the HTTP options");
+        }
+
+        public static void ServiceDisabledIsManagerUnavailable()
+        {
+            FakeBitsHost host = Host(true, Job("a", Me, 0));
+            host.ServiceDisabled = true;
+            Dictionary<string, object> error = Field(Run(host, true), "error");
+            Assert.Equal("manager_unavailable", error["reason"], "reason");
+            Assert.Equal(0x80070422L, error["hresult"], "hresult");
+        }
+
+        // ---- job errors ----------------------------------------------------------------------------
+
+        public static void AJobInErrorReportsItsErrorWithContext()
+        {
+            FakeJob job = Job("contentSync", Me, 3);
+            job.State = 4;
+            job.ErrorCode = unchecked((int)TokenRequired);
+            job.ErrorContext = 5;
+            job.ErrorDescription = "  A helper token is required.\r\n";
+            Dictionary<string, object> error = Field(Only(Run(Host(true, job), true)), "error");
+            Assert.Equal(TokenRequired, error["hresult"], "hresult");
+            Assert.Equal("0x80200056", error["hresult_hex"], "hresult_hex");
+            Assert.Equal("REMOTE_FILE", error["context"], "context");
+            Assert.Number(5, error["context_value"], "context_value");
+            Assert.Equal("A helper token is required.", error["description"], "description, trimmed");
+        }
+
+        public static void ATransientErrorIsReportedAndADescriptionIsOptional()
+        {
+            FakeJob job = Job("contentSync", Me, 0);
+            job.State = 5;
+            job.ErrorCode = unchecked((int)AccessDenied);
+            job.ErrorContext = 4;
+            Dictionary<string, object> error = Field(Only(Run(Host(true, job), true)), "error");
+            Assert.Equal("LOCAL_FILE", error["context"], "context");
+            Assert.Equal(null, error["description"], "no description");
+        }
+
+        public static void AnErrorStateWithoutErrorInformationHasNoError()
+        {
+            FakeJob job = Job("contentSync", Me, 0);
+            job.State = 4;
+            Dictionary<string, object> report = Only(Run(Host(true, job), true));
+            Assert.Equal(null, report["error"], "error");
+            Assert.Equal(null, report["read_error"], "BG_E_ERROR_INFORMATION_UNAVAILABLE is not a failure");
+        }
+
+        public static void AnErrorOutsideTheErrorStatesIsNotRead()
+        {
+            FakeJob job = Job("contentSync", Me, 0);
+            job.ErrorCode = unchecked((int)TokenRequired);
+            job.Faults = new Dictionary<string, int>();
+            job.Faults["GetError"] = unchecked((int)AccessDenied);
+            Dictionary<string, object> report = Only(Run(Host(true, job), true));
+            Assert.Equal(null, report["error"], "a suspended job's error");
+            Assert.Equal(null, report["read_error"], "GetError was not called");
+        }
+
+        // ---- client certificate --------------------------------------------------------------------
+
+        public static void ClientCertificateIsKnownOnlyToTheOwner()
+        {
+            FakeJob own = Job("own", Me, 0);
+            FakeJob theirs = Job("theirs", Other, 0);
+            FakeJob withCertificate = Job("cert", Other, 0);
+            withCertificate.ClientCertificate = true;
+            Dictionary<string, object> result = Run(Host(true, own, theirs, withCertificate), true);
+            foreach (Dictionary<string, object> report in Jobs(result))
+            {
+                string name = (string)report["name"];
+                object expected = name == "own" ? (object)false : name == "cert" ? (object)true : null;
+                Assert.Equal(expected, report["client_certificate"], "client_certificate of " + name);
+            }
+        }
+
+        public static void NoHttpOptionsMeansNoCertificateFacts()
+        {
+            FakeBitsHost host = Host(true, Job("old", Me, 0));
+            host.BitsMajor = 2;
+            host.BitsMinor = 0;
+            Assert.Equal(null, Only(Run(host, true))["client_certificate"], "BITS 2.0 has no IBackgroundCopyJobHttpOptions");
+        }
+
+        // ---- arguments -----------------------------------------------------------------------------
+
+        public static void ArgumentsOfTheWrongShapeAreRefused()
+        {
+            FakeBitsHost host = Host(true, Job("a", Me, 0));
+            Dictionary<string, object> parameters = new Dictionary<string, object>();
+            parameters["job"] = "a";
+            Dictionary<string, object> error = Field(JobInfoModule.Run(host.Factory, host.Caller, host.Names, parameters),
+                "error");
+            Assert.Equal("invalid_parameter", error["reason"], "a string job");
+            parameters["job"] = new List<object>(new object[] { "" });
+            error = Field(JobInfoModule.Run(host.Factory, host.Caller, host.Names, parameters), "error");
+            Assert.Equal("invalid_parameter", error["reason"], "an empty pattern");
+            parameters["job"] = null;
+            parameters["all_users"] = "yes";
+            error = Field(JobInfoModule.Run(host.Factory, host.Caller, host.Names, parameters), "error");
+            Assert.Equal("invalid_parameter", error["reason"], "a string all_users");
+        }
+
+        public static void AllUsersDefaultsToTrue()
+        {
+            FakeBitsHost host = Host(true, Job("a", Me, 0), Job("b", Other, 0));
+            Dictionary<string, object> result = JobInfoModule.Run(host.Factory, host.Caller, host.Names,
+                new Dictionary<string, object>());
+            Assert.Equal(true, result["all_users"], "all_users");
+            Assert.Equal(2, Jobs(result).Count, "all users' jobs");
+        }
+    }
+}
