@@ -1,10 +1,11 @@
 // The simulated Windows host's module process (tests/sim/bits_runner.py starts one per command).
-// It stands where powershell.exe + bits_helper_token.ps1 + Ansible.Basic stand on Windows: it builds the
-// host's fake BITS from the request, calls the REAL core (HelperTokenModule.Run, compiled from the C#
-// util Ansible sent) as the .ps1 glue does, and prints the module's result the way Ansible.Basic's
-// ExitJson/FailJson would. It never decides anything the core decides.
+// It stands where powershell.exe + the module's .ps1 + Ansible.Basic stand on Windows: it builds the
+// host's fake BITS from the request, calls the REAL core (HelperTokenModule.Run or JobInfoModule.Run,
+// compiled from the C# utils Ansible sent) as the .ps1 glue does, and prints the module's result the way
+// Ansible.Basic's ExitJson/FailJson would. It never decides anything the core decides. Each module's
+// call is compiled only when its core was sent (bits_runner.py defines HELPER_TOKEN / JOB_INFO).
 //
-// stdin: one JSON request (bits_runner.py: host, caller, params, check_mode, invocation)
+// stdin: one JSON request (bits_runner.py: module, host, caller, params, check_mode, invocation)
 // stdout: one JSON envelope {"stdout": <the module's output line>, "exit_code": n, "host": <new host state>}
 
 using System;
@@ -13,7 +14,12 @@ using System.Collections.Generic;
 using System.IO;
 using System.Web.Script.Serialization;
 using ansible_collections.winbits.bits.plugins.module_utils.BitsCom;
+#if HELPER_TOKEN
 using ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken;
+#endif
+#if JOB_INFO
+using ansible_collections.winbits.bits.plugins.module_utils.BitsJobInfo;
+#endif
 using WinBits.Testing;
 
 namespace WinBits.Sim
@@ -27,9 +33,11 @@ namespace WinBits.Sim
             FakeBitsHost host = BuildHost((Dictionary<string, object>)request["host"], (Dictionary<string, object>)request["caller"]);
             Hashtable parameters = ToParams((Dictionary<string, object>)request["params"]);
             bool checkMode = (bool)request["check_mode"];
+            string module = (string)request["module"];
 
             int exitCode;
-            string moduleOutput = RunModule(json, host, parameters, checkMode, request["invocation"], out exitCode);
+            string moduleOutput = RunModule(json, module, host, parameters, checkMode, request["invocation"],
+                out exitCode);
 
             Dictionary<string, object> envelope = new Dictionary<string, object>();
             envelope["stdout"] = moduleOutput;
@@ -39,12 +47,12 @@ namespace WinBits.Sim
             return 0;
         }
 
-        // What bits_helper_token.ps1 does between AnsibleModule.Create and the exit, with Ansible.Basic's
+        // What the module's .ps1 does between AnsibleModule.Create and the exit, with Ansible.Basic's
         // Result handling: Result starts as {changed: false}; an Ansible.Basic older than 2.19 adds
         // invocation in its constructor (the request then carries "invocation": "constructor"), a newer
         // one adds it at exit only when _ansible_inject_invocation asked ("exit").
-        static string RunModule(JavaScriptSerializer json, FakeBitsHost host, Hashtable parameters, bool checkMode,
-            object invocation, out int exitCode)
+        static string RunModule(JavaScriptSerializer json, string module, FakeBitsHost host, Hashtable parameters,
+            bool checkMode, object invocation, out int exitCode)
         {
             Dictionary<string, object> result = new Dictionary<string, object>();
             result["changed"] = false;
@@ -53,7 +61,7 @@ namespace WinBits.Sim
             Dictionary<string, object> core;
             try
             {
-                core = HelperTokenModule.Run(host.Factory, host.Caller, parameters, checkMode);
+                core = RunCore(module, host, parameters, checkMode);
             }
             catch (Exception e)
             {
@@ -62,8 +70,8 @@ namespace WinBits.Sim
                 Dictionary<string, object> crash = new Dictionary<string, object>();
                 crash["failed"] = true;
                 crash["msg"] = string.Format(
-                    "Unhandled exception while executing module: Exception calling \"RunOnHost\" with \"2\" argument(s): \"{0}\"",
-                    e.Message);
+                    "Unhandled exception while executing module: Exception calling \"RunOnHost\" with \"{0}\" argument(s): \"{1}\"",
+                    module == "bits_job_info" ? 1 : 2, e.Message);
                 crash["exception"] = e.ToString();
                 exitCode = 1;
                 return json.Serialize(crash);
@@ -82,6 +90,20 @@ namespace WinBits.Sim
             if ("exit".Equals(invocation) && !result.ContainsKey("invocation"))
                 result["invocation"] = Invocation(parameters);
             return json.Serialize(result);
+        }
+
+        // The .ps1's one call, with the fake in place of the real manager, identity and account lookup.
+        static Dictionary<string, object> RunCore(string module, FakeBitsHost host, Hashtable parameters, bool checkMode)
+        {
+#if HELPER_TOKEN
+            if (module == "bits_helper_token")
+                return HelperTokenModule.Run(host.Factory, host.Caller, parameters, checkMode);
+#endif
+#if JOB_INFO
+            if (module == "bits_job_info")
+                return JobInfoModule.Run(host.Factory, host.Caller, host.Names, parameters);
+#endif
+            throw new InvalidOperationException("the core of " + module + " was not sent");
         }
 
         static Dictionary<string, object> Invocation(Hashtable parameters)
@@ -128,6 +150,8 @@ namespace WinBits.Sim
             host.CallerSid = (string)caller["sid"];
             host.CallerIsAdmin = (bool)caller["is_admin"];
             host.CallerNetworkLogon = (bool)caller["network_logon"];
+            foreach (KeyValuePair<string, object> account in (Dictionary<string, object>)state["accounts"])
+                host.AccountNames[account.Key] = (string)account.Value;
             foreach (object item in (IEnumerable)state["jobs"])
                 host.Jobs.Add(BuildJob((Dictionary<string, object>)item));
             return host;
@@ -146,7 +170,31 @@ namespace WinBits.Sim
             job.ClientCertificate = (bool)entry["client_certificate"];
             job.ConcurrentChange = (bool)entry["concurrent_change"];
             job.ConcurrentFlags = Convert.ToUInt32(entry["concurrent_flags"]);
+            job.Type = Convert.ToUInt32(entry["type"]);
+            job.CreationTime = UtcTime(entry["creation_time"]);
+            job.ModificationTime = UtcTime(entry["modification_time"]);
+            if (entry["error_code"] != null)
+                job.ErrorCode = Convert.ToInt32(entry["error_code"]);
+            job.ErrorContext = Convert.ToUInt32(entry["error_context"]);
+            job.ErrorDescription = entry["error_description"] as string;
+            Dictionary<string, object> faults = (Dictionary<string, object>)entry["faults"];
+            if (faults.Count > 0)
+            {
+                job.Faults = new Dictionary<string, int>();
+                foreach (KeyValuePair<string, object> fault in faults)
+                    job.Faults[fault.Key] = Convert.ToInt32(fault.Value);
+            }
             return job;
+        }
+
+        // bits_runner.py sends times as ISO 8601 UTC ("2026-11-20T08:15:00Z") or null.
+        static DateTime? UtcTime(object value)
+        {
+            string text = value as string;
+            if (text == null)
+                return null;
+            return DateTime.Parse(text, System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal);
         }
 
         static Dictionary<string, object> DescribeHost(FakeBitsHost host)

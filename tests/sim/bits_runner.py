@@ -6,13 +6,15 @@ processes), builds a SimHost.exe request from it, starts Mono, and writes the ne
 atomically (temp file + rename) only when it changed, so a run that writes nothing, like check mode,
 leaves the file byte-identical.
 
-SimHost.exe is compiled from tests/sim/SimHost.cs, tests/csharp/FakeBits.cs and the BitsHelperToken.cs
-that Ansible *sent* (as Windows compiles what it receives), cached per distinct source.
+SimHost.exe is compiled from tests/sim/SimHost.cs, tests/csharp/FakeBits.cs and the collection's C#
+utils that Ansible *sent* for the module (BitsCom.cs plus BitsHelperToken.cs or BitsJobInfo.cs, as
+Windows compiles what it receives), cached per distinct set of sources.
 """
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime
 import fcntl
 import hashlib
 import json
@@ -21,7 +23,7 @@ import subprocess
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 from tests.support.mono import compile_cs
 from tests.support.paths import BUILD, REPO
@@ -31,6 +33,14 @@ FAKE_BITS_CS = REPO / "tests" / "csharp" / "FakeBits.cs"
 JOB_STATES = ("QUEUED", "CONNECTING", "TRANSFERRING", "SUSPENDED", "ERROR", "TRANSIENT_ERROR",
               "TRANSFERRED", "ACKNOWLEDGED", "CANCELLED")
 FLAG_BITS = {"local_file": 0x1, "network": 0x2}
+JOB_TYPES = ("DOWNLOAD", "UPLOAD", "UPLOAD_REPLY")
+ERROR_CONTEXTS = ("NONE", "UNKNOWN", "GENERAL_QUEUE_MANAGER", "QUEUE_MANAGER_NOTIFICATION", "LOCAL_FILE",
+                  "REMOTE_FILE", "GENERAL_TRANSPORT", "REMOTE_APPLICATION")
+# Each module's core util and the symbol SimHost.cs compiles its call under (only what was sent is there).
+MODULE_CORES = {"bits_helper_token": ("BitsHelperToken", "HELPER_TOKEN"), "bits_job_info": ("BitsJobInfo", "JOB_INFO")}
+# Well-known accounts every Windows host resolves.
+WELL_KNOWN_ACCOUNTS = {"S-1-5-18": "NT AUTHORITY\\SYSTEM", "S-1-5-19": "NT AUTHORITY\\LOCAL SERVICE",
+                       "S-1-5-20": "NT AUTHORITY\\NETWORK SERVICE"}
 _compile_lock = threading.Lock()
 
 
@@ -85,6 +95,35 @@ def flags_value(value: Any) -> int:
     return total
 
 
+def named_number(value: Any, names: tuple[str, ...], what: str, prefix: str = "") -> int:
+    """An enum value given as a name (any case, optional prefix) or a number in range."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(names):
+        return value
+    name = str(value).upper().removeprefix(prefix)
+    if name not in names:
+        raise ValueError(f"unknown {what} {value!r}; expected one of {', '.join(names)} or 0-{len(names) - 1}")
+    return names.index(name)
+
+
+def iso_utc(value: Any) -> str | None:
+    """A fleet-file time (YAML may hand over a datetime or a string) as ISO 8601 UTC with a Z."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if not isinstance(value, datetime.datetime):
+        raise ValueError(f"not a time: {value!r}; expected e.g. 2026-11-20T08:15:00Z")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.timezone.utc)
+    return value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def hresult(value: Any) -> int:
+    """An HRESULT given as a number or a hex string, as the signed 32-bit value .NET uses."""
+    number = int(value, 0) if isinstance(value, str) else int(value)
+    return number - (1 << 32) if number >= 1 << 31 else number
+
+
 def flag_names(value: int) -> list[str]:
     return [name for name, bit in FLAG_BITS.items() if value & bit]
 
@@ -116,35 +155,62 @@ def canonical_job(job: dict[str, Any]) -> dict[str, Any]:
                       "flags": flag_names(flags_value(job.get("flags"))),
                       "helper_token_sid": job.get("helper_token_sid"),
                       "helper_token_admin": bool(job.get("helper_token_admin", False)),
-                      "client_certificate": bool(job.get("client_certificate", False))})
+                      "client_certificate": bool(job.get("client_certificate", False)),
+                      "type": JOB_TYPES[named_number(job.get("type", 0), JOB_TYPES, "job type", "BG_JOB_TYPE_")],
+                      "creation_time": iso_utc(job.get("creation_time")),
+                      "modification_time": iso_utc(job.get("modification_time"))})
+    if job.get("error") is not None:
+        canonical["error"] = _canonical_job_error(job["error"])
     return canonical
 
 
-def build_sim_host(core_source: str) -> Path:
-    """Compile SimHost.exe against this BitsHelperToken.cs source (cached per source)."""
-    digest = hashlib.sha256(core_source.encode("utf-8")).hexdigest()[:16]
+def _canonical_job_error(error: Mapping[str, Any]) -> dict[str, Any]:
+    """A job's error (``{hresult, context, description}``) with the HRESULT as 0x%08X and a context name."""
+    code = hresult(error["hresult"]) & 0xFFFFFFFF
+    context = ERROR_CONTEXTS[named_number(error.get("context", 0), ERROR_CONTEXTS, "error context",
+                                          "BG_ERROR_CONTEXT_")]
+    return {"hresult": f"0x{code:08X}", "context": context, "description": error.get("description")}
+
+
+def build_sim_host(utils: Mapping[str, str]) -> Path:
+    """Compile SimHost.exe against the collection's C# utils that were sent (cached per set of sources).
+
+    utils maps a util's short name (``BitsCom``, ``BitsHelperToken``...) to its source; each module's
+    call in SimHost.cs is compiled only when that module's core is among them.
+    """
+    digest = hashlib.sha256(json.dumps(dict(utils), sort_keys=True).encode("utf-8")).hexdigest()[:16]
     source_dir = BUILD / "sim"
     source_dir.mkdir(parents=True, exist_ok=True)
-    core_file = source_dir / f"BitsHelperToken-{digest}.cs"
+    defines = [f"-define:{symbol}" for core, symbol in MODULE_CORES.values() if core in utils]
     with _compile_lock, _file_lock(source_dir / "compile.lock"):
-        if not core_file.exists() or core_file.read_text(encoding="utf-8") != core_source:
-            core_file.write_text(core_source, encoding="utf-8")
-        return compile_cs([SIM_HOST_CS, FAKE_BITS_CS, core_file], f"SimHost-{digest}",
-                          references=["System.Web.Extensions.dll"])
+        files = []
+        for name, source in sorted(utils.items()):
+            util_file = source_dir / f"{name}-{hashlib.sha256(source.encode('utf-8')).hexdigest()[:16]}.cs"
+            if not util_file.exists():
+                util_file.write_text(source, encoding="utf-8")
+            files.append(util_file)
+        return compile_cs([SIM_HOST_CS, FAKE_BITS_CS, *files], f"SimHost-{digest}",
+                          references=["System.Web.Extensions.dll"], extra_flags=defines)
 
 
-def run_module(state_path: Path, caller: Caller, run: ModuleRun, core_source: str,
-               faults: frozenset[str] = frozenset(), timeout: float = 60) -> RunOutcome:
-    """Run the core once on the host whose state is at state_path, and persist what it changed.
+def run_module(state_path: Path, caller: Caller, run: ModuleRun, utils: Mapping[str, str],
+               module: str = "bits_helper_token", faults: frozenset[str] = frozenset(),
+               timeout: float = 60) -> RunOutcome:
+    """Run a module's core once on the host whose state is at state_path, and persist what it changed.
 
+    module is the short name (bits_helper_token, bits_job_info); utils the C# utils sent for it.
     faults (service_disabled, concurrent_change) come from the fleet file and apply on top of the
     state file's own switches of the same names, without being written to it.
     """
-    exe = build_sim_host(core_source)
+    if module not in MODULE_CORES:
+        raise SimHostError(f"the simulated host has no core for module {module!r}")
+    if MODULE_CORES[module][0] not in utils:
+        raise SimHostError(f"the core of {module} was not sent (utils sent: {', '.join(sorted(utils)) or 'none'})")
+    exe = build_sim_host(utils)
     with host_lock(state_path):
         state = read_state(state_path)
-        request = {"host": _wire_host(state, faults), "caller": dataclasses.asdict(caller), "params": run.params,
-                   "check_mode": run.check_mode, "invocation": run.invocation}
+        request = {"module": module, "host": _wire_host(state, faults), "caller": dataclasses.asdict(caller),
+                   "params": run.params, "check_mode": run.check_mode, "invocation": run.invocation}
         envelope = _run_sim_host(exe, request, timeout)
         new_state = _merge_jobs(state, envelope["host"]["jobs"])
         if new_state != state:
@@ -184,10 +250,25 @@ def _wire_host(state: dict[str, Any], faults: frozenset[str]) -> dict[str, Any]:
                      # The concurrent_change fault: right after our write, someone else writes the
                      # job's concurrent_flags (default: puts back the flags it had before).
                      "concurrent_change": concurrent,
-                     "concurrent_flags": flags_value(job.get("concurrent_flags", flags))})
+                     "concurrent_flags": flags_value(job.get("concurrent_flags", flags)),
+                     **_wire_job_facts(job)})
     return {"os_build": int(state["os_build"]), "bits_major": major, "bits_minor": minor,
             "service_disabled": bool(state.get("service_disabled", False)) or "service_disabled" in faults,
-            "refuse_network_logon": bool(state.get("refuse_network_logon", False)), "jobs": jobs}
+            "refuse_network_logon": bool(state.get("refuse_network_logon", False)),
+            "accounts": {**WELL_KNOWN_ACCOUNTS, **(state.get("accounts") or {})}, "jobs": jobs}
+
+
+def _wire_job_facts(job: Mapping[str, Any]) -> dict[str, Any]:
+    """What bits_job_info reads besides the flags: type, times, the job's error, per-call faults."""
+    error = job.get("error")
+    return {"type": named_number(job.get("type", 0), JOB_TYPES, "job type", "BG_JOB_TYPE_"),
+            "creation_time": job.get("creation_time"), "modification_time": job.get("modification_time"),
+            "error_code": hresult(error["hresult"]) if error else None,
+            "error_context": ERROR_CONTEXTS.index(error["context"]) if error else 0,
+            "error_description": error.get("description") if error else None,
+            # Fault injection: a job method's name -> the HRESULT it fails with (e.g. access denied on
+            # GetHelperTokenFlags for an audit that cannot read one job).
+            "faults": {call: hresult(code) for call, code in (job.get("faults") or {}).items()}}
 
 
 def _merge_jobs(state: dict[str, Any], wire_jobs: list[dict[str, Any]]) -> dict[str, Any]:

@@ -19,11 +19,14 @@ import yaml
 
 from tests.sim import argspec
 from tests.sim.bits_runner import (Caller, ModuleRun, SimHostError, canonical_job, run_module, write_state)
-from tests.sim.payload import NOOP_MODULE, Become, ModuleRequest, UnsupportedCommand, parse_request
+from tests.sim.payload import JOB_INFO_MODULE, NOOP_MODULE, SUPPORTED_MODULE, Become, ModuleRequest, \
+    UnsupportedCommand, parse_request
 from tests.sim.transport import CommandResult, Endpoint
-from tests.support.paths import MODULE_DOCS, NOOP_MODULE_DOCS
+from tests.support.paths import JOB_INFO_DOCS, MODULE_DOCS, NOOP_MODULE_DOCS
 
 BITS_FAULTS = frozenset({"service_disabled", "concurrent_change"})
+# Each module the host runs -> the documentation its argument spec is read from.
+MODULE_SPECS = {SUPPORTED_MODULE: MODULE_DOCS, JOB_INFO_MODULE: JOB_INFO_DOCS, NOOP_MODULE: NOOP_MODULE_DOCS}
 # Service accounts: Ansible.Become needs no password for them (it uses the SYSTEM token).
 SERVICE_SIDS = frozenset({"S-1-5-18", "S-1-5-19", "S-1-5-20"})
 NETWORK_LOGONS = frozenset({"network", "networkcleartext"})
@@ -33,6 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "winrm_user": {"name": "ansible", "password": "Sim-Passw0rd!", "sid": "S-1-5-21-1000-1000-1000-500",
                    "is_admin": True},
     "users": {"SYSTEM": {"sid": "S-1-5-18", "is_admin": True}},
+    "accounts": {},
 }
 log = logging.getLogger("tests.sim.fleet")
 
@@ -59,11 +63,13 @@ class HostConfig:
     bits_version: str
     jobs: tuple[dict[str, Any], ...]
     slow_seconds: float = 30.0
+    accounts: Mapping[str, str] = dataclasses.field(default_factory=dict)   # SID -> account name
 
     def initial_state(self) -> dict[str, Any]:
         return {"os_build": self.os_build, "bits_version": self.bits_version,
                 "refuse_network_logon": self.refuse_network_logon,
                 "service_disabled": False, "concurrent_change": False,
+                "accounts": dict(self.accounts),
                 "jobs": [canonical_job(job) for job in self.jobs]}
 
 
@@ -86,7 +92,14 @@ def _host_config(name: str, merged: dict[str, Any]) -> HostConfig:
                       faults=frozenset(merged.get("faults") or ()), winrm_user=winrm_user, users=users,
                       logon=str(merged["logon"]).lower(), refuse_network_logon=bool(merged["refuse_network_logon"]),
                       os_build=int(merged["os_build"]), bits_version=str(merged["bits_version"]),
-                      jobs=tuple(merged.get("jobs") or ()), slow_seconds=float(merged.get("slow_seconds", 30.0)))
+                      jobs=tuple(merged.get("jobs") or ()), slow_seconds=float(merged.get("slow_seconds", 30.0)),
+                      accounts=_accounts(name, merged, users))
+
+
+def _accounts(host: str, merged: Mapping[str, Any], users: Mapping[str, User]) -> dict[str, str]:
+    """SID -> account name as the host resolves it: its local users (HOST\\name), then the fleet's table."""
+    local = {user.sid: f"{host.upper()}\\{user.name}" for user in users.values() if user.sid not in SERVICE_SIDS}
+    return {**local, **{str(sid): str(name) for sid, name in (merged.get("accounts") or {}).items()}}
 
 
 def seed_state(host: HostConfig, state_dir: Path) -> Path:
@@ -152,8 +165,8 @@ class HostHandler:
             "exit" if validated.inject_invocation else None)
         run = ModuleRun(params=validated.params, check_mode=validated.check_mode, invocation=invocation)
         bits_faults = self.host.faults & BITS_FAULTS
-        outcome = run_module(self.state_path, caller, run, request.csharp_util("BitsHelperToken"),
-                             faults=bits_faults)
+        outcome = run_module(self.state_path, caller, run, request.collection_utils(),
+                             module=request.module_name.rsplit(".", 1)[-1], faults=bits_faults)
         self.module_runs += 1
         return CommandResult(stdout=outcome.stdout.encode("utf-8") + b"\r\n", stderr=b"",
                              exit_code=outcome.exit_code)
@@ -179,7 +192,7 @@ class HostHandler:
 
 @functools.lru_cache(maxsize=None)
 def _module_spec(module_name: str) -> argspec.ModuleSpec:
-    return argspec.load_module_spec(NOOP_MODULE_DOCS if module_name == NOOP_MODULE else MODULE_DOCS)
+    return argspec.load_module_spec(MODULE_SPECS[module_name])
 
 
 def _account_name(user: str) -> str:

@@ -26,9 +26,12 @@ import re
 from typing import Any
 
 SUPPORTED_MODULE = "winbits.bits.bits_helper_token"
+JOB_INFO_MODULE = "winbits.bits.bits_job_info"
 # The benchmark's baseline (tests/benchmark/collections): an Ansible.Basic module that does nothing.
 NOOP_MODULE = "winbits.benchmark.noop"
-SUPPORTED_MODULES = (SUPPORTED_MODULE, NOOP_MODULE)
+SUPPORTED_MODULES = (SUPPORTED_MODULE, JOB_INFO_MODULE, NOOP_MODULE)
+# The collection's C# utils, as the wrappers name them (the .cs suffix is dropped where present).
+COLLECTION_UTIL_PREFIX = "ansible_collections.winbits.bits.plugins.module_utils."
 _COLLECTION_MODULE_PREFIX = "ansible_collections."
 _EXEC_WRAPPER_SEPARATOR = b"\0\0\0\0"
 _BOOTSTRAP_SEPARATOR = b"\n\0\0\0\0\n"
@@ -48,7 +51,7 @@ _LOGON_FLAGS = {"none": "None", "with_profile": "WithProfile", "netcredentials_o
 
 
 class UnsupportedCommand(Exception):
-    """The command is not a run of the one module the simulated host knows; the message says what it is."""
+    """The command is not a run of a module the simulated host knows; the message says what it is."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,6 +84,12 @@ class ModuleRequest:
                 return source
         raise UnsupportedCommand(f"the payload carries no C# util named *{suffix} "
                                  f"(sent: {', '.join(sorted(self.csharp_utils)) or 'none'})")
+
+    def collection_utils(self) -> dict[str, str]:
+        """The collection's C# utils that were sent, by short name (``BitsCom``, ``BitsHelperToken``...)."""
+        return {name.removesuffix(".cs").removeprefix(COLLECTION_UTIL_PREFIX): source
+                for name, source in self.csharp_utils.items()
+                if name.startswith(COLLECTION_UTIL_PREFIX)}
 
 
 def decode_command_line(command: str, arguments: list[str]) -> str:

@@ -1,13 +1,14 @@
 """bits_runner.py + SimHost.cs: the real C# core under Mono against the fake BITS, state persisted."""
 from __future__ import annotations
 
+import datetime
 import json
 import threading
 
 import pytest
 
-from tests.sim.bits_runner import Caller, ModuleRun, canonical_job, read_state, run_module, write_state
-from tests.support.paths import CORE_CS
+from tests.sim.bits_runner import Caller, ModuleRun, SimHostError, canonical_job, read_state, run_module, write_state
+from tests.support.paths import COM_CS, CORE_CS, JOB_INFO_CS
 
 ADMIN = "S-1-5-21-1000-1000-1000-500"
 USER = "S-1-5-21-1000-1000-1000-1001"
@@ -24,22 +25,39 @@ def _params(**overrides):
 @pytest.fixture
 def state_file(tmp_path):
     path = tmp_path / "win01.json"
-    jobs = [{"id": JOB_ID, "name": "myDownloadJob", "owner": ADMIN, "state": "SUSPENDED", "flags": ["local_file"]},
-            {"id": OTHER_ID, "name": "other", "owner": USER, "state": 3, "flags": 0, "client_certificate": True}]
+    jobs = [{"id": JOB_ID, "name": "myDownloadJob", "owner": ADMIN, "state": "SUSPENDED", "flags": ["local_file"],
+             "type": "UPLOAD", "creation_time": "2026-11-20T08:15:00Z",
+             "modification_time": datetime.datetime(2026, 11, 21, 10, 0, 0)},
+            {"id": OTHER_ID, "name": "other", "owner": USER, "state": "ERROR", "flags": 0, "client_certificate": True,
+             "error": {"hresult": "0x80200056", "context": "REMOTE_FILE", "description": "token required"}}]
     write_state(path, {"os_build": 20348, "bits_version": "10.0", "refuse_network_logon": False,
                        "service_disabled": False, "concurrent_change": False,
+                       "accounts": {USER: "CORP\\bob"},
                        "jobs": [canonical_job(job) for job in jobs]})
     return path
 
 
 @pytest.fixture(scope="module")
 def core_source():
-    return CORE_CS.read_text(encoding="utf-8")
+    """The C# utils Ansible sends for bits_helper_token."""
+    return {"BitsCom": COM_CS.read_text(encoding="utf-8"), "BitsHelperToken": CORE_CS.read_text(encoding="utf-8")}
+
+
+@pytest.fixture(scope="module")
+def info_source():
+    """The C# utils Ansible sends for bits_job_info."""
+    return {"BitsCom": COM_CS.read_text(encoding="utf-8"), "BitsJobInfo": JOB_INFO_CS.read_text(encoding="utf-8")}
 
 
 def _run(state_file, core_source, caller=ADMIN_CALLER, check_mode=False, invocation=None, **params):
     outcome = run_module(state_file, caller, ModuleRun(params=_params(**params), check_mode=check_mode,
                                                        invocation=invocation), core_source)
+    return outcome, json.loads(outcome.stdout)
+
+
+def _info(state_file, info_source, caller=ADMIN_CALLER, **params):
+    run = ModuleRun(params={"job": None, "all_users": True, **params}, check_mode=False)
+    outcome = run_module(state_file, caller, run, info_source, module="bits_job_info")
     return outcome, json.loads(outcome.stdout)
 
 
@@ -113,3 +131,44 @@ def test_concurrent_runs_on_one_host_do_not_lose_writes(state_file, core_source)
         thread.join()
     assert all(outcome.exit_code == 0 for outcome, result in results)
     assert [job["flags"] for job in read_state(state_file)["jobs"]] == [[], ["local_file"]]
+
+
+# --- bits_job_info through the same runner -------------------------------------------------------------
+
+def test_job_info_reports_the_fleet_file_facts(state_file, info_source):
+    before = state_file.read_bytes()
+    outcome, result = _info(state_file, info_source)
+    assert outcome.exit_code == 0 and outcome.set_calls == 0
+    jobs = {job["id"]: job for job in result["jobs"]}
+    mine, other = jobs[JOB_ID], jobs[OTHER_ID]
+    assert (mine["type"], mine["creation_time"], mine["modification_time"]) == \
+        ("UPLOAD", "2026-11-20T08:15:00Z", "2026-11-21T10:00:00Z")
+    assert mine["flags_value"] == 1 and mine["error"] is None
+    assert other["owner_name"] == "CORP\\bob" and other["state"] == "ERROR"
+    assert other["error"] == {"hresult": 0x80200056, "hresult_hex": "0x80200056", "context": "REMOTE_FILE",
+                              "context_value": 5, "description": "token required"}
+    assert other["client_certificate"] is True
+    assert state_file.read_bytes() == before, "a listing must not rewrite the host's state"
+
+
+def test_job_info_a_job_fault_is_a_read_error_not_a_failure(state_file, info_source):
+    state = read_state(state_file)
+    state["jobs"][1]["faults"] = {"GetHelperTokenFlags": "0x80070005"}
+    write_state(state_file, state)
+    outcome, result = _info(state_file, info_source)
+    assert outcome.exit_code == 0
+    other = next(job for job in result["jobs"] if job["id"] == OTHER_ID)
+    assert other["flags_value"] is None
+    assert (other["read_error"]["call"], other["read_error"]["hresult_hex"]) == ("GetHelperTokenFlags", "0x80070005")
+
+
+def test_job_info_all_users_as_a_non_admin_fails(state_file, info_source):
+    outcome, result = _info(state_file, info_source, caller=Caller(sid=USER, is_admin=False, network_logon=False))
+    assert outcome.exit_code == 1
+    assert (result["error"]["call"], result["error"]["hresult_hex"]) == ("EnumJobs", "0x80070005")
+
+
+def test_a_module_whose_core_was_not_sent_cannot_run(state_file, core_source):
+    with pytest.raises(SimHostError, match="was not sent"):
+        run_module(state_file, ADMIN_CALLER, ModuleRun(params={"job": None, "all_users": True}, check_mode=False),
+                   core_source, module="bits_job_info")
