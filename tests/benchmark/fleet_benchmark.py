@@ -1,6 +1,6 @@
-"""Benchmark: bits_helper_token through Ansible's real WinRM path, against the simulated fleet.
+"""Benchmark: the modules through Ansible's real WinRM path, against the simulated fleet.
 
-    .venv/bin/python -m tests.benchmark.fleet_benchmark [--runs 5] [--sizes 50,200] [--forks 20]
+    .venv/bin/python -m tests.benchmark.fleet_benchmark [--runs 5] [--sizes 50,200] [--forks 20] [--audit 1000]
 
 Prints, from one run:
 1. the wall time of one task on one host, bits_helper_token (a real write each run) against the
@@ -8,7 +8,10 @@ Prints, from one run:
    their ratio;
 2. WS-Man Command operations per task (the design says one) and request bytes per task, for both;
 3. the wall time and the controller CPU (user + system of ansible and its forks) of check-mode
-   runs over fleets of ``--sizes`` hosts.
+   runs over fleets of ``--sizes`` hosts;
+4. with ``--audit N``: an audit of N hosts with five jobs each (bits_job_info, all users), side by
+   side with the no-op module over the same fleet: wall, controller CPU per host, Command operations
+   per host, and the ratios.
 The simulated hosts run in this process: their own CPU (the server threads and the Mono runs of
 the C# core) is not counted as the controller's.
 """
@@ -32,7 +35,9 @@ from tests.support.paths import BENCHMARK_COLLECTIONS, collections_root
 BIN = Path(sys.executable).parent
 WINRM_USER_SID = "S-1-5-21-1000-1000-1000-500"
 BITS_MODULE = "winbits.bits.bits_helper_token"
+INFO_MODULE = "winbits.bits.bits_job_info"
 NOOP_MODULE = "winbits.benchmark.noop"
+AUDIT_JOBS = 5
 
 
 @dataclass
@@ -57,12 +62,24 @@ def fleet_spec(size: int) -> dict[str, Any]:
     return {"hosts": {f"bench{index:03d}": {"jobs": [job]} for index in range(size)}}
 
 
+def audit_fleet_spec(size: int) -> dict[str, Any]:
+    """``size`` hosts with AUDIT_JOBS jobs each, of several owners, types and flags, one in error."""
+    owners = ("S-1-5-18", WINRM_USER_SID, "S-1-5-21-1000-1000-1000-1101")
+    jobs = [{"id": f"{{6B000000-0000-4000-8000-{index:012d}}}", "name": f"auditJob{index}", "owner": owners[index % 3],
+             "state": "ERROR" if index == 4 else "SUSPENDED", "flags": index % 4, "type": index % 3,
+             "creation_time": "2026-11-01T08:00:00Z", "modification_time": "2026-11-20T08:00:00Z",
+             **({"error": {"hresult": "0x80200056", "context": "REMOTE_FILE"}} if index == 4 else {})}
+            for index in range(AUDIT_JOBS)]
+    return {"defaults": {"accounts": {"S-1-5-21-1000-1000-1000-1101": "CORP\\alice"}},
+            "hosts": {f"audit{index:04d}": {"jobs": jobs} for index in range(size)}}
+
+
 class BenchFleet:
     """A started fleet, its inventory, and Ansible run against it."""
 
-    def __init__(self, size: int, work: Path) -> None:
+    def __init__(self, size: int, work: Path, spec: dict[str, Any] | None = None) -> None:
         self.work = work
-        hosts = load_fleet(fleet_spec(size))
+        hosts = load_fleet(spec or fleet_spec(size))
         self.server = FleetServer(build_endpoints(hosts, work / "state"))
         self.server.start()
         self.inventory = work / "inventory.ini"
@@ -163,15 +180,47 @@ def print_fleet_figures(sizes: Sequence[int], forks: int) -> None:
               f"{measured.cpu_seconds / size * 1000:>13.0f}{commands:>13}")
 
 
+def print_audit_figures(size: int, forks: int) -> None:
+    """bits_job_info over a whole fleet, against the no-op module over the same fleet."""
+    print(f"Audit of {size} hosts x {AUDIT_JOBS} jobs, bits_job_info (all users) against the no-op module (-f {forks}):")
+    print(f"  {'module':<32}{'wall s':>9}{'controller CPU s':>18}{'CPU ms/host':>13}{'Command ops/host':>18}")
+    figures = {}
+    with tempfile.TemporaryDirectory(prefix="winbits-audit-") as tmp:
+        fleet = BenchFleet(size, Path(tmp), audit_fleet_spec(size))
+        try:
+            for module in (NOOP_MODULE, INFO_MODULE):
+                fleet.server.reset_stats()
+                measured = fleet.ansible("all", module, "", "-f", str(forks))
+                commands = sum(stats.operations["Command"] for stats in fleet.server.stats.values())
+                ok = measured.output.count("| SUCCESS")
+                if measured.returncode != 0 or ok != size:
+                    raise SystemExit(f"{module} over {size} hosts: rc {measured.returncode}, {ok} succeeded\n"
+                                     f"{measured.output[-3000:]}")
+                figures[module] = measured
+                print(f"  {module:<32}{measured.wall_seconds:>9.1f}{measured.cpu_seconds:>18.1f}"
+                      f"{measured.cpu_seconds / size * 1000:>13.0f}{commands / size:>18.2f}")
+        finally:
+            fleet.stop()
+    noop, info = figures[NOOP_MODULE], figures[INFO_MODULE]
+    print(f"  audit fleet ratio bits_job_info / no-op: wall {info.wall_seconds / noop.wall_seconds:.2f}, "
+          f"controller CPU {info.cpu_seconds / noop.cpu_seconds:.2f}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--runs", type=int, default=5, help="ad-hoc runs per module on one host")
     parser.add_argument("--sizes", default="50,200", help="fleet sizes for the check-mode runs")
     parser.add_argument("--forks", type=int, default=20)
+    parser.add_argument("--audit", type=int, default=0, metavar="HOSTS",
+                        help="also audit a fleet of HOSTS hosts with bits_job_info against the no-op module")
+    parser.add_argument("--skip-task", action="store_true", help="skip the one-host and check-mode figures")
     args = parser.parse_args(argv)
     print(f"ansible-core from {BIN}, {os.cpu_count()} cores")
-    print_task_figures(args.runs)
-    print_fleet_figures([int(size) for size in args.sizes.split(",")], args.forks)
+    if not args.skip_task:
+        print_task_figures(args.runs)
+        print_fleet_figures([int(size) for size in args.sizes.split(",")], args.forks)
+    if args.audit:
+        print_audit_figures(args.audit, args.forks)
     return 0
 
 

@@ -37,7 +37,7 @@ def test_every_host_is_listed_in_one_command_each_and_nothing_changes(audit):
         ids = [job["id"] for job in result["jobs"]]
         assert ids == sorted(ids) and ids, host
         assert audit.state_bytes(host) == before[host], f"{host}: a listing rewrote the host's state"
-    stats = audit.server.stats()
+    stats = audit.server.stats
     assert all(stats[host].operations["Command"] == 1 for host in READABLE_HOSTS), stats
 
 
@@ -109,7 +109,7 @@ def test_bad_input_fails_before_the_host_is_contacted(audit):
     run = audit.ansible("web01", "job=contentSync bogus=1", module="winbits.bits.bits_job_info")
     result = run.result("web01")
     assert result["failed"] is True and "bogus" in result["msg"]
-    assert audit.server.stats()["web01"].operations["Command"] == 0
+    assert audit.server.stats["web01"].operations["Command"] == 0
 
 
 def test_the_documented_examples_run_against_the_fleet(audit):
