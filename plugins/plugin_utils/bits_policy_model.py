@@ -152,12 +152,10 @@ class Selection:
                 verdict = None
         return verdict
 
-    def to_dict(self) -> dict[str, list[str] | None]:
-        return {
-            "job": list(self.job.written) if self.job else None,
-            "owner": list(self.owner.written) if self.owner else None,
-            "hosts": list(self.hosts.written) if self.hosts else None,
-        }
+    def to_dict(self) -> dict[str, list[str]]:
+        """The selectors as written, each as a list; those left out are left out (a valid ``match``)."""
+        selectors = {"job": self.job, "owner": self.owner, "hosts": self.hosts}
+        return {key: list(selector.written) for key, selector in selectors.items() if selector is not None}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -209,9 +207,14 @@ class Waiver:
         return today <= self.expires
 
     def to_dict(self) -> dict[str, object]:
+        """The waiver as written (normalised), its selectors left out when not given."""
+        return {"rule": self.rule, **self.selection.to_dict(), "reason": self.reason, "expires": self.expires.isoformat()}
+
+    def to_report(self) -> dict[str, object]:
+        """The waiver as the assessment lists it: every selector key, null when not given."""
         selectors = self.selection.to_dict()
-        return {"rule": self.rule, "hosts": selectors["hosts"], "job": selectors["job"],
-                "owner": selectors["owner"], "reason": self.reason, "expires": self.expires.isoformat()}
+        return {"rule": self.rule, "hosts": selectors.get("hosts"), "job": selectors.get("job"),
+                "owner": selectors.get("owner"), "reason": self.reason, "expires": self.expires.isoformat()}
 
 
 @dataclasses.dataclass(frozen=True)
