@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.winbits.bits.plugins.plugin_utils.bits_policy import PolicyError, load_policy
+from tests.support.paths import REPO
 
 HINT = "allowed: local_file, network (any case, BG_TOKEN_ prefix optional) or a number 0-3 (3, 0x0003)"
 EXPECT_KINDS = ("flags (exactly these), allowed_flags (a subset of these), forbidden_flags (none of these), "
@@ -417,3 +418,32 @@ def test_a_file_whose_document_is_not_a_mapping(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("source", "kind"), [(42, "int"), ([{"version": 1}], "list"), (None, "NoneType")])
 def test_a_source_of_another_type_is_refused(source: object, kind: str) -> None:
     assert problems_of(source) == ["policy: a %s is neither the path of a policy file nor a mapping" % kind]
+
+
+# --- docs/policy.md stays true --------------------------------------------------------------------------
+
+def _doc_block(heading: str, language: str) -> str:
+    text = (REPO / "docs" / "policy.md").read_text(encoding="utf-8")
+    section = text.split(heading, 1)[1]
+    return section.split("```%s\n" % language, 1)[1].split("```", 1)[0]
+
+
+def test_the_documented_full_example_loads(tmp_path: Path) -> None:
+    policy = load_policy(write(tmp_path, _doc_block("## A full example", "yaml")))
+    assert [rule.name for rule in policy.rules] == ["content-sync", "pinned-job", "system-updates", "user-jobs",
+                                                    "no-network"]
+    assert len(policy.waivers) == 2
+
+
+def test_the_documented_mistakes_are_the_messages_given(tmp_path: Path) -> None:
+    path = write(tmp_path, """\
+        version: 1
+        rules:
+          - {name: content-sync, mach: {job: contentSync}, expect: {flags: 3}}
+          - {name: user-jobs, expect: {allowed_flags: [local_file]}}
+          - {name: no-network, expect: {flags: [bogus]}}
+        waivers:
+          - {rule: no-netwrok, reason: CHG-1, expires: "2027-02-30"}
+        """)
+    documented = [line[len("  - "):] for line in _doc_block("## Mistakes in the policy", "").splitlines()[1:]]
+    assert problems_of(path) == documented
