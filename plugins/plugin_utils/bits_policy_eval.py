@@ -94,8 +94,7 @@ class Judge:
         if jobs is None:
             entry["reason"] = reason
             return entry
-        assert isinstance(result, abc.Mapping)  # usable_jobs gives jobs only for a mapping
-        caller = result.get("caller")
+        caller = result.get("caller") if isinstance(result, abc.Mapping) else None
         entry["caller"] = dict(caller) if isinstance(caller, abc.Mapping) else None
         rules = [rule for rule in self.policy.rules if rule.match.selects_host(name)]
         waivers: dict[str, list[Waiver]] = {}

@@ -449,18 +449,23 @@ def _join(path: str, key: object) -> str:
 
 
 def _kind(value: object) -> str:
-    """What a value is, with its article, in YAML's words: ``an integer``, ``a list``, ``null``."""
+    """What a value is, with its article, in YAML's words: ``an integer``, ``a list``, ``null``.
+
+    isinstance, not type(): Ansible hands over its own subclasses of str, list and dict.
+    """
     if value is None:
         return "null"
-    if isinstance(value, abc.Mapping):
-        return "a mapping"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    return _KINDS.get(type(value), "a %s" % type(value).__name__)
+    for kind, words in _KINDS:
+        if isinstance(value, kind):
+            return words
+    return "a %s" % type(value).__name__
 
 
-_KINDS: dict[type, str] = {bool: "a boolean", int: "an integer", float: "a decimal number", str: "a string",
-                           datetime.date: "a date", datetime.datetime: "a date and time"}
+# In order: bool is an int, datetime is a date.
+_KINDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (abc.Mapping, "a mapping"), ((list, tuple), "a list"), (bool, "a boolean"), (int, "an integer"),
+    (float, "a decimal number"), (str, "a string"), (datetime.datetime, "a date and time"), (datetime.date, "a date"),
+)
 
 
 def _names_are(bits: int) -> str:

@@ -37,7 +37,7 @@ class PolicyError(ValueError):
         super().__init__("\n".join([heading] + ["  - " + problem for problem in self.problems]))
 
 
-def compile_globs(patterns: t.Sequence[str]) -> t.Pattern[str] | None:
+def compile_globs(patterns: t.Sequence[str]) -> re.Pattern[str] | None:
     """One regular expression matching any of ``patterns`` in full, case-sensitively; None if none.
 
     Only ``*`` (any run of characters) and ``?`` (one character) are wildcards, as in the
@@ -71,7 +71,7 @@ class JobSelector:
     """``job``: display-name globs (case-sensitive) and GUIDs (any case, braces optional)."""
 
     written: tuple[str, ...]
-    names: t.Pattern[str] | None
+    names: re.Pattern[str] | None
     guids: frozenset[str]
 
     def matches(self, job_id: object, job_name: object) -> Verdict:
@@ -116,7 +116,7 @@ class HostSelector:
     """``hosts``: inventory hostname globs, case-sensitive like Ansible's inventory names."""
 
     written: tuple[str, ...]
-    pattern: t.Pattern[str] | None
+    pattern: re.Pattern[str] | None
 
     def matches(self, host: str) -> bool:
         return self.pattern is not None and self.pattern.fullmatch(host) is not None

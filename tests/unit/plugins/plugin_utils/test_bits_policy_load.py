@@ -85,6 +85,15 @@ def test_a_path_given_as_str_and_a_mapping_give_the_same_policy(tmp_path: Path) 
     assert from_file.digest == from_mapping.digest
 
 
+def test_a_policy_as_ansible_loads_it_gives_the_same_policy(tmp_path: Path) -> None:
+    # A policy given as a variable comes through Ansible's loader: its own str/dict/date subclasses.
+    from ansible.parsing.dataloader import DataLoader
+    data = DataLoader().load(ISSUE_EXAMPLE.replace('"2027-03-31"', "2027-03-31"))
+    assert load_policy(data).digest == load_policy(write(tmp_path, ISSUE_EXAMPLE)).digest
+    data["rules"][0]["description"] = DataLoader().load("[1]")
+    assert problems_of(data) == ["rules[0].description: is a list; it must be a string (quote it)"]
+
+
 def test_every_flag_form_normalises_to_the_same_policy_and_digest() -> None:
     forms = [["local_file", "network"], ["BG_TOKEN_NETWORK", "Local_File"], 3, "0x0003", "local_file,network",
              ["1", 2]]
