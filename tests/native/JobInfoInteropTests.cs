@@ -103,6 +103,9 @@ namespace WinBits.NativeInterop
             AccountTable names = new AccountTable().Add(Caller, "CORP\\alice").Add(LocalSystem, "NT AUTHORITY\\SYSTEM")
                 .Add(Helper, "CORP\\svc-sync");
             Dictionary<string, object> result = JobInfoModule.Run(new NativeManagerFactory(), caller, names, parameters);
+            // Before any collection: the core releases what it took itself (ReleaseComObject), rather than
+            // leaving BITS objects to the finalizer. AfterEachTest checks again once finalizers have run.
+            Assert.Number(0, Native.fake_bits_outstanding_refs(), "references held when the run returned");
             Dictionary<string, object> error = (Dictionary<string, object>)result["error"];
             Assert.True(error == null, "unexpected run error: " + (error == null ? "" : (string)error["message"]));
             return result;
