@@ -3,8 +3,8 @@
 // is a real QueryInterface with the declared GUID, every call goes through a vtable slot laid out from
 // the SDK headers, strings cross as UTF-16 LPWSTR, and failures come back as HRESULTs. The fake records
 // which slot each call reached, so a declaration in the wrong place shows up as the wrong call.
-// C# 5; compiled with the core and tests/csharp/TestHarness.cs by tests/unit/test_native_com.py;
-// libfakebits.so found via LD_LIBRARY_PATH.
+// C# 5; compiled with the core, tests/csharp/TestHarness.cs and NativeFake.cs (the fake's test API) by
+// tests/unit/test_native_com.py; libfakebits.so found via LD_LIBRARY_PATH.
 
 using System;
 using System.Collections;
@@ -16,76 +16,6 @@ using WinBits.Testing;
 
 namespace WinBits.NativeInterop
 {
-    static class Native
-    {
-        const string Library = "fakebits";
-
-        [DllImport(Library)]
-        public static extern void fake_bits_reset();
-
-        [DllImport(Library)]
-        public static extern void fake_bits_set_caller([MarshalAs(UnmanagedType.LPWStr)] string sid);
-
-        [DllImport(Library)]
-        public static extern int fake_bits_add_job([In] ref Guid id, [MarshalAs(UnmanagedType.LPWStr)] string name,
-            [MarshalAs(UnmanagedType.LPWStr)] string owner, int state, uint flags,
-            [MarshalAs(UnmanagedType.LPWStr)] string helperSid, int clientCertificate);
-
-        [DllImport(Library)]
-        public static extern int fake_bits_fail(int job, [MarshalAs(UnmanagedType.LPStr)] string call, int hresult);
-
-        [DllImport(Library)]
-        public static extern void fake_bits_change_after_set(int job, uint flags);
-
-        [DllImport(Library)]
-        public static extern uint fake_bits_job_flags(int job);
-
-        [DllImport(Library)]
-        public static extern int fake_bits_call_count(int job, [MarshalAs(UnmanagedType.LPStr)] string what);
-
-        [DllImport(Library)]
-        public static extern long fake_bits_last_arg(int job, [MarshalAs(UnmanagedType.LPStr)] string what);
-
-        [DllImport(Library)]
-        public static extern uint fake_bits_last_enum_flags();
-
-        [DllImport(Library)]
-        public static extern int fake_bits_unimplemented_calls();
-
-        [DllImport(Library)]
-        public static extern int fake_bits_bad_pointer_calls();
-
-        [DllImport(Library)]
-        public static extern int fake_bits_release_errors();
-
-        [DllImport(Library)]
-        public static extern long fake_bits_outstanding_refs();
-
-        [DllImport(Library)]
-        public static extern IntPtr fake_bits_call_log();
-
-        [DllImport(Library)]
-        public static extern IntPtr fake_bits_manager();
-    }
-
-    // What the glue's ComBackgroundCopyManagerFactory does with CoCreateInstance, done with the fake.
-    sealed class NativeManagerFactory : IBackgroundCopyManagerFactory
-    {
-        public IBackgroundCopyManager Create()
-        {
-            IntPtr unknown = Native.fake_bits_manager();
-            try
-            {
-                // The cast is a QueryInterface for IBackgroundCopyManager's declared GUID.
-                return (IBackgroundCopyManager)Marshal.GetObjectForIUnknown(unknown);
-            }
-            finally
-            {
-                Marshal.Release(unknown);
-            }
-        }
-    }
-
     public static class InteropTests
     {
         const string Caller = "S-1-5-21-1111111111-2222222222-3333333333-1001";
@@ -98,33 +28,13 @@ namespace WinBits.NativeInterop
 
         public static int Main(string[] args)
         {
-            return TestHarness.Run(args, Reset, Invariants, CallLog);
+            return TestHarness.Run(args, Reset, NativeFake.Invariants, NativeFake.CallLog);
         }
 
         static void Reset()
         {
             Native.fake_bits_reset();
             Native.fake_bits_set_caller(Caller);
-        }
-
-        // After every test: no call reached a slot the fake leaves unimplemented, none passed an integer
-        // where the slot takes a pointer, and no object was released more often than referenced. Each of
-        // these is what a wrongly ordered declaration produces.
-        static string Invariants()
-        {
-            if (Native.fake_bits_unimplemented_calls() != 0)
-                return Native.fake_bits_unimplemented_calls() + " call(s) reached a slot the fake does not implement";
-            if (Native.fake_bits_bad_pointer_calls() != 0)
-                return Native.fake_bits_bad_pointer_calls() + " call(s) passed a non-pointer as an out-pointer";
-            if (Native.fake_bits_release_errors() != 0)
-                return Native.fake_bits_release_errors() + " Release call(s) without a reference";
-            return null;
-        }
-
-        static string CallLog()
-        {
-            string log = Marshal.PtrToStringAnsi(Native.fake_bits_call_log()).TrimEnd();
-            return "calls the fake recorded:\n  " + log.Replace("\n", "\n  ");
         }
 
         static int AddJob(Guid id, string name, string owner, int state, uint flags, string helperSid, bool certificate)

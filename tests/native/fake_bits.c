@@ -8,6 +8,8 @@
  * What it records, so a test can tell which slot a call landed in: every call ("Interface.Method",
  * the job, one argument), calls that reached a generated stub, calls whose out-pointer was not a
  * pointer (what a call in the wrong slot looks like), and refcount underflows.
+ * A job's error is a COM object of its own (IBackgroundCopyError), made afresh by each GetError as BITS
+ * does, and counted like the jobs: a test can tell the caller released it.
  * Strings handed out are UTF-16, allocated with malloc: Mono on Linux frees LPWSTR out-values (and
  * CoTaskMem blocks) with free(); on Windows it would be CoTaskMemFree.
  * Objects are never freed: after a reset, Mono may still hold wrappers of the old ones and release
@@ -25,6 +27,7 @@
 #define MAX_FAULTS 32
 #define MAX_CALLS 1024
 #define MAX_TEXT 260
+#define MAX_ERRORS 256
 #define ANY_JOB (-1)
 
 enum { BG_JOB_STATE_ACKNOWLEDGED = 7, BG_JOB_STATE_CANCELLED = 8 };
@@ -48,7 +51,20 @@ typedef struct FakeJob {
     int client_certificate;
     int change_after_set;          /* "someone else" writes changed_flags right after our Set */
     DWORD changed_flags;
+    BG_JOB_TYPE type;
+    UINT64 creation_time, modification_time, transfer_completion_time;   /* FILETIMEs; 0 is "not yet" */
+    int has_error;
+    HRESULT error_code;
+    BG_ERROR_CONTEXT error_context;
+    int has_error_description;
+    WCHAR error_description[MAX_TEXT];
 } FakeJob;
+
+typedef struct FakeError {
+    IBackgroundCopyError iface;
+    long refs;
+    FakeJob *job;                  /* the facts are the job's; the job is never freed */
+} FakeError;
 
 typedef struct FakeEnum {
     IEnumBackgroundCopyJobs iface;
@@ -66,6 +82,8 @@ static FakeJob *jobs[MAX_JOBS];
 static int job_count;
 static FakeEnum *enums[256];
 static int enum_count;
+static FakeError *errors[MAX_ERRORS];
+static int error_count;
 static Fault faults[MAX_FAULTS];
 static int fault_count;
 static Call calls[MAX_CALLS];
@@ -250,12 +268,30 @@ HRESULT impl_IBackgroundCopyJob_GetId(IBackgroundCopyJob *This, GUID *pVal)
 HRESULT impl_IBackgroundCopyJob_GetType(IBackgroundCopyJob *This, BG_JOB_TYPE *pVal)
 {
     FakeJob *job = JOB_FROM(job, This);
-    if (not_a_pointer(pVal, job->index, "IBackgroundCopyJob.GetType")) {
-        return E_POINTER;
+    HRESULT hr = enter_call(job->index, "IBackgroundCopyJob.GetType", pVal, 0);
+    if (hr == S_OK) {
+        *pVal = job->type;
     }
-    record(job->index, "IBackgroundCopyJob.GetType", 0);
-    *pVal = 0;   /* BG_JOB_TYPE_DOWNLOAD */
-    return S_OK;
+    return hr;
+}
+
+static FILETIME filetime(UINT64 value)
+{
+    FILETIME time = {(DWORD)(value & 0xFFFFFFFFu), (DWORD)(value >> 32)};
+    return time;
+}
+
+/* BG_JOB_TIMES' fields (names and order) come from bits.h through the generated header. */
+HRESULT impl_IBackgroundCopyJob_GetTimes(IBackgroundCopyJob *This, BG_JOB_TIMES *pVal)
+{
+    FakeJob *job = JOB_FROM(job, This);
+    HRESULT hr = enter_call(job->index, "IBackgroundCopyJob.GetTimes", pVal, 0);
+    if (hr == S_OK) {
+        pVal->CreationTime = filetime(job->creation_time);
+        pVal->ModificationTime = filetime(job->modification_time);
+        pVal->TransferCompletionTime = filetime(job->transfer_completion_time);
+    }
+    return hr;
 }
 
 HRESULT impl_IBackgroundCopyJob_GetState(IBackgroundCopyJob *This, BG_JOB_STATE *pVal)
@@ -266,6 +302,36 @@ HRESULT impl_IBackgroundCopyJob_GetState(IBackgroundCopyJob *This, BG_JOB_STATE 
         *pVal = job->state;
     }
     return hr;
+}
+
+/* A new error object with one reference, the caller's; BG_E_ERROR_INFORMATION_UNAVAILABLE without an error. */
+HRESULT impl_IBackgroundCopyJob_GetError(IBackgroundCopyJob *This, IBackgroundCopyError **ppError)
+{
+    FakeJob *job = JOB_FROM(job, This);
+    if (not_a_pointer(ppError, job->index, "IBackgroundCopyJob.GetError")) {
+        return E_POINTER;
+    }
+    *ppError = NULL;
+    HRESULT hr = enter_call(job->index, "IBackgroundCopyJob.GetError", ppError, 0);
+    if (hr != S_OK) {
+        return hr;
+    }
+    if (!job->has_error) {
+        return BG_E_ERROR_INFORMATION_UNAVAILABLE;
+    }
+    if (error_count >= MAX_ERRORS) {
+        return E_OUTOFMEMORY;
+    }
+    FakeError *error = calloc(1, sizeof *error);
+    if (error == NULL) {
+        return E_OUTOFMEMORY;
+    }
+    error->iface.lpVtbl = &IBackgroundCopyError_vtbl;
+    error->job = job;
+    errors[error_count++] = error;
+    add_ref(&error->refs);
+    *ppError = &error->iface;
+    return S_OK;
 }
 
 static HRESULT job_text(FakeJob *job, const char *call, LPCWSTR text, LPWSTR *out)
@@ -408,6 +474,74 @@ HRESULT impl_IBackgroundCopyJobHttpOptions_GetClientCertificate(IBackgroundCopyJ
         memset(*ppCertHashBlob, 0xAB, 20);
     }
     return S_OK;
+}
+
+/* ---- the job's error: IBackgroundCopyError -------------------------------------------------------- */
+
+HRESULT impl_IBackgroundCopyError_QueryInterface(IBackgroundCopyError *This, REFIID riid, void **ppvObject)
+{
+    char buffer[64], what[112];
+    FakeError *error = (FakeError *)This;
+    if (not_a_pointer(ppvObject, error->job->index, "IBackgroundCopyError.QueryInterface")) {
+        return E_POINTER;
+    }
+    const char *name = iid_name(riid, buffer, sizeof buffer);
+    snprintf(what, sizeof what, "IBackgroundCopyError.QueryInterface(%s)", name);
+    record(error->job->index, what, 0);
+    if (strcmp(name, "IUnknown") == 0 || strcmp(name, "IBackgroundCopyError") == 0) {
+        *ppvObject = &error->iface;
+        add_ref(&error->refs);
+        return S_OK;
+    }
+    *ppvObject = NULL;
+    return E_NOINTERFACE;
+}
+
+ULONG impl_IBackgroundCopyError_AddRef(IBackgroundCopyError *This)
+{
+    return add_ref(&((FakeError *)This)->refs);
+}
+
+ULONG impl_IBackgroundCopyError_Release(IBackgroundCopyError *This)
+{
+    return release(&((FakeError *)This)->refs);
+}
+
+HRESULT impl_IBackgroundCopyError_GetError(IBackgroundCopyError *This, BG_ERROR_CONTEXT *pContext, HRESULT *pCode)
+{
+    FakeJob *job = ((FakeError *)This)->job;
+    const char *call = "IBackgroundCopyError.GetError";
+    if (not_a_pointer(pContext, job->index, call)) {
+        return E_POINTER;
+    }
+    HRESULT hr = enter_call(job->index, call, pCode, 0);
+    if (hr == S_OK) {
+        *pContext = job->error_context;
+        *pCode = job->error_code;
+    }
+    return hr;
+}
+
+/* The argument recorded is the LANGID asked for. A job set without a description has no message text,
+ * which FormatMessage reports as ERROR_MR_MID_NOT_FOUND. */
+HRESULT impl_IBackgroundCopyError_GetErrorDescription(IBackgroundCopyError *This, DWORD LanguageId,
+                                                      LPWSTR *pErrorDescription)
+{
+    FakeJob *job = ((FakeError *)This)->job;
+    const char *call = "IBackgroundCopyError.GetErrorDescription";
+    if (not_a_pointer(pErrorDescription, job->index, call)) {
+        return E_POINTER;
+    }
+    *pErrorDescription = NULL;
+    HRESULT hr = enter_call(job->index, call, pErrorDescription, LanguageId);
+    if (hr != S_OK) {
+        return hr;
+    }
+    if (!job->has_error_description) {
+        return ERROR_MR_MID_NOT_FOUND_HRESULT;
+    }
+    *pErrorDescription = malloc_text(job->error_description);
+    return *pErrorDescription == NULL ? E_OUTOFMEMORY : S_OK;
 }
 
 /* ---- the enumerator ------------------------------------------------------------------------------ */
@@ -566,6 +700,7 @@ EXPORT void fake_bits_reset(void)
 {
     job_count = 0;          /* the old jobs stay allocated: see the top of the file */
     enum_count = 0;
+    error_count = 0;
     fault_count = 0;
     call_count = 0;
     unimplemented_calls = 0;
@@ -620,6 +755,50 @@ EXPORT int fake_bits_fail(int job, const char *call, HRESULT hr)
     return fault_count++;
 }
 
+static FakeJob *job_at(int job)
+{
+    return job >= 0 && job < job_count ? jobs[job] : NULL;
+}
+
+/* The setters below return 0, or -1 when there is no such job. */
+EXPORT int fake_bits_set_job_type(int job, int32_t type)
+{
+    FakeJob *found = job_at(job);
+    if (found == NULL) {
+        return -1;
+    }
+    found->type = type;
+    return 0;
+}
+
+/* FILETIMEs as 64-bit counts of 100 ns since 1601 (UTC); 0 means "not yet". */
+EXPORT int fake_bits_set_job_times(int job, UINT64 creation, UINT64 modification, UINT64 transfer_completion)
+{
+    FakeJob *found = job_at(job);
+    if (found == NULL) {
+        return -1;
+    }
+    found->creation_time = creation;
+    found->modification_time = modification;
+    found->transfer_completion_time = transfer_completion;
+    return 0;
+}
+
+/* Give the job an error (GetError then hands out an IBackgroundCopyError); description may be NULL. */
+EXPORT int fake_bits_set_job_error(int job, HRESULT code, int32_t context, LPCWSTR description)
+{
+    FakeJob *found = job_at(job);
+    if (found == NULL) {
+        return -1;
+    }
+    found->has_error = 1;
+    found->error_code = code;
+    found->error_context = context;
+    found->has_error_description = description != NULL;
+    copy_text(found->error_description, description);
+    return 0;
+}
+
 EXPORT void fake_bits_change_after_set(int job, DWORD flags)
 {
     jobs[job]->change_after_set = 1;
@@ -658,8 +837,10 @@ EXPORT DWORD fake_bits_last_enum_flags(void) { return last_enum_flags; }
 EXPORT int fake_bits_unimplemented_calls(void) { return unimplemented_calls; }
 EXPORT int fake_bits_bad_pointer_calls(void) { return bad_pointer_calls; }
 EXPORT int fake_bits_release_errors(void) { return release_errors; }
+/* IBackgroundCopyError objects GetError handed out this round. */
+EXPORT int fake_bits_error_objects(void) { return error_count; }
 
-/* References still held on the jobs and enumerators of this round (the manager excluded). */
+/* References still held on the jobs, enumerators and errors of this round (the manager excluded). */
 EXPORT long fake_bits_outstanding_refs(void)
 {
     long total = 0;
@@ -668,6 +849,9 @@ EXPORT long fake_bits_outstanding_refs(void)
     }
     for (int i = 0; i < enum_count; i++) {
         total += enums[i]->refs;
+    }
+    for (int i = 0; i < error_count; i++) {
+        total += errors[i]->refs;
     }
     return total;
 }

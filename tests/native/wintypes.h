@@ -10,6 +10,7 @@
 #ifndef FAKE_BITS_WINTYPES_H
 #define FAKE_BITS_WINTYPES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define STDMETHODCALLTYPE
@@ -32,11 +33,17 @@ typedef struct GUID {
     uint8_t Data4[8];
 } GUID;
 typedef GUID IID;
+
+typedef struct FILETIME {
+    DWORD dwLowDateTime;
+    DWORD dwHighDateTime;
+} FILETIME;
 typedef const GUID *REFGUID;
 typedef const IID *REFIID;
 
 _Static_assert(sizeof(GUID) == 16, "GUID must be 16 bytes");
 _Static_assert(sizeof(WCHAR) == 2, "WCHAR must be UTF-16");
+_Static_assert(sizeof(FILETIME) == 8 && offsetof(FILETIME, dwHighDateTime) == 4, "FILETIME is two DWORDs");
 
 #define S_OK ((HRESULT)0)
 #define S_FALSE ((HRESULT)1)
@@ -48,6 +55,8 @@ _Static_assert(sizeof(WCHAR) == 2, "WCHAR must be UTF-16");
 #define E_ACCESSDENIED ((HRESULT)0x80070005)
 #define BG_E_NOT_FOUND ((HRESULT)0x80200001)
 #define BG_E_INVALID_STATE ((HRESULT)0x80200002)
+#define BG_E_ERROR_INFORMATION_UNAVAILABLE ((HRESULT)0x8020000F)
+#define ERROR_MR_MID_NOT_FOUND_HRESULT ((HRESULT)0x8007013D)
 #define RPC_X_BAD_STUB_DATA ((HRESULT)0x800706F7)
 #define RPC_X_NULL_REF_POINTER ((HRESULT)0x800706F4)
 

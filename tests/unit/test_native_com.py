@@ -1,9 +1,11 @@
 """The real C# core against a native fake BITS, through Mono's COM interop (DESIGN.md §2).
 
 tests/native/fake_bits.c is a C COM server whose vtables gen_vtables.py lays out from the SDK headers;
-tests/native/InteropTests.cs runs HelperTokenModule.Run against it. A declaration in the wrong slot
-or with the wrong IID makes calls land in the wrong native function, which the fake records; these
-tests show that happens by compiling deliberately broken copies of the core into .build/mutants/.
+tests/native/InteropTests.cs runs HelperTokenModule.Run against it, JobInfoInteropTests.cs runs
+JobInfoModule.Run; each program is built from BitsCom.cs and its own core only, as Ansible sends them.
+A declaration in the wrong slot or with the wrong IID makes calls land in the wrong native function,
+which the fake records; these tests show that happens by compiling deliberately broken copies of the
+shared declarations into .build/mutants/.
 """
 from __future__ import annotations
 
@@ -17,11 +19,13 @@ import pytest
 from tests.native.gen_vtables import NATIVE_SRC, GeneratorError, build_fake_bits, implemented_methods
 from tests.support.cs_com_decls import swap_methods
 from tests.support.mono import compile_cs, run_mono
-from tests.support.paths import BUILD, COM_CS, CORE_CS, REPO
+from tests.support.paths import BUILD, COM_CS, CORE_CS, JOB_INFO_CS, REPO, SDK_INCLUDE
 from tests.support.sdk_headers import bits_interfaces
 
-# The runner is the one the core's unit tests use (tests/csharp/TestHarness.cs).
-TEST_SOURCES = (REPO / "tests" / "csharp" / "TestHarness.cs", NATIVE_SRC / "InteropTests.cs")
+# The runner is the one the core's unit tests use (tests/csharp/TestHarness.cs); NativeFake.cs is the fake's API.
+SHARED_TEST_SOURCES = (REPO / "tests" / "csharp" / "TestHarness.cs", NATIVE_SRC / "NativeFake.cs")
+HELPER_TOKEN_TESTS = NATIVE_SRC / "InteropTests.cs"
+JOB_INFO_TESTS = NATIVE_SRC / "JobInfoInteropTests.cs"
 MUTANTS = BUILD / "mutants"
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$", re.M)
 
@@ -31,9 +35,10 @@ def fake_library() -> Path:
     return build_fake_bits()
 
 
-def _run_interop(com: Path, name: str, library: Path) -> subprocess.CompletedProcess:
-    """The helper-token core with this copy of the shared COM declarations, against the native fake."""
-    exe = compile_cs([com, CORE_CS, *TEST_SOURCES], name)
+def _run_interop(com: Path, name: str, library: Path, core: Path = CORE_CS,
+                 tests: Path = HELPER_TOKEN_TESTS) -> subprocess.CompletedProcess:
+    """A core (the helper-token one unless told) with this copy of the shared COM declarations, against the fake."""
+    exe = compile_cs([com, core, *SHARED_TEST_SOURCES, tests], name)
     env = {**os.environ, "LD_LIBRARY_PATH": str(library.parent)}
     return run_mono(exe, env=env, timeout=300)
 
@@ -53,8 +58,16 @@ def _mutant(source: str, name: str) -> Path:
     return path
 
 
-def _failures(output: str) -> list[str]:
-    return re.findall(r"^FAIL InteropTests\.(\w+)", output, re.M)
+def _run_job_info_interop(com: Path, name: str, library: Path) -> subprocess.CompletedProcess:
+    return _run_interop(com, name, library, JOB_INFO_CS, JOB_INFO_TESTS)
+
+
+def _failures(output: str, test_class: str = "InteropTests") -> list[str]:
+    return re.findall(rf"^FAIL {test_class}\.(\w+)", output, re.M)
+
+
+def _declared_tests(path: Path) -> list[str]:
+    return re.findall(r"public static void (\w+)\(\)", path.read_text())
 
 
 def test_core_runs_against_the_native_fake(fake_library):
@@ -63,8 +76,46 @@ def test_core_runs_against_the_native_fake(fake_library):
     assert failed == 0, "failed: " + ", ".join(_failures(done.stdout)) + "\n" + done.stdout + done.stderr
     assert done.returncode == 0, done.stdout + done.stderr
     # Every test method ran (a harness that silently skipped tests would pass with fewer).
-    declared = re.findall(r"public static void (\w+)\(\)", (NATIVE_SRC / "InteropTests.cs").read_text())
-    assert passed == len(declared) >= 15
+    assert passed == len(_declared_tests(HELPER_TOKEN_TESTS)) >= 15
+
+
+def test_job_info_core_runs_against_the_native_fake(fake_library):
+    done = _run_job_info_interop(COM_CS, "NativeJobInfoInterop", fake_library)
+    passed, failed = _summary(done)
+    failures = _failures(done.stdout, "JobInfoInteropTests")
+    assert failed == 0, "failed: " + ", ".join(failures) + "\n" + done.stdout + done.stderr
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert passed == len(_declared_tests(JOB_INFO_TESTS)) >= 9
+
+
+def test_swapped_job_type_slot_is_caught_at_runtime(fake_library):
+    """GetType declared in GetProgress's slot: the job-info read lands in the fake's unimplemented GetProgress."""
+    broken = swap_methods(COM_CS.read_text(), "IBackgroundCopyJob", "GetType", "GetProgress")
+    done = _run_job_info_interop(_mutant(broken, "swapped-type-progress"), "NativeJobInfoInteropSwapped", fake_library)
+    passed, failed = _summary(done)
+    assert done.returncode == 1 and failed > 0
+    failures = _failures(done.stdout, "JobInfoInteropTests")
+    assert "ReadsTypeAndTimesThroughTheirSlots" in failures
+    assert "AFaultOnOneJobIsItsReadErrorAndTheNextJobIsRead" in failures
+    # The call reached the generated E_NOTIMPL stub of slot 12, and the core reported it as GetType's failure.
+    after_failure = done.stdout.split("FAIL JobInfoInteropTests.ReadsTypeAndTimesThroughTheirSlots", 1)[1]
+    this_test = after_failure.split("\nFAIL ", 1)[0]
+    assert re.search(r"^\s+-1 IBackgroundCopyJob\.GetProgress:not-implemented 0$", this_test, re.M), this_test
+    assert "IBackgroundCopyJob.GetType" not in this_test, this_test
+
+
+def test_exchanged_job_type_and_state_slots_are_caught_at_runtime(fake_library):
+    """Two slots the job-info read uses, both `out uint`: each read lands in the other's native function."""
+    broken = swap_methods(COM_CS.read_text(), "IBackgroundCopyJob", "GetType", "GetState")
+    done = _run_job_info_interop(_mutant(broken, "swapped-type-state"), "NativeJobInfoInteropTypeState", fake_library)
+    passed, failed = _summary(done)
+    assert done.returncode == 1 and failed > 0
+    failures = _failures(done.stdout, "JobInfoInteropTests")
+    # The type read got the state (3, no type name) and the state read got the type...
+    assert re.search(r"FAIL JobInfoInteropTests\.ReadsTypeAndTimesThroughTheirSlots: type \(GetType, slot 11\): "
+                     r'expected "UPLOAD_REPLY", got "UNKNOWN"', done.stdout), done.stdout
+    # ...so a job in ERROR read as QUEUED, and its error was never asked for.
+    assert "AJobInErrorReportsTheErrorObjectsFacts" in failures
 
 
 def test_swapped_token_option_slots_are_caught_at_runtime(fake_library):
@@ -101,10 +152,25 @@ def test_a_wrong_iid_is_caught_at_runtime(fake_library):
 def test_generated_vtables_follow_the_header_slot_order(fake_library):
     generated = (fake_library.parent / "fake_bits_vtables.c").read_text()
     for name in ("IBitsTokenOptions", "IBackgroundCopyJob", "IBackgroundCopyManager", "IEnumBackgroundCopyJobs",
-                 "IBackgroundCopyJobHttpOptions"):
+                 "IBackgroundCopyJobHttpOptions", "IBackgroundCopyError"):
         block = re.search(rf"const char \*const {name}_slot_names\[\d+\] = \{{(.*?)\}};", generated, re.S)
         assert block, name
         assert re.findall(r'"(\w+)"', block.group(1)) == bits_interfaces()[name].slot_names()
+
+
+def test_generated_job_times_follow_the_header_field_order(fake_library):
+    """The fake writes BG_JOB_TIMES by field name; the generated struct must list bits.h's fields in its order."""
+    generated = (fake_library.parent / "fake_bits_vtables.h").read_text()
+    block = re.search(r"^struct BG_JOB_TIMES \{(.*?)\};", generated, re.S | re.M)
+    assert block, "BG_JOB_TIMES has no fields in the generated header"
+    header = (SDK_INCLUDE / "bits.h").read_text(errors="replace")
+    declared = re.search(r"typedef struct _BG_JOB_TIMES \{(.*?)\} BG_JOB_TIMES;", header, re.S)
+    assert declared
+    field = re.compile(r"(\w+)\s+(\w+);")
+    assert field.findall(block.group(1)) == field.findall(declared.group(1)) == [
+        ("FILETIME", "CreationTime"), ("FILETIME", "ModificationTime"), ("FILETIME", "TransferCompletionTime")]
+    # A struct no implemented slot writes into stays opaque: the fake cannot fill what it has no layout for.
+    assert "struct BG_JOB_PROGRESS {" not in generated
 
 
 def test_only_the_test_api_is_exported(fake_library):

@@ -1,0 +1,129 @@
+// The native fake BITS's test API (fake_bits.c's exported fake_bits_* functions) and what every interop
+// test program needs around it: the manager factory and the after-test checks. Shared by InteropTests.cs
+// (bits_helper_token's core) and JobInfoInteropTests.cs (bits_job_info's core); each program is compiled
+// with BitsCom.cs and its own core only, as Ansible sends them. C# 5.
+
+using System;
+using System.Runtime.InteropServices;
+using ansible_collections.winbits.bits.plugins.module_utils.BitsCom;
+
+namespace WinBits.NativeInterop
+{
+    static class Native
+    {
+        const string Library = "fakebits";
+
+        [DllImport(Library)]
+        public static extern void fake_bits_reset();
+
+        [DllImport(Library)]
+        public static extern void fake_bits_set_caller([MarshalAs(UnmanagedType.LPWStr)] string sid);
+
+        [DllImport(Library)]
+        public static extern int fake_bits_add_job([In] ref Guid id, [MarshalAs(UnmanagedType.LPWStr)] string name,
+            [MarshalAs(UnmanagedType.LPWStr)] string owner, int state, uint flags,
+            [MarshalAs(UnmanagedType.LPWStr)] string helperSid, int clientCertificate);
+
+        [DllImport(Library)]
+        public static extern int fake_bits_set_job_type(int job, int type);
+
+        // FILETIMEs as 64-bit counts (DateTime.ToFileTimeUtc); 0 is "not yet".
+        [DllImport(Library)]
+        public static extern int fake_bits_set_job_times(int job, ulong creation, ulong modification,
+            ulong transferCompletion);
+
+        // description may be null: GetErrorDescription then fails.
+        [DllImport(Library)]
+        public static extern int fake_bits_set_job_error(int job, int code, int context,
+            [MarshalAs(UnmanagedType.LPWStr)] string description);
+
+        [DllImport(Library)]
+        public static extern int fake_bits_fail(int job, [MarshalAs(UnmanagedType.LPStr)] string call, int hresult);
+
+        [DllImport(Library)]
+        public static extern void fake_bits_change_after_set(int job, uint flags);
+
+        [DllImport(Library)]
+        public static extern uint fake_bits_job_flags(int job);
+
+        [DllImport(Library)]
+        public static extern int fake_bits_call_count(int job, [MarshalAs(UnmanagedType.LPStr)] string what);
+
+        [DllImport(Library)]
+        public static extern long fake_bits_last_arg(int job, [MarshalAs(UnmanagedType.LPStr)] string what);
+
+        [DllImport(Library)]
+        public static extern uint fake_bits_last_enum_flags();
+
+        [DllImport(Library)]
+        public static extern int fake_bits_unimplemented_calls();
+
+        [DllImport(Library)]
+        public static extern int fake_bits_bad_pointer_calls();
+
+        [DllImport(Library)]
+        public static extern int fake_bits_release_errors();
+
+        [DllImport(Library)]
+        public static extern int fake_bits_error_objects();
+
+        [DllImport(Library)]
+        public static extern long fake_bits_outstanding_refs();
+
+        [DllImport(Library)]
+        public static extern IntPtr fake_bits_call_log();
+
+        [DllImport(Library)]
+        public static extern IntPtr fake_bits_manager();
+    }
+
+    // What the glue's ComBackgroundCopyManagerFactory does with CoCreateInstance, done with the fake.
+    sealed class NativeManagerFactory : IBackgroundCopyManagerFactory
+    {
+        public IBackgroundCopyManager Create()
+        {
+            IntPtr unknown = Native.fake_bits_manager();
+            try
+            {
+                // The cast is a QueryInterface for IBackgroundCopyManager's declared GUID.
+                return (IBackgroundCopyManager)Marshal.GetObjectForIUnknown(unknown);
+            }
+            finally
+            {
+                Marshal.Release(unknown);
+            }
+        }
+    }
+
+    static class NativeFake
+    {
+        // After every test: no call reached a slot the fake leaves unimplemented, none passed an integer
+        // where the slot takes a pointer, and no object was released more often than referenced. Each of
+        // these is what a wrongly ordered declaration produces.
+        public static string Invariants()
+        {
+            if (Native.fake_bits_unimplemented_calls() != 0)
+                return Native.fake_bits_unimplemented_calls() + " call(s) reached a slot the fake does not implement";
+            if (Native.fake_bits_bad_pointer_calls() != 0)
+                return Native.fake_bits_bad_pointer_calls() + " call(s) passed a non-pointer as an out-pointer";
+            if (Native.fake_bits_release_errors() != 0)
+                return Native.fake_bits_release_errors() + " Release call(s) without a reference";
+            return null;
+        }
+
+        public static string CallLog()
+        {
+            string log = Marshal.PtrToStringAnsi(Native.fake_bits_call_log()).TrimEnd();
+            return "calls the fake recorded:\n  " + log.Replace("\n", "\n  ");
+        }
+
+        // What the runtime still holds once the wrappers nobody references are finalized.
+        public static long OutstandingRefsAfterCollection()
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            return Native.fake_bits_outstanding_refs();
+        }
+    }
+}
