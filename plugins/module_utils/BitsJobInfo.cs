@@ -243,11 +243,14 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsJobInfo
             report["modification_time"] = IsoUtc(times.ModificationTime);
         }
 
-        // FILETIME is UTC in 100 ns ticks since 1601; zero means "not yet".
-        static string IsoUtc(System.Runtime.InteropServices.ComTypes.FILETIME time)
+        static readonly long LastFileTime = DateTime.MaxValue.ToFileTimeUtc();
+
+        // FILETIME is UTC in 100 ns ticks since 1601; zero means "not yet". A value past year 9999 is
+        // not a time .NET can show: unknown, like zero, rather than an exception that ends the listing.
+        internal static string IsoUtc(System.Runtime.InteropServices.ComTypes.FILETIME time)
         {
             long ticks = ((long)(uint)time.dwHighDateTime << 32) | (uint)time.dwLowDateTime;
-            if (ticks <= 0)
+            if (ticks <= 0 || ticks > LastFileTime)
                 return null;
             return DateTime.FromFileTimeUtc(ticks).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         }

@@ -119,6 +119,17 @@ namespace WinBits.Testing
             Assert.Equal("DOWNLOAD", report["type"], "type");
         }
 
+        public static void ATimePastYear9999IsUnknownNotACrash()
+        {
+            System.Runtime.InteropServices.ComTypes.FILETIME time = new System.Runtime.InteropServices.ComTypes.FILETIME();
+            time.dwHighDateTime = 0x7FFFFFFF;
+            time.dwLowDateTime = -1;
+            Assert.Equal(null, JobLister.IsoUtc(time), "the largest FILETIME");
+            time.dwHighDateTime = 0x01DD5A8B;   // 2026-11-21 and some
+            time.dwLowDateTime = 0;
+            Assert.True(((string)JobLister.IsoUtc(time)).StartsWith("2026-"), "an ordinary FILETIME");
+        }
+
         public static void ReadingChangesNothing()
         {
             FakeJob job = Job("contentSync", Me, 1);
