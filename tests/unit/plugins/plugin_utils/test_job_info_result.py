@@ -265,3 +265,41 @@ def test_describe_target() -> None:
 ])
 def test_other_results_pass_through(raw: dict[str, object]) -> None:
     assert shape(raw) == raw
+
+
+# --- the result matches the RETURN docs -----------------------------------------------------
+
+# Keys every Ansible result may carry besides the module's documented ones.
+STANDARD_KEYS = {"changed", "failed", "msg", "invocation", "warnings", "deprecations"}
+
+
+def documented_return() -> dict[str, t.Any]:
+    import yaml
+
+    from tests.support.paths import module_docs
+
+    return yaml.safe_load(module_docs("bits_job_info").read_text(encoding="utf-8"))["RETURN"]
+
+
+def test_success_result_has_exactly_the_documented_keys() -> None:
+    documented = documented_return()
+    result = shape(raw_result([failed_job(0x80200056), bits3_job(id=GUID_2)]))
+    success_keys = {key for key, spec in documented.items() if "failure" not in spec["returned"]}
+    assert set(result) - STANDARD_KEYS == success_keys
+    assert set(result["caller"]) == set(documented["caller"]["contains"])
+
+
+def test_job_entries_and_their_errors_have_exactly_the_documented_keys() -> None:
+    contains = documented_return()["jobs"]["contains"]
+    jobs = shape(raw_result([failed_job(0x80200056), bits3_job(id=GUID_2)]))["jobs"]
+    for job in jobs:
+        assert set(job) == set(contains)
+    assert set(jobs[0]["error"]) == set(contains["error"]["contains"])
+    assert set(jobs[1]["read_error"]) == set(contains["read_error"]["contains"])
+
+
+def test_failure_result_has_the_documented_error_keys() -> None:
+    documented = documented_return()
+    result = shape(raw_failure("com_error", "EnumJobs", 0x80070005))
+    assert set(result["error"]) == set(documented["error"]["contains"])
+    assert set(result) - STANDARD_KEYS == {"error", "caller"}
