@@ -97,4 +97,3 @@ def raw_failure(reason: str, call: str | None, hresult: int | None, *, all_users
     # What Ansible.Basic's FailJson adds on the host.
     raw.update(failed=True, msg=message)
     return raw
-
