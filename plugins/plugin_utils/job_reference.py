@@ -61,6 +61,15 @@ def is_guid(text: str) -> bool:
     return bool(_GUID.fullmatch(text))
 
 
+def canonical_guid(text: str) -> str | None:
+    """``{UPPER-CASE}`` for a value that is exactly a GUID (braces optional, blanks around it
+    ignored), else None: the one spelling to send to a host and to compare GUIDs by."""
+    candidate = text.strip()
+    if not is_guid(candidate):
+        return None
+    return "{%s}" % candidate.strip("{}").upper()
+
+
 def looks_like_guid(text: str) -> bool:
     """True when a value was evidently meant as a GUID (and so must not be read as a name).
 

@@ -19,6 +19,7 @@ JOB_INFO_DOCS = MODULES / "bits_job_info.yml"
 # What Ansible sends the host for each module: its core and the util it `using`s.
 HELPER_TOKEN_SOURCES = (COM_CS, CORE_CS)
 JOB_INFO_SOURCES = (COM_CS, JOB_INFO_CS)
+MODULES_DIR = MODULES
 SDK_INCLUDE = Path("/usr/share/mingw-w64/include")
 # A test-only collection holding the benchmark's no-op module (winbits.benchmark.noop).
 BENCHMARK_COLLECTIONS = REPO / "tests" / "benchmark" / "collections"
@@ -38,3 +39,21 @@ def collections_root() -> Path:
         link.parent.mkdir(parents=True, exist_ok=True)
         os.symlink(REPO, link)
     return root
+
+
+def documented_modules() -> list[str]:
+    """The collection's modules that have a YAML documentation sidecar, by name."""
+    return sorted(path.stem for path in MODULES_DIR.glob("*.yml"))
+
+
+def powershell_modules() -> list[str]:
+    """The collection's modules that have their .ps1 (a sidecar without one cannot be run or rendered)."""
+    return sorted(path.stem for path in MODULES_DIR.glob("*.ps1"))
+
+
+def module_docs(name: str) -> Path:
+    return MODULES_DIR / ("%s.yml" % name)
+
+
+def module_ps1(name: str) -> Path:
+    return MODULES_DIR / ("%s.ps1" % name)
