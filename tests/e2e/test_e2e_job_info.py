@@ -58,7 +58,7 @@ def test_a_job_in_error_is_explained(audit):
     assert job["state"] == "ERROR"
     assert (job["error"]["hresult_hex"], job["error"]["name"], job["error"]["context"]) == \
         ("0x80200056", "BG_E_TOKEN_REQUIRED", "REMOTE_FILE")
-    assert "logged off" in job["error"]["explanation"]
+    assert "logon session" in job["error"]["explanation"] and "SetHelperToken" in job["error"]["explanation"]
 
 
 def test_unreadable_jobs_are_listed_with_the_failed_call_and_a_warning(audit):
