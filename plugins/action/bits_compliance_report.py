@@ -33,6 +33,7 @@ from ansible_collections.winbits.bits.plugins.plugin_utils.bits_report import (
     ReportError,
     build_report,
     load_previous_report,
+    read_text,
     render_reports,
     write_files,
 )
@@ -196,7 +197,7 @@ class ActionModule(ActionBase):
         for host, host_result in sorted(results.items()):
             path = directory / result_file_name(host)
             text = render_result_file(host, host_result)
-            old = path.read_text(encoding="utf-8") if path.is_file() else None
+            old = read_text(path)
             files.append(RenderedFile("host_result", path, text, old != text))
         if not self._task.check_mode:
             self._write([file for file in files if file.changed], "results_dir")

@@ -71,8 +71,20 @@ def build_report(
     """REPORT = {"schema_version", "generated_at", **assessment, "drift": DRIFT or None}."""
     report: dict[str, t.Any] = {"schema_version": SCHEMA_VERSION, "generated_at": format_timestamp(generated_at)}
     report.update(assessment)
+    report["hosts"] = sorted_hosts(assessment.get("hosts") or [])
     report["drift"] = compute_drift(previous, assessment) if previous is not None else None
     return report
+
+
+def sorted_hosts(hosts: t.Iterable[t.Mapping[str, t.Any]]) -> list[dict[str, t.Any]]:
+    """Hosts by name, each one's jobs by id: the order that lets two reports diff cleanly.
+
+    evaluate_fleet already sorts them; the report does not rely on it.
+    """
+    ordered = []
+    for entry in sorted(hosts, key=lambda item: str(item.get("name"))):
+        ordered.append({**entry, "jobs": sorted(entry.get("jobs") or [], key=lambda job: str(job.get("id")))})
+    return ordered
 
 
 # --- drift -----------------------------------------------------------------------------------------
@@ -175,9 +187,11 @@ def _differs_apart_from_timestamp(template_text: str, marker: str, old_text: str
     return old_text != template_text.replace(marker, candidate)
 
 
-def _read_text(path: Path) -> str | None:
+def read_text(path: Path) -> str | None:
     try:
-        return path.read_text(encoding="utf-8")
+        # newline="": compare the bytes as written (the CSV's lines end in CRLF).
+        with path.open(encoding="utf-8", newline="") as stream:
+            return stream.read()
     except (OSError, UnicodeDecodeError):
         return None
 
@@ -205,7 +219,7 @@ def render_reports(
     for name in check_formats(formats):
         path = Path(dest_dir) / FILE_NAMES[name]
         template_text = RENDERERS[name](marked)
-        changed = _differs_apart_from_timestamp(template_text, marker, _read_text(path))
+        changed = _differs_apart_from_timestamp(template_text, marker, read_text(path))
         rendered.append(RenderedFile(name, path, template_text.replace(marker, str(report["generated_at"])), changed))
     return rendered
 
