@@ -63,7 +63,9 @@ def result_file_name(host: str) -> str:
     """``web01.json``; a host name that is not a plain file name is percent-encoded (the file says the name)."""
     if _PLAIN_FILE_NAME.fullmatch(host) and not host.endswith("."):
         return host + ".json"
-    return urllib.parse.quote(host, safe="") + ".json"
+    encoded = urllib.parse.quote(host, safe="")
+    # A leading dot would hide the file, and aggregate skips hidden files (temporary ones).
+    return ("%2E" + encoded[1:] if encoded.startswith(".") else encoded) + ".json"
 
 
 def render_result_file(host: str, result: abc.Mapping[str, t.Any] | None) -> str:
