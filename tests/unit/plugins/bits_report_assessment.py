@@ -6,6 +6,9 @@ field by field, and computes the summary from the hosts the way the SPEC defines
 from __future__ import annotations
 
 import copy
+import importlib
+import sys
+import types
 import typing as t
 
 GUID_TEMPLATE = "{5D3B4C39-1F0A-4D5B-9E2F-%012X}"
@@ -174,3 +177,33 @@ def synthetic_assessment(host_count: int, jobs_per_host: int = 5) -> dict[str, t
     waivers = [{"rule": "no-network", "hosts": "*", "job": "backupUpload*", "owner": None, "reason": "CHG-1234",
                 "expires": "2027-03-31", "expired": False, "used": 0}]
     return assessment(hosts, waivers=waivers)
+
+
+# --- bits_policy, until it is merged -----------------------------------------------------------------
+
+POLICY_MODULE = "ansible_collections.winbits.bits.plugins.plugin_utils.bits_policy"
+
+
+class FakePolicyError(ValueError):
+    """PolicyError as SPEC §B describes it: .problems, each '<path>: <message>'."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def import_report_action() -> types.ModuleType:
+    """The action plugin's module; a stub serves its import of bits_policy while that is not in the tree.
+
+    Tests of the plugin's own logic replace load_policy / evaluate_fleet / PolicyError in the returned
+    module anyway, so they run the same with the real bits_policy.
+    """
+    try:
+        importlib.import_module(POLICY_MODULE)
+    except ImportError:
+        stub = types.ModuleType(POLICY_MODULE)
+        stub.PolicyError = FakePolicyError  # type: ignore[attr-defined]
+        stub.load_policy = lambda source: source  # type: ignore[attr-defined]
+        stub.evaluate_fleet = lambda policy, results, today: {}  # type: ignore[attr-defined]
+        sys.modules[POLICY_MODULE] = stub
+    return importlib.import_module("ansible_collections.winbits.bits.plugins.action.bits_compliance_report")

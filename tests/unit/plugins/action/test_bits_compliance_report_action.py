@@ -5,41 +5,16 @@ the plugin does with its input and output, whatever the real evaluation decides.
 """
 from __future__ import annotations
 
-import importlib
 import json
-import sys
-import types
 import typing as t
 from pathlib import Path
 from unittest import mock
 
 import pytest
 
-from tests.unit.plugins.bits_report_assessment import assessment, host, job
+from tests.unit.plugins.bits_report_assessment import FakePolicyError, assessment, host, import_report_action, job
 
-POLICY_MODULE = "ansible_collections.winbits.bits.plugins.plugin_utils.bits_policy"
-
-
-class FakePolicyError(ValueError):
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
-def _install_policy_stub_when_missing() -> None:
-    """Until bits_policy is merged, the action plugin's import of it is served by a stub module."""
-    try:
-        importlib.import_module(POLICY_MODULE)
-    except ImportError:
-        stub = types.ModuleType(POLICY_MODULE)
-        stub.PolicyError = FakePolicyError  # type: ignore[attr-defined]
-        stub.load_policy = lambda source: source  # type: ignore[attr-defined]
-        stub.evaluate_fleet = lambda policy, results, today: {}  # type: ignore[attr-defined]
-        sys.modules[POLICY_MODULE] = stub
-
-
-_install_policy_stub_when_missing()
-action_module = importlib.import_module("ansible_collections.winbits.bits.plugins.action.bits_compliance_report")
+action_module = import_report_action()
 GOOD_POLICY = {"version": 1, "rules": [{"name": "content-sync", "match": {"job": "*"}, "expect": {"flags": ["local_file"]}}]}
 
 
