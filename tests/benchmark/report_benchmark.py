@@ -100,7 +100,9 @@ def time_in_browser(html: Path) -> None:
         }""")
         page.fill("#filter-text", "win0042")
         started = time.perf_counter()
-        page.wait_for_function("document.getElementById('match-count').textContent.includes('match')")
+        # Polled from here: the report's CSP forbids the string evaluation that wait_for_function uses.
+        while "match" not in (page.text_content("#match-count") or "") and time.perf_counter() - started < 60:
+            time.sleep(0.005)
         filtered = time.perf_counter() - started
         print(f"chromium: sort by host {timings['sort']:.0f} ms, sort by job {timings['sortAgain']:.0f} ms, "
               f"status filter {timings['chip']:.0f} ms, text filter {filtered * 1000:.0f} ms "
