@@ -35,7 +35,7 @@ from ansible_collections.winbits.bits.plugins.plugin_utils.helper_token_flags im
 from ansible_collections.winbits.bits.plugins.plugin_utils.job_reference import is_guid
 
 FIX_MODULE = "winbits.bits.bits_helper_token"
-# Shape A's job keys (SPEC section A): every assessed job has them all, null when the host sent none.
+# Shape A's job keys (bits_job_info's RETURN): every assessed job has them all, null when the host sent none.
 JOB_KEYS = ("id", "name", "owner", "owner_name", "state", "type", "flags", "flags_value", "helper_token_sid",
             "helper_token_name", "client_certificate", "creation_time", "modification_time", "error", "read_error")
 _JOB_KEY_SET = frozenset(JOB_KEYS)

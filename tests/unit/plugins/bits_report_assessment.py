@@ -1,7 +1,8 @@
-"""Assessments (bits_policy.evaluate_fleet's output, SPEC §B) built by hand for the report tests.
+"""Assessments (bits_policy.evaluate_fleet's output, docs/policy.md) built by hand for the report tests.
 
-The report code is tested against this data model without bits_policy: the factory follows the SPEC
-field by field, and computes the summary from the hosts the way the SPEC defines it.
+The report code is tested against this data model apart from bits_policy: the factory follows the
+assessment field by field, and computes the summary from the hosts the way evaluate_fleet does
+(test_bits_report_contract.py checks that the two shapes stay the same).
 """
 from __future__ import annotations
 
@@ -179,13 +180,12 @@ def synthetic_assessment(host_count: int, jobs_per_host: int = 5) -> dict[str, t
     return assessment(hosts, waivers=waivers)
 
 
-# --- bits_policy, until it is merged -----------------------------------------------------------------
-
-POLICY_MODULE = "ansible_collections.winbits.bits.plugins.plugin_utils.bits_policy"
+# --- the action plugin under test --------------------------------------------------------------------
 
 
 class FakePolicyError(ValueError):
-    """PolicyError as SPEC §B describes it: .problems, each '<path>: <message>'."""
+    """PolicyError as bits_policy defines it: .problems, each '<path>: <message>' (the action's own tests
+    replace the policy functions, so that its logic is tested apart from the policy's)."""
 
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
@@ -193,17 +193,5 @@ class FakePolicyError(ValueError):
 
 
 def import_report_action() -> types.ModuleType:
-    """The action plugin's module; a stub serves its import of bits_policy while that is not in the tree.
-
-    Tests of the plugin's own logic replace load_policy / evaluate_fleet / PolicyError in the returned
-    module anyway, so they run the same with the real bits_policy.
-    """
-    try:
-        importlib.import_module(POLICY_MODULE)
-    except ImportError:
-        stub = types.ModuleType(POLICY_MODULE)
-        stub.PolicyError = FakePolicyError  # type: ignore[attr-defined]
-        stub.load_policy = lambda source: source  # type: ignore[attr-defined]
-        stub.evaluate_fleet = lambda policy, results, today: {}  # type: ignore[attr-defined]
-        sys.modules[POLICY_MODULE] = stub
+    """The action plugin's module (tests of its own logic replace load_policy / evaluate_fleet in it)."""
     return importlib.import_module("ansible_collections.winbits.bits.plugins.action.bits_compliance_report")

@@ -37,7 +37,7 @@ def guid(number: int) -> str:
 def make_job(number: int = 1, name: str | None = "contentSync", flags: int | None = 3,
              owner: tuple[str | None, str | None] = SYSTEM, token: tuple[str, str | None] | None = None,
              **overrides: t.Any) -> dict[str, t.Any]:
-    """A job as bits_job_info reports it (SPEC section A); flags None = not readable."""
+    """A job as bits_job_info reports it (its RETURN in plugins/modules/bits_job_info.yml); flags None = not readable."""
     job = {
         "id": guid(number), "name": name, "owner": owner[0], "owner_name": owner[1], "state": "SUSPENDED",
         "type": "DOWNLOAD", "flags": names_from_host(flags), "flags_value": flags,
