@@ -7,7 +7,8 @@ report are checked before anything is written, and a bad one fails with a messag
 Modes:
 - ``report``: the registered results of ``hosts`` (from hostvars) -> the report in ``dest``;
 - ``host_results``: the same results saved as one ``<host>.json`` each in ``results_dir`` (sliced runs);
-- ``aggregate``: every ``*.json`` of ``results_dir`` -> the report in ``dest``.
+- ``aggregate``: every ``*.json`` of ``results_dir`` -> the report in ``dest``;
+- ``validate``: only load and check the policy (the role does this before any host is contacted).
 """
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ from ansible_collections.winbits.bits.plugins.plugin_utils.bits_report_results i
 )
 
 NAME = "bits_compliance_report"
-MODES = ("report", "host_results", "aggregate")
+MODES = ("report", "host_results", "aggregate", "validate")
 ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {
     "policy": {"type": "raw", "required": True},
     "dest": {"type": "path"},
@@ -169,6 +170,10 @@ class ActionModule(ActionBase):
         today = parse_as_of(options["as_of"], datetime.date.today())
         policy = self._policy(options["policy"])
         mode = options["mode"]
+        if mode == "validate":
+            return {"policy": {"version": policy.version, "digest": policy.digest,
+                               "rules": [rule.name for rule in policy.rules]},
+                    "msg": f"the policy is valid: {len(policy.rules)} rules, {len(policy.waivers)} waivers"}
         if mode == "aggregate":
             try:
                 results = read_results_dir(self._local_path(options["results_dir"]))

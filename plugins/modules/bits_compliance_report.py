@@ -61,8 +61,11 @@ options:
       - >-
         V(aggregate) reads every C(*.json) of O(results_dir) and writes the report; a file that is
         not a host result written by V(host_results) fails the task, naming the file.
+      - >-
+        V(validate) only loads and checks O(policy), writing nothing; the role runs it before any host
+        is contacted, so that a malformed policy fails every problem at once and early.
     type: str
-    choices: [report, host_results, aggregate]
+    choices: [report, host_results, aggregate, validate]
     default: report
   hosts:
     description:
@@ -207,6 +210,11 @@ host_results:
   type: list
   elements: str
   sample: [/srv/audit/bits-results/web01.json]
+policy:
+  description: The policy that was checked.
+  returned: mode is validate
+  type: dict
+  sample: {version: 1, digest: "sha256:0f3c...", rules: [content-sync, no-network]}
 msg:
   description: A one-line summary; with O(fail_on_violation), why the task failed.
   returned: always

@@ -13,6 +13,7 @@ from unittest import mock
 import pytest
 
 from tests.unit.plugins.bits_report_assessment import FakePolicyError, assessment, host, import_report_action, job
+from tests.support.paths import REPO
 
 action_module = import_report_action()
 GOOD_POLICY = {"version": 1, "rules": [{"name": "content-sync", "match": {"job": "*"}, "expect": {"flags": ["local_file"]}}]}
@@ -186,7 +187,7 @@ def test_noncompliant_hosts_do_not_fail_the_task_by_default(tmp_path: Path, poli
 # --- bad input fails before anything is written ----------------------------------------------------
 
 @pytest.mark.parametrize(("args", "fragment"), [
-    ({"mode": "everything"}, "value of mode must be one of: report, host_results, aggregate, got: everything"),
+    ({"mode": "everything"}, "value of mode must be one of: report, host_results, aggregate, validate, got: everything"),
     ({"as_of": "2026-13-01"}, "as_of: '2026-13-01' is not a date; expected YYYY-MM-DD"),
     ({"as_of": "21/11/2026"}, "as_of: '21/11/2026' is not a date"),
     ({"formats": ["json", "pdf"]}, "formats"),
@@ -322,3 +323,23 @@ def test_host_names_that_are_not_file_names_round_trip(tmp_path: Path, policy: F
     assert report_files(results_dir) == ["%2E.%2Fetc%2Fpasswd%20host.json"]
     run({"policy": GOOD_POLICY, "mode": "aggregate", "results_dir": str(results_dir), "dest": str(tmp_path / "o")})
     assert list(policy.evaluated[-1][0]) == [odd]
+
+
+# --- validate mode (the real policy code: the role runs it before any host is contacted) -------------
+
+def test_validate_mode_checks_the_real_policy_and_writes_nothing(tmp_path: Path) -> None:
+    policy = REPO / "examples" / "bits_policy.yml"
+    result = run({"mode": "validate", "policy": str(policy)}, variables={})
+    assert result.get("failed") is not True, result
+    assert result["changed"] is False
+    assert result["policy"]["rules"] == ["content-sync", "user-jobs", "no-network"]
+    assert result["policy"]["digest"].startswith("sha256:")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_validate_mode_lists_every_problem_of_a_bad_policy() -> None:
+    bad = {"version": 1, "rules": [{"name": "x", "expect": {"flags": ["bogus"]}}, {"name": "x", "expect": {}}]}
+    result = run({"mode": "validate", "policy": bad}, variables={})
+    assert result["failed"] is True
+    assert "rules[0].expect.flags[0]" in result["msg"] and "bogus" in result["msg"]
+    assert "rules[1]" in result["msg"], result["msg"]
