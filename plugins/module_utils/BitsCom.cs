@@ -128,18 +128,63 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsCom
         public bool IsAdmin;
         public int OsBuild;
 
+        // Each step names its call when it fails (a token without query access, a locked-down registry),
+        // so that the failure reaches the controller as facts, like a failed BITS call.
         public static CallerIdentity Current()
         {
-            using (WindowsIdentity identity = WindowsIdentity.GetCurrent())
+            WindowsIdentity identity;
+            try
+            {
+                identity = WindowsIdentity.GetCurrent();
+            }
+            catch (Exception e)
+            {
+                throw IdentityFailure("WindowsIdentity.GetCurrent", e);
+            }
+            using (identity)
             {
                 CallerIdentity caller = new CallerIdentity();
                 caller.Sid = identity.User == null ? null : identity.User.Value;
-                // IsInRole looks for an enabled Administrators SID in the token, which is what BITS checks:
-                // a filtered (UAC) token of an administrator counts as a non-administrator.
-                caller.IsAdmin = new WindowsPrincipal(identity).IsInRole(WindowsBuiltInRole.Administrator);
+                try
+                {
+                    // IsInRole looks for an enabled Administrators SID in the token, which is what BITS checks:
+                    // a filtered (UAC) token of an administrator counts as a non-administrator.
+                    caller.IsAdmin = new WindowsPrincipal(identity).IsInRole(WindowsBuiltInRole.Administrator);
+                }
+                catch (Exception e)
+                {
+                    throw IdentityFailure("WindowsPrincipal.IsInRole", e);
+                }
                 caller.OsBuild = ReadOsBuild();
                 return caller;
             }
+        }
+
+        // Reads the identity with `identity` (CallerIdentity.Current on Windows); null when it could not
+        // be read, with the failure in `failure` (reason caller_identity).
+        public static CallerIdentity Read(Func<CallerIdentity> identity, out Failure failure)
+        {
+            failure = null;
+            try
+            {
+                return identity();
+            }
+            catch (Failure known)
+            {
+                failure = known;
+            }
+            catch (Exception e)
+            {
+                failure = IdentityFailure("CallerIdentity", e);
+            }
+            return null;
+        }
+
+        static Failure IdentityFailure(string call, Exception e)
+        {
+            int code = Bits.HResultOf(e);
+            return new Failure("caller_identity", call, code, null, string.Format(
+                "Cannot read who the module runs as ({0} failed: {1}): {2}", call, Failure.Hex(code), e.Message));
         }
 
         public Dictionary<string, object> ToFacts()
@@ -161,8 +206,16 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsCom
         // depend on build 14393; the registry value is right in every process.
         private static int ReadOsBuild()
         {
-            object build = Microsoft.Win32.Registry.GetValue(
-                @"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion", "CurrentBuildNumber", null);
+            object build;
+            try
+            {
+                build = Microsoft.Win32.Registry.GetValue(
+                    @"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion", "CurrentBuildNumber", null);
+            }
+            catch (Exception e)
+            {
+                throw IdentityFailure("Registry(CurrentBuildNumber)", e);
+            }
             int parsed;
             if (build != null && int.TryParse(build.ToString(), out parsed))
                 return parsed;
@@ -414,6 +467,15 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsCom
             if (options != null)
                 return options;
             int code = QueryInterfaceResult(job, typeof(IBitsTokenOptions).GUID);
+            // The second QueryInterface succeeded: the interface is there and the first failure passed
+            // (an RPC hiccup), so the cast is tried again rather than the job called a BITS before 4.0.
+            if (code >= 0)
+            {
+                options = job as IBitsTokenOptions;
+                if (options != null)
+                    return options;
+                code = Bits.NoInterface;
+            }
             // BITS checks the caller against the job's owner during this QueryInterface: only
             // E_NOINTERFACE means a BITS without the interface; anything else is a failed call to explain.
             if (code != Bits.NoInterface)
@@ -423,7 +485,8 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsCom
                 "The job has no IBitsTokenOptions (BITS 4.0 or later is needed): " + Failure.Hex(code));
         }
 
-        // `as` hides why QueryInterface failed; a real COM object is asked once more for the HRESULT.
+        // `as` hides why QueryInterface failed; a real COM object is asked once more for the HRESULT
+        // (S_OK when it answers this time). A managed object has no second chance.
         static int QueryInterfaceResult(object o, Guid iid)
         {
             if (!Marshal.IsComObject(o))
@@ -435,7 +498,7 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsCom
                 int code = Marshal.QueryInterface(unknown, ref iid, out result);
                 if (result != IntPtr.Zero)
                     Marshal.Release(result);
-                return code < 0 ? code : Bits.NoInterface;
+                return code;
             }
             finally
             {
@@ -443,14 +506,16 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsCom
             }
         }
 
-        // Null without IBackgroundCopyJobHttpOptions (BITS < 2.5: no certificate can be set).
-        // GetClientCertificate fails with RPC_X_BAD_STUB_DATA when the job has no certificate (Microsoft's
-        // docs; the same code when the caller may not see the certificate, which BITS does not tell apart).
-        public static bool? HasClientCertificate(IBackgroundCopyJob job, string jobId)
+        // What the caller can tell of the job's client certificate. GetClientCertificate fails with
+        // RPC_X_BAD_STUB_DATA both when the job has no certificate and when the caller may not see it
+        // (Microsoft's docs), so that answer means "none" only to the job's owner; to anyone else it is
+        // unknown. Without IBackgroundCopyJobHttpOptions (BITS < 2.5) no certificate can be set at all.
+        public static CertificateFact ClientCertificate(IBackgroundCopyJob job, string jobId, string ownerSid,
+            string callerSid)
         {
             IBackgroundCopyJobHttpOptions http = job as IBackgroundCopyJobHttpOptions;
             if (http == null)
-                return null;
+                return CertificateFact.NotSupported;
             try
             {
                 uint location;
@@ -459,15 +524,34 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsCom
                 http.GetClientCertificate(out location, out store, out hash, out subject);
                 if (hash != IntPtr.Zero)
                     Marshal.FreeCoTaskMem(hash);
-                return true;
+                return CertificateFact.Present;
             }
             catch (Exception e)
             {
                 if (Bits.HResultOf(e) != Bits.BadStubData)
                     throw Failure.ComError("GetClientCertificate", e, jobId);
             }
-            return false;
+            bool isOwner = ownerSid != null && string.Equals(ownerSid, callerSid, StringComparison.OrdinalIgnoreCase);
+            return isOwner ? CertificateFact.Absent : CertificateFact.Unknown;
         }
+
+        // The result's client_certificate: true, false, or null (unknown to the caller, or not supported).
+        public static object ReportValue(CertificateFact fact)
+        {
+            if (fact == CertificateFact.Present)
+                return true;
+            if (fact == CertificateFact.Absent)
+                return false;
+            return null;
+        }
+    }
+
+    public enum CertificateFact
+    {
+        NotSupported,
+        Absent,
+        Present,
+        Unknown,
     }
 
     public sealed class JobIdentity

@@ -18,20 +18,40 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken
     {
         public static Dictionary<string, object> RunOnHost(IDictionary parameters, bool checkMode)
         {
-            return Run(new ComBackgroundCopyManagerFactory(), CallerIdentity.Current(), parameters, checkMode);
+            return RunAs(CallerIdentity.Current, new ComBackgroundCopyManagerFactory(), parameters, checkMode);
         }
 
-        public static Dictionary<string, object> Run(IBackgroundCopyManagerFactory factory, CallerIdentity caller,
+        // Who the module runs as is read first; when that fails, the failure is the result's error and
+        // BITS is not touched.
+        public static Dictionary<string, object> RunAs(Func<CallerIdentity> identity, IBackgroundCopyManagerFactory factory,
             IDictionary parameters, bool checkMode)
         {
+            Failure failure;
+            CallerIdentity caller = CallerIdentity.Read(identity, out failure);
+            if (failure == null)
+                return Run(factory, caller, parameters, checkMode);
+            Dictionary<string, object> result = NewResult(null, new List<object>());
+            result["error"] = failure.ToDictionary();
+            return result;
+        }
+
+        static Dictionary<string, object> NewResult(CallerIdentity caller, List<object> reports)
+        {
             Dictionary<string, object> result = new Dictionary<string, object>();
-            List<object> reports = new List<object>();
             result["changed"] = false;
             result["caller"] = CallerIdentity.FactsOf(caller);
             result["desired_flags_value"] = null;
             result["jobs"] = reports;
             result["error"] = null;
-            Execution execution = new Execution(reports, checkMode);
+            return result;
+        }
+
+        public static Dictionary<string, object> Run(IBackgroundCopyManagerFactory factory, CallerIdentity caller,
+            IDictionary parameters, bool checkMode)
+        {
+            List<object> reports = new List<object>();
+            Dictionary<string, object> result = NewResult(caller, reports);
+            Execution execution = new Execution(reports, checkMode, caller == null ? null : caller.Sid);
             try
             {
                 Request request = Request.Parse(parameters);
@@ -128,7 +148,7 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken
         public string Id;
         public string Owner;
         public uint PreviousFlags;
-        public bool HasClientCertificate;
+        public CertificateFact Certificate;
 
         public JobEntry(IBackgroundCopyJob job)
         {
@@ -147,13 +167,15 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken
     {
         readonly List<object> reports;
         readonly bool checkMode;
+        readonly string callerSid;
         readonly List<JobEntry> entries = new List<JobEntry>();
         IBackgroundCopyManager manager;
 
-        public Execution(List<object> reports, bool checkMode)
+        public Execution(List<object> reports, bool checkMode, string callerSid)
         {
             this.reports = reports;
             this.checkMode = checkMode;
+            this.callerSid = callerSid;
         }
 
         public void Run(IBackgroundCopyManagerFactory factory, Request request)
@@ -252,19 +274,25 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken
             entry.Report["flags_value"] = (long)flags;
             Bits.Call("GetHelperTokenSid", entry.Id, delegate { options.GetHelperTokenSid(out helperSid); });
             entry.Report["helper_token_sid"] = helperSid;
-            bool? certificate = JobReading.HasClientCertificate(entry.Job, entry.Id);
-            entry.HasClientCertificate = certificate == true;
-            entry.Report["client_certificate"] = certificate;
+            entry.Certificate = JobReading.ClientCertificate(entry.Job, entry.Id, entry.Owner, callerSid);
+            entry.Report["client_certificate"] = JobReading.ReportValue(entry.Certificate);
         }
 
         // The one write the docs say breaks a job: NETWORK added while a client certificate is set and the
-        // owner is not LocalSystem fails the job with 0x80072F9A (DESIGN.md 3).
+        // owner is not LocalSystem fails the job with 0x80072F9A (DESIGN.md 3). A certificate the caller
+        // cannot see is treated as one that may be there: refused without force, never assumed absent.
         static void Preflight(JobEntry entry, uint desired, bool force)
         {
             bool addsNetwork = (desired & Bits.TokenNetwork) != 0 && (entry.PreviousFlags & Bits.TokenNetwork) == 0;
-            if (!addsNetwork || !entry.HasClientCertificate
+            bool mayHaveCertificate = entry.Certificate == CertificateFact.Present
+                || entry.Certificate == CertificateFact.Unknown;
+            if (!addsNetwork || !mayHaveCertificate
                 || string.Equals(entry.Owner, Bits.LocalSystemSid, StringComparison.OrdinalIgnoreCase))
                 return;
+            if (!force && entry.Certificate == CertificateFact.Unknown)
+                throw new Failure("client_certificate_unknown", null, null, entry.Id, string.Format(
+                    "Cannot tell whether job {0} has a client certificate (only its owner {1} can see it); with one, "
+                    + "setting network would fail the job with 0x80072F9A", entry.Id, entry.Owner));
             if (!force)
                 throw new Failure("client_certificate", null, null, entry.Id, string.Format(
                     "Setting network on job {0} would fail it with 0x80072F9A: it has a client certificate and "

@@ -19,20 +19,40 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsJobInfo
     {
         public static Dictionary<string, object> RunOnHost(IDictionary parameters)
         {
-            return Run(new ComBackgroundCopyManagerFactory(), CallerIdentity.Current(), new WindowsAccountNames(),
+            return RunAs(CallerIdentity.Current, new ComBackgroundCopyManagerFactory(), new WindowsAccountNames(),
                 parameters);
         }
 
-        public static Dictionary<string, object> Run(IBackgroundCopyManagerFactory factory, CallerIdentity caller,
+        // Who the module runs as is read first; when that fails, the failure is the result's error and
+        // BITS is not touched.
+        public static Dictionary<string, object> RunAs(Func<CallerIdentity> identity, IBackgroundCopyManagerFactory factory,
             IAccountNames names, IDictionary parameters)
         {
+            Failure failure;
+            CallerIdentity caller = CallerIdentity.Read(identity, out failure);
+            if (failure == null)
+                return Run(factory, caller, names, parameters);
+            Dictionary<string, object> result = NewResult(null, new List<object>());
+            result["error"] = failure.ToDictionary();
+            return result;
+        }
+
+        static Dictionary<string, object> NewResult(CallerIdentity caller, List<object> jobs)
+        {
             Dictionary<string, object> result = new Dictionary<string, object>();
-            List<object> jobs = new List<object>();
             result["changed"] = false;
             result["caller"] = CallerIdentity.FactsOf(caller);
             result["all_users"] = null;
             result["jobs"] = jobs;
             result["error"] = null;
+            return result;
+        }
+
+        public static Dictionary<string, object> Run(IBackgroundCopyManagerFactory factory, CallerIdentity caller,
+            IAccountNames names, IDictionary parameters)
+        {
+            List<object> jobs = new List<object>();
+            Dictionary<string, object> result = NewResult(caller, jobs);
             IBackgroundCopyManager manager = null;
             try
             {
@@ -255,19 +275,10 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsJobInfo
             return DateTime.FromFileTimeUtc(ticks).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         }
 
-        // BITS answers RPC_X_BAD_STUB_DATA both for "no certificate" and for "you may not see it"
-        // (Microsoft's docs): only the owner's "no" is a no; anyone else's is unknown.
         object ClientCertificate(IBackgroundCopyJob job, string jobId, string owner)
         {
-            bool? certificate = JobReading.HasClientCertificate(job, jobId);
-            if (certificate == false && !IsCaller(owner))
-                return null;
-            return certificate;
-        }
-
-        bool IsCaller(string sid)
-        {
-            return caller != null && sid != null && string.Equals(caller.Sid, sid, StringComparison.OrdinalIgnoreCase);
+            string callerSid = caller == null ? null : caller.Sid;
+            return JobReading.ReportValue(JobReading.ClientCertificate(job, jobId, owner, callerSid));
         }
 
         void ReadTokenOptions(IBackgroundCopyJob job, string jobId, Dictionary<string, object> report)

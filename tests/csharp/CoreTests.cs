@@ -483,6 +483,98 @@ namespace WinBits.Testing
             Assert.Equal(1u, job.Flags, "fake flags");
         }
 
+        // ---- who the module runs as ---------------------------------------------------------------
+
+        sealed class CountingFactory : IBackgroundCopyManagerFactory
+        {
+            public int Created;
+            public IBackgroundCopyManager Create()
+            {
+                Created++;
+                throw new InvalidOperationException("BITS must not be reached");
+            }
+        }
+
+        public static void AnIdentityThatCannotBeReadIsAFailureWithFacts()
+        {
+            CountingFactory factory = new CountingFactory();
+            Dictionary<string, object> parameters = new Dictionary<string, object>();
+            parameters["job"] = "nightly";
+            parameters["flags"] = new List<object>(new object[] { "network" });
+            Dictionary<string, object> result = HelperTokenModule.RunAs(
+                delegate { throw new UnauthorizedAccessException("token without TOKEN_QUERY"); },
+                factory, parameters, false);
+            Dictionary<string, object> error = Error(result);
+            Assert.Equal("caller_identity", error["reason"], "reason");
+            Assert.Equal("CallerIdentity", error["call"], "call");
+            Assert.Equal(0x80070005L, error["hresult"], "hresult of UnauthorizedAccessException");
+            Assert.True(((string)error["message"]).Contains("token without TOKEN_QUERY"), "the .NET message is kept");
+            Assert.Equal(null, ((Dictionary<string, object>)result["caller"])["sid"], "caller sid");
+            Assert.Equal(0, Jobs(result).Count, "jobs");
+            Assert.Equal(0, factory.Created, "BITS was not reached");
+        }
+
+        public static void AnIdentityFailureKeepsTheCallItNamed()
+        {
+            Failure named = new Failure("caller_identity", "Registry(CurrentBuildNumber)", unchecked((int)0x80070005), null,
+                "Cannot read who the module runs as");
+            Dictionary<string, object> result = HelperTokenModule.RunAs(delegate { throw named; }, new CountingFactory(),
+                new Dictionary<string, object>(), false);
+            Assert.Equal("Registry(CurrentBuildNumber)", Error(result)["call"], "call");
+        }
+
+        public static void ARunAsTheReadIdentityRunsNormally()
+        {
+            FakeJob job = Job("nightly", Me, 1);
+            FakeBitsHost host = Host(job);
+            Dictionary<string, object> parameters = new Dictionary<string, object>();
+            parameters["job"] = "nightly";
+            parameters["flags"] = new List<object>(new object[] { "local_file", "network" });
+            Dictionary<string, object> result = HelperTokenModule.RunAs(delegate { return host.Caller; }, host.Factory,
+                parameters, false);
+            NoError(result);
+            Assert.Equal(3u, job.Flags, "fake flags");
+        }
+
+        // An administrator cannot see another owner's certificate (BITS answers as for none): the module
+        // must not take that for "no certificate" and let network through.
+        public static void AnUnseenCertificateRefusesNetworkAsUnknown()
+        {
+            FakeJob job = CertJob(Other, 0);
+            FakeBitsHost host = Host(job);
+            host.CallerIsAdmin = true;
+            Dictionary<string, object> result = Run(host, Set(Braced(job), "network"));
+            ExpectError(result, "client_certificate_unknown", null, null);
+            Assert.Equal(Braced(job), Error(result)["job_id"], "job_id");
+            Assert.Equal(null, Report(result, 0)["client_certificate"], "client_certificate (unknown)");
+            Assert.Equal(0, host.SetCalls, "SetCalls");
+        }
+
+        public static void ANonOwnersNoCertificateAnswerIsUnknownToo()
+        {
+            FakeJob job = Job("plain", Other, 0);
+            FakeBitsHost host = Host(job);
+            host.CallerIsAdmin = true;
+            ExpectError(Run(host, Set(Braced(job), "network")), "client_certificate_unknown", null, null);
+            Dictionary<string, object> localOnly = Run(host, Set(Braced(job), "local_file"));
+            NoError(localOnly);
+            Assert.Equal(1u, job.Flags, "local_file needs no certificate check");
+        }
+
+        public static void ForceLetsNetworkThroughAnUnknownCertificate()
+        {
+            FakeJob job = Job("plain", Other, 0);
+            FakeBitsHost host = Host(job);
+            host.CallerIsAdmin = true;
+            Args args = Set(Braced(job), "network");
+            args.Force = true;
+            Dictionary<string, object> result = Run(host, args);
+            NoError(result);
+            Assert.Equal(true, Report(result, 0)["client_certificate_forced"], "client_certificate_forced");
+            Assert.Equal(null, Report(result, 0)["client_certificate"], "client_certificate");
+            Assert.Equal(2u, job.Flags, "fake flags");
+        }
+
         public static void RefusalComesBeforeAnyWrite()
         {
             FakeJob plain = Job("secure", Me, 0), withCert = CertJob(Me, 0);

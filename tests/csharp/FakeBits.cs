@@ -337,13 +337,14 @@ namespace WinBits.Testing
             job.ClientCertificate = false;
         }
 
-        // Microsoft's docs: RPC_X_BAD_STUB_DATA when the job specifies no certificate. The hash blob is
-        // CoTaskMem memory the caller frees, as BITS hands it out.
+        // Microsoft's docs: RPC_X_BAD_STUB_DATA when the job specifies no certificate, or when the caller may
+        // not see it; the fake takes the strict reading and shows a certificate to the job's owner only. The
+        // hash blob is CoTaskMem memory the caller frees, as BITS hands it out.
         public void GetClientCertificate(out uint pStoreLocation, out string pStoreName, out IntPtr ppCertHashBlob,
             out string pSubjectName)
         {
             job.Fault("GetClientCertificate");
-            if (!job.ClientCertificate)
+            if (!job.ClientCertificate || !string.Equals(job.OwnerSid, host.CallerSid, StringComparison.OrdinalIgnoreCase))
                 throw HResults.Fail("GetClientCertificate", HResults.BadStubData);
             pStoreLocation = 1;   // BG_CERT_STORE_LOCATION_LOCAL_MACHINE
             pStoreName = "MY";

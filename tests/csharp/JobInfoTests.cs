@@ -302,19 +302,24 @@ namespace WinBits.Testing
 
         // ---- client certificate --------------------------------------------------------------------
 
+        // BITS answers "no certificate" and "you may not see it" alike: only the owner's answer is known.
         public static void ClientCertificateIsKnownOnlyToTheOwner()
         {
             FakeJob own = Job("own", Me, 0);
+            FakeJob ownWithCertificate = Job("owncert", Me, 0);
+            ownWithCertificate.ClientCertificate = true;
             FakeJob theirs = Job("theirs", Other, 0);
-            FakeJob withCertificate = Job("cert", Other, 0);
-            withCertificate.ClientCertificate = true;
-            Dictionary<string, object> result = Run(Host(true, own, theirs, withCertificate), true);
+            FakeJob theirsWithCertificate = Job("theircert", Other, 0);
+            theirsWithCertificate.ClientCertificate = true;
+            Dictionary<string, object> result = Run(Host(true, own, ownWithCertificate, theirs, theirsWithCertificate), true);
+            Dictionary<string, object> expected = new Dictionary<string, object>();
+            expected["own"] = false;
+            expected["owncert"] = true;
+            expected["theirs"] = null;
+            expected["theircert"] = null;
             foreach (Dictionary<string, object> report in Jobs(result))
-            {
-                string name = (string)report["name"];
-                object expected = name == "own" ? (object)false : name == "cert" ? (object)true : null;
-                Assert.Equal(expected, report["client_certificate"], "client_certificate of " + name);
-            }
+                Assert.Equal(expected[(string)report["name"]], report["client_certificate"],
+                    "client_certificate of " + report["name"]);
         }
 
         public static void NoHttpOptionsMeansNoCertificateFacts()
@@ -342,6 +347,19 @@ namespace WinBits.Testing
             parameters["all_users"] = "yes";
             error = Field(JobInfoModule.Run(host.Factory, host.Caller, host.Names, parameters), "error");
             Assert.Equal("invalid_parameter", error["reason"], "a string all_users");
+        }
+
+        public static void AnIdentityThatCannotBeReadFailsBeforeBits()
+        {
+            FakeBitsHost host = Host(true, Job("a", Me, 0));
+            host.ServiceDisabled = true;   // BITS would fail differently: it must not be reached
+            Dictionary<string, object> result = JobInfoModule.RunAs(
+                delegate { throw new System.Security.SecurityException("registry locked"); }, host.Factory, host.Names,
+                new Dictionary<string, object>());
+            Dictionary<string, object> error = Field(result, "error");
+            Assert.Equal("caller_identity", error["reason"], "reason");
+            Assert.Equal("CallerIdentity", error["call"], "call");
+            Assert.Equal(0, Jobs(result).Count, "jobs");
         }
 
         public static void AllUsersDefaultsToTrue()

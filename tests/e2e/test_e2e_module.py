@@ -125,7 +125,8 @@ def test_access_denied_for_a_non_admin_on_another_users_job(fleet):
 
 
 def test_not_logged_on_then_become_succeeds(fleet):
-    sim = _single(fleet, refuse_network_logon=True)
+    # SYSTEM's own job: as its owner, SYSTEM can tell that it has no client certificate.
+    sim = _single(fleet, refuse_network_logon=True, jobs=[one_job(owner="S-1-5-18")])
     refused = sim.playbook(_task({"job": "myDownloadJob", "flags": ["network"]})).result("win01")
     assert refused["failed"] is True
     assert refused["error"]["hresult_hex"] == "0x800704DD"
@@ -135,6 +136,19 @@ def test_not_logged_on_then_become_succeeds(fleet):
     done = sim.playbook(become).result("win01")
     assert done["changed"] is True, done
     assert done["caller"]["sid"] == "S-1-5-18"
+
+
+def test_network_on_a_job_whose_certificate_the_caller_cannot_see_needs_force(fleet):
+    # The WinRM user is an administrator but not the owner: BITS's "no certificate" answer is no answer.
+    sim = _single(fleet, jobs=[one_job(owner=USER_SID, client_certificate=True)])
+    refused = sim.playbook(_task({"job": JOB_ID, "flags": ["network"]})).result("win01")
+    assert refused["failed"] is True and refused["error"]["reason"] == "client_certificate_unknown", refused
+    assert refused["jobs"][0]["client_certificate"] is None
+    assert sim.job("win01")["flags"] == ["local_file"], "a refused task must not write"
+    forced = sim.playbook(_task({"job": JOB_ID, "flags": ["network"], "force": True})).result("win01")
+    assert forced["changed"] is True, forced
+    assert any("0x80072F9A" in warning for warning in forced.get("warnings", [])), forced
+    assert sim.job("win01")["flags"] == ["network"]
 
 
 def test_become_with_a_wrong_password_fails_like_windows(fleet):

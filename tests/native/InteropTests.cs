@@ -211,6 +211,20 @@ namespace WinBits.NativeInterop
             Assert.Equal(0, Calls(job, "IBitsTokenOptions.SetHelperTokenFlags"), "SetHelperTokenFlags calls");
         }
 
+        // The runtime's cast hides why a QueryInterface failed, so the core asks once more; when that second
+        // QueryInterface succeeds the interface is there, and the job is not a BITS older than 4.0.
+        public static void AQueryInterfaceThatSucceedsTheSecondTimeIsUsed()
+        {
+            int job = AddJob(JobId, "myDownloadJob", Caller, Suspended, 0, null, false);
+            Native.fake_bits_fail_times(job, "QueryInterface(IBitsTokenOptions)", ENoInterface, 1);
+            Dictionary<string, object> result = Run(Braced(JobId), new[] { "local_file" });
+            Assert.Equal(null, result["error"], "error");
+            Assert.Equal(true, result["changed"], "changed");
+            Assert.Number(1, Native.fake_bits_job_flags(job), "the job's flags in the fake");
+            Assert.True(Calls(job, "IBackgroundCopyJob.QueryInterface(IBitsTokenOptions)") >= 2,
+                "QueryInterface(IBitsTokenOptions) was asked again");
+        }
+
         // Microsoft documents the owner check as made during QueryInterface: a refusal there is an access
         // problem to explain, not a BITS too old for IBitsTokenOptions.
         public static void AccessDeniedAtQueryInterfaceIsAComError()

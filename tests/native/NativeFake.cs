@@ -39,6 +39,9 @@ namespace WinBits.NativeInterop
 
         [DllImport(Library)]
         public static extern int fake_bits_fail(int job, [MarshalAs(UnmanagedType.LPStr)] string call, int hresult);
+        [DllImport(Library)]
+        public static extern int fake_bits_fail_times(int job, [MarshalAs(UnmanagedType.LPStr)] string call, int hresult,
+            int times);
 
         [DllImport(Library)]
         public static extern void fake_bits_change_after_set(int job, uint flags);

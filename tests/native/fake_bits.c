@@ -74,7 +74,8 @@ typedef struct FakeEnum {
     FakeJob *jobs[MAX_JOBS];
 } FakeEnum;
 
-typedef struct Fault { int job; char call[96]; HRESULT hr; } Fault;
+/* remaining: how many more calls fail (then the call succeeds again); -1 for every call. */
+typedef struct Fault { int job; char call[96]; HRESULT hr; int remaining; } Fault;
 typedef struct Call { int job; char what[112]; int64_t arg; } Call;
 
 static struct { IBackgroundCopyManager iface; long refs; } manager = {{&IBackgroundCopyManager_vtbl}, 0};
@@ -141,7 +142,11 @@ static void record(int job, const char *what, int64_t arg)
 static HRESULT fault_for(int job, const char *call)
 {
     for (int i = 0; i < fault_count; i++) {
-        if ((faults[i].job == ANY_JOB || faults[i].job == job) && strcmp(faults[i].call, call) == 0) {
+        if ((faults[i].job == ANY_JOB || faults[i].job == job) && strcmp(faults[i].call, call) == 0
+            && faults[i].remaining != 0) {
+            if (faults[i].remaining > 0) {
+                faults[i].remaining--;
+            }
             return faults[i].hr;
         }
     }
@@ -744,7 +749,8 @@ EXPORT int fake_bits_add_job(const GUID *id, LPCWSTR name, LPCWSTR owner, int32_
 }
 
 /* Make a call fail: call is "Interface.Method" or "QueryInterface(Interface)"; job -1 means any job. */
-EXPORT int fake_bits_fail(int job, const char *call, HRESULT hr)
+/* The next `times` calls named `call` on `job` (ANY_JOB: any) fail with hr; times -1: every call. */
+EXPORT int fake_bits_fail_times(int job, const char *call, HRESULT hr, int times)
 {
     if (fault_count >= MAX_FAULTS) {
         return -1;
@@ -752,7 +758,13 @@ EXPORT int fake_bits_fail(int job, const char *call, HRESULT hr)
     faults[fault_count].job = job;
     snprintf(faults[fault_count].call, sizeof faults[fault_count].call, "%s", call);
     faults[fault_count].hr = hr;
+    faults[fault_count].remaining = times;
     return fault_count++;
+}
+
+EXPORT int fake_bits_fail(int job, const char *call, HRESULT hr)
+{
+    return fake_bits_fail_times(job, call, hr, -1);
 }
 
 static FakeJob *job_at(int job)
