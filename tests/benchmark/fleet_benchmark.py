@@ -3,17 +3,20 @@
     .venv/bin/python -m tests.benchmark.fleet_benchmark [--runs 5] [--sizes 50,200] [--forks 20] [--audit 1000]
 
 Prints, from one run:
-1. the wall time of one task on one host, bits_helper_token (a real write each run) against the
-   no-op Ansible.Basic module through the same path, as medians of ``--runs`` ad-hoc runs, and
-   their ratio;
-2. WS-Man Command operations per task (the design says one) and request bytes per task, for both;
-3. the wall time and the controller CPU (user + system of ansible and its forks) of check-mode
-   runs over fleets of ``--sizes`` hosts;
+1. the wall time of one task on one host, for bits_helper_token (a real write each run) and
+   bits_job_info, each against the no-op Ansible.Basic module through the same path, as medians of
+   ``--runs`` ad-hoc runs taken in turns (no-op, helper token, job info, no-op...), and the ratios;
+2. WS-Man Command operations per task (the design says one) and request bytes per task, per module:
+   the payload grows by the C# each module sends;
+3. check-mode runs over fleets of ``--sizes`` hosts, each module against the no-op over the same
+   fleet: the wall time and the controller CPU (user + system of ansible and its forks), and the
+   ratios;
 4. with ``--audit N``: an audit of N hosts with five jobs each (bits_job_info, all users), side by
    side with the no-op module over the same fleet: wall, controller CPU per host, Command operations
    per host, and the ratios.
-The simulated hosts run in this process: their own CPU (the server threads and the Mono runs of
-the C# core) is not counted as the controller's.
+The simulated hosts run in this process, each command answered by the fleet's warm SimHost runner
+(the no-op too), so that Mono's start-up is not in the figures; their CPU (the server threads and
+the Mono runs of the C# core) is not counted as the controller's.
 """
 from __future__ import annotations
 
@@ -113,20 +116,22 @@ def run_measured(command: Sequence[str], env: dict[str, str]) -> Measured:
     return Measured(wall, usage.ru_utime + usage.ru_stime, process.returncode, output)
 
 
-def one_host_task(fleet: BenchFleet, module: str, module_args: Iterator[str], runs: int) -> TaskFigures:
-    """Ad-hoc runs of one task on one host; fails loudly if a run fails."""
+def one_host_tasks(fleet: BenchFleet, modules: dict[str, Iterator[str]], runs: int) -> dict[str, TaskFigures]:
+    """Ad-hoc runs of one task on one host, the modules taking turns (so that a slow spell of the
+    machine does not fall on one module only); fails loudly if a run fails."""
     host = "bench000"
-    walls, commands, request_bytes = [], 0, 0
-    for run_number in range(runs):
-        fleet.server.reset_stats()
-        measured = fleet.ansible(host, module, next(module_args))
-        if measured.returncode != 0:
-            raise SystemExit(f"{module} failed on {host}:\n{measured.output}")
-        stats = fleet.server.stats[host]
-        walls.append(measured.wall_seconds)
-        commands += stats.operations["Command"]
-        request_bytes += stats.request_bytes
-    return TaskFigures(walls, commands / runs, request_bytes / runs)
+    figures = {module: TaskFigures([], 0, 0) for module in modules}
+    for _run in range(runs):
+        for module, module_args in modules.items():
+            fleet.server.reset_stats()
+            measured = fleet.ansible(host, module, next(module_args))
+            if measured.returncode != 0:
+                raise SystemExit(f"{module} failed on {host}:\n{measured.output}")
+            stats = fleet.server.stats[host]
+            figures[module].wall_seconds.append(measured.wall_seconds)
+            figures[module].commands_per_task += stats.operations["Command"] / runs
+            figures[module].request_bytes_per_task += stats.request_bytes / runs
+    return figures
 
 
 def alternating_flags() -> Iterator[str]:
@@ -145,39 +150,69 @@ def print_task_figures(runs: int) -> None:
     with tempfile.TemporaryDirectory(prefix="winbits-bench-") as tmp:
         fleet = BenchFleet(1, Path(tmp))
         try:
-            fleet.ansible("bench000", NOOP_MODULE, "")  # warm-up: compile caches, first imports
-            fleet.ansible("bench000", BITS_MODULE, "job=benchJob")
-            noop = one_host_task(fleet, NOOP_MODULE, repeat(""), runs)
-            bits = one_host_task(fleet, BITS_MODULE, alternating_flags(), runs)
+            warm_up(fleet, "bench000")
+            figures = one_host_tasks(fleet, {NOOP_MODULE: repeat(""), BITS_MODULE: alternating_flags(),
+                                             INFO_MODULE: repeat("")}, runs)
         finally:
             fleet.stop()
-    noop_wall, bits_wall = statistics.median(noop.wall_seconds), statistics.median(bits.wall_seconds)
+    walls = {module: statistics.median(figure.wall_seconds) for module, figure in figures.items()}
+    noop = figures[NOOP_MODULE]
     print(f"One task on one host, median of {runs} ad-hoc runs (ansible start-up included):")
-    print(f"  {'module':<32}{'wall s':>8}{'Command ops/task':>18}{'request bytes/task':>20}")
-    for name, figures, wall in ((NOOP_MODULE, noop, noop_wall), (BITS_MODULE, bits, bits_wall)):
-        print(f"  {name:<32}{wall:>8.3f}{figures.commands_per_task:>18.1f}{figures.request_bytes_per_task:>20,.0f}")
-    print(f"  ratio bits_helper_token / no-op: {bits_wall / noop_wall:.2f} "
-          f"(+{(bits_wall - noop_wall) * 1000:.0f} ms per task)")
+    print(f"  {'module':<32}{'wall s':>8}{'Command ops/task':>18}{'request bytes/task':>20}{'vs no-op':>11}")
+    for module, figure in figures.items():
+        extra = figure.request_bytes_per_task - noop.request_bytes_per_task
+        print(f"  {module:<32}{walls[module]:>8.3f}{figure.commands_per_task:>18.1f}"
+              f"{figure.request_bytes_per_task:>20,.0f}{extra:>+11,.0f}")
+    for module in (BITS_MODULE, INFO_MODULE):
+        short = module.rsplit(".", 1)[-1]
+        print(f"  ratio {short} / no-op: {walls[module] / walls[NOOP_MODULE]:.2f} "
+              f"(+{(walls[module] - walls[NOOP_MODULE]) * 1000:.0f} ms per task)")
+
+
+def warm_up(fleet: BenchFleet, pattern: str, forks: int = 1) -> None:
+    """One run of each module first: Ansible's caches, and the fleet's warm SimHost processes (JIT)."""
+    for module, module_args in ((NOOP_MODULE, ""), (BITS_MODULE, "job=benchJob"), (INFO_MODULE, "")):
+        measured = fleet.ansible(pattern, module, module_args, "-f", str(forks))
+        if measured.returncode != 0:
+            raise SystemExit(f"warm-up {module} on {pattern} failed:\n{measured.output[-3000:]}")
 
 
 def print_fleet_figures(sizes: Sequence[int], forks: int) -> None:
+    """Check mode over whole fleets: each module against the no-op over the same fleet."""
+    modules = ((NOOP_MODULE, ""), (BITS_MODULE, "job=benchJob flags=local_file,network"), (INFO_MODULE, ""))
     print(f"Check-mode runs over whole fleets (-f {forks}):")
-    print(f"  {'hosts':>6}{'wall s':>9}{'controller CPU s':>18}{'CPU ms/host':>13}{'Command ops':>13}")
+    print(f"  {'hosts':>6}  {'module':<32}{'wall s':>9}{'controller CPU s':>18}{'CPU ms/host':>13}{'Command ops':>13}")
     for size in sizes:
+        measured: dict[str, Measured] = {}
         with tempfile.TemporaryDirectory(prefix="winbits-bench-") as tmp:
             fleet = BenchFleet(size, Path(tmp))
             try:
-                measured = fleet.ansible("all", BITS_MODULE, "job=benchJob flags=local_file,network",
-                                         "--check", "-f", str(forks))
-                commands = sum(stats.operations["Command"] for stats in fleet.server.stats.values())
+                warm_up(fleet, "bench000:bench001", forks=2)
+                for module, module_args in modules:
+                    fleet.server.reset_stats()
+                    measured[module] = fleet_run(fleet, size, module, module_args, forks)
+                    commands = sum(stats.operations["Command"] for stats in fleet.server.stats.values())
+                    run = measured[module]
+                    print(f"  {size:>6}  {module:<32}{run.wall_seconds:>9.1f}{run.cpu_seconds:>18.1f}"
+                          f"{run.cpu_seconds / size * 1000:>13.0f}{commands:>13}")
             finally:
                 fleet.stop()
-        changed = measured.output.count("| CHANGED")
-        if measured.returncode != 0 or changed != size:
-            raise SystemExit(f"{size}-host run: rc {measured.returncode}, {changed} hosts changed\n"
-                             f"{measured.output[-3000:]}")
-        print(f"  {size:>6}{measured.wall_seconds:>9.1f}{measured.cpu_seconds:>18.1f}"
-              f"{measured.cpu_seconds / size * 1000:>13.0f}{commands:>13}")
+        noop = measured[NOOP_MODULE]
+        for module in (BITS_MODULE, INFO_MODULE):
+            print(f"  {size}-host fleet ratio {module.rsplit('.', 1)[-1]} / no-op: "
+                  f"wall {measured[module].wall_seconds / noop.wall_seconds:.2f}, "
+                  f"controller CPU {measured[module].cpu_seconds / noop.cpu_seconds:.2f}")
+
+
+def fleet_run(fleet: BenchFleet, size: int, module: str, module_args: str, forks: int) -> Measured:
+    """One check-mode run over the whole fleet; every host must answer as the module should."""
+    measured = fleet.ansible("all", module, module_args, "--check", "-f", str(forks))
+    expected = "| CHANGED" if module == BITS_MODULE else "| SUCCESS"
+    answered = measured.output.count(expected)
+    if measured.returncode != 0 or answered != size:
+        raise SystemExit(f"{module} over {size} hosts: rc {measured.returncode}, {answered} hosts {expected[2:]}\n"
+                         f"{measured.output[-3000:]}")
+    return measured
 
 
 def print_audit_figures(size: int, forks: int) -> None:

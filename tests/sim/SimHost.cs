@@ -1,63 +1,165 @@
-// The simulated Windows host's module process (tests/sim/bits_runner.py starts one per command).
+// The simulated Windows host's module process (tests/sim/bits_runner.py keeps a few warm per build).
 // It stands where powershell.exe + the module's .ps1 + Ansible.Basic stand on Windows: it builds the
 // host's fake BITS from the request, calls the REAL core (HelperTokenModule.Run or JobInfoModule.Run,
 // compiled from the C# utils Ansible sent) as the .ps1 glue does, and prints the module's result the way
 // Ansible.Basic's ExitJson/FailJson would. It never decides anything the core decides. Each module's
-// call is compiled only when its core was sent (bits_runner.py defines HELPER_TOKEN / JOB_INFO).
+// call is compiled only when its core was sent (bits_runner.py defines HELPER_TOKEN / JOB_INFO), and the
+// fake BITS only when BitsCom was sent (BITS_COM): the benchmark's no-op module sends no util at all.
 //
-// stdin: one JSON request (bits_runner.py: module, host, caller, params, check_mode, invocation)
-// stdout: one JSON envelope {"stdout": <the module's output line>, "exit_code": n, "host": <new host state>}
+// Requests (bits_runner.py):
+//   {"kind": "module", "module", "host", "caller", "params", "check_mode", "invocation"}
+//   {"kind": "noop", "params", "check_mode", "invocation"}: Ansible.Basic's Create() then ExitJson()
+// Envelope: {"stdout": <the module's output line>, "exit_code": n, "host": <new host state, null for noop>}
+//
+// One-shot mode (no argument): one request on stdin, one envelope on stdout, exit.
+// Server mode (--serve): one request per line on stdin, one envelope per line on stdout (UTF-8), until
+// stdin closes. A request that cannot be handled answers {"error": "..."} and the process carries on.
+// Every request builds its own fake BITS, so nothing of one request reaches the next.
 
 using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.IO;
+using System.Text;
 using System.Web.Script.Serialization;
+#if BITS_COM
 using ansible_collections.winbits.bits.plugins.module_utils.BitsCom;
+#endif
 #if HELPER_TOKEN
 using ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken;
 #endif
 #if JOB_INFO
 using ansible_collections.winbits.bits.plugins.module_utils.BitsJobInfo;
 #endif
+#if BITS_COM
 using WinBits.Testing;
+#endif
 
 namespace WinBits.Sim
 {
     public static class SimHost
     {
-        public static int Main()
+        public static int Main(string[] args)
         {
             JavaScriptSerializer json = NewSerializer();
-            Dictionary<string, object> request = (Dictionary<string, object>)json.DeserializeObject(Console.In.ReadToEnd());
-            FakeBitsHost host = BuildHost((Dictionary<string, object>)request["host"], (Dictionary<string, object>)request["caller"]);
-            Hashtable parameters = ToParams((Dictionary<string, object>)request["params"]);
-            bool checkMode = (bool)request["check_mode"];
-            string module = (string)request["module"];
-
-            int exitCode;
-            string moduleOutput = RunModule(json, module, host, parameters, checkMode, request["invocation"],
-                out exitCode);
-
-            Dictionary<string, object> envelope = new Dictionary<string, object>();
-            envelope["stdout"] = moduleOutput;
-            envelope["exit_code"] = exitCode;
-            envelope["host"] = DescribeHost(host);
-            Console.Out.Write(json.Serialize(envelope));
+            if (args.Length == 1 && args[0] == "--serve")
+                return Serve(json);
+            if (args.Length != 0)
+            {
+                Console.Error.WriteLine("usage: SimHost.exe [--serve]");
+                return 2;
+            }
+            Console.Out.Write(json.Serialize(Handle(json, Console.In.ReadToEnd())));
             return 0;
         }
 
-        // What the module's .ps1 does between AnsibleModule.Create and the exit, with Ansible.Basic's
-        // Result handling: Result starts as {changed: false}; an Ansible.Basic older than 2.19 adds
-        // invocation in its constructor (the request then carries "invocation": "constructor"), a newer
-        // one adds it at exit only when _ansible_inject_invocation asked ("exit").
-        static string RunModule(JavaScriptSerializer json, string module, FakeBitsHost host, Hashtable parameters,
-            bool checkMode, object invocation, out int exitCode)
+        static int Serve(JavaScriptSerializer json)
+        {
+            // Explicit UTF-8 both ways: Mono's console encoding follows the locale, which may be C.
+            UTF8Encoding utf8 = new UTF8Encoding(false);
+            using (StreamReader input = new StreamReader(Console.OpenStandardInput(), utf8))
+            using (StreamWriter output = new StreamWriter(Console.OpenStandardOutput(), utf8))
+            {
+                string line;
+                while ((line = input.ReadLine()) != null)
+                {
+                    if (line.Length == 0)
+                        continue;
+                    Dictionary<string, object> envelope;
+                    try
+                    {
+                        envelope = Handle(json, line);
+                    }
+                    catch (Exception e)
+                    {
+                        // A malformed request (a simulator bug): say so and stay up for the next one.
+                        envelope = new Dictionary<string, object>();
+                        envelope["error"] = e.ToString();
+                    }
+                    // JavaScriptSerializer escapes line breaks inside strings: one envelope, one line.
+                    output.Write(json.Serialize(envelope));
+                    output.Write('\n');
+                    output.Flush();
+                }
+            }
+            return 0;
+        }
+
+        static Dictionary<string, object> Handle(JavaScriptSerializer json, string text)
+        {
+            Dictionary<string, object> request = (Dictionary<string, object>)json.DeserializeObject(text);
+            Hashtable parameters = ToParams((Dictionary<string, object>)request["params"]);
+            bool checkMode = (bool)request["check_mode"];
+            string kind = (string)request["kind"];
+            Dictionary<string, object> envelope = new Dictionary<string, object>();
+            int exitCode;
+            if (kind == "noop")
+            {
+                envelope["stdout"] = ExitJson(json, new Dictionary<string, object>(), parameters, request["invocation"],
+                    out exitCode);
+                envelope["host"] = null;
+            }
+            else if (kind == "module")
+            {
+                RunModuleOnHost(json, request, parameters, checkMode, envelope, out exitCode);
+            }
+            else
+            {
+                throw new ArgumentException("unknown request kind " + kind + "; expected module or noop");
+            }
+            envelope["exit_code"] = exitCode;
+            return envelope;
+        }
+
+#if BITS_COM
+        static void RunModuleOnHost(JavaScriptSerializer json, Dictionary<string, object> request, Hashtable parameters,
+            bool checkMode, Dictionary<string, object> envelope, out int exitCode)
+        {
+            FakeBitsHost host = BuildHost((Dictionary<string, object>)request["host"], (Dictionary<string, object>)request["caller"]);
+            string module = (string)request["module"];
+            envelope["stdout"] = RunModule(json, module, host, parameters, checkMode, request["invocation"], out exitCode);
+            envelope["host"] = DescribeHost(host);
+        }
+#else
+        static void RunModuleOnHost(JavaScriptSerializer json, Dictionary<string, object> request, Hashtable parameters,
+            bool checkMode, Dictionary<string, object> envelope, out int exitCode)
+        {
+            throw new InvalidOperationException("BitsCom was not sent: no module core can run on this host");
+        }
+#endif
+
+        // Ansible.Basic's Result handling around a module's own result: Result starts as {changed: false};
+        // an Ansible.Basic older than 2.19 adds invocation in its constructor (the request then carries
+        // "invocation": "constructor"), a newer one adds it at exit only when _ansible_inject_invocation
+        // asked ("exit"). A core's error becomes FailJson.
+        static string ExitJson(JavaScriptSerializer json, Dictionary<string, object> core, Hashtable parameters,
+            object invocation, out int exitCode)
         {
             Dictionary<string, object> result = new Dictionary<string, object>();
             result["changed"] = false;
             if ("constructor".Equals(invocation))
                 result["invocation"] = Invocation(parameters);
+            foreach (KeyValuePair<string, object> entry in core)
+                result[entry.Key] = entry.Value;
+
+            Dictionary<string, object> error = core.ContainsKey("error") ? core["error"] as Dictionary<string, object> : null;
+            exitCode = 0;
+            if (error != null)
+            {
+                result["failed"] = true;
+                result["msg"] = error["message"];
+                exitCode = 1;
+            }
+            if ("exit".Equals(invocation) && !result.ContainsKey("invocation"))
+                result["invocation"] = Invocation(parameters);
+            return json.Serialize(result);
+        }
+
+#if BITS_COM
+        // What the module's .ps1 does between AnsibleModule.Create and the exit.
+        static string RunModule(JavaScriptSerializer json, string module, FakeBitsHost host, Hashtable parameters,
+            bool checkMode, object invocation, out int exitCode)
+        {
             Dictionary<string, object> core;
             try
             {
@@ -76,20 +178,7 @@ namespace WinBits.Sim
                 exitCode = 1;
                 return json.Serialize(crash);
             }
-            foreach (KeyValuePair<string, object> entry in core)
-                result[entry.Key] = entry.Value;
-
-            Dictionary<string, object> error = core.ContainsKey("error") ? core["error"] as Dictionary<string, object> : null;
-            exitCode = 0;
-            if (error != null)
-            {
-                result["failed"] = true;
-                result["msg"] = error["message"];
-                exitCode = 1;
-            }
-            if ("exit".Equals(invocation) && !result.ContainsKey("invocation"))
-                result["invocation"] = Invocation(parameters);
-            return json.Serialize(result);
+            return ExitJson(json, core, parameters, invocation, out exitCode);
         }
 
         // The .ps1's one call, with the fake in place of the real manager, identity and account lookup.
@@ -105,6 +194,7 @@ namespace WinBits.Sim
 #endif
             throw new InvalidOperationException("the core of " + module + " was not sent");
         }
+#endif
 
         static Dictionary<string, object> Invocation(Hashtable parameters)
         {
@@ -139,6 +229,7 @@ namespace WinBits.Sim
             return list;
         }
 
+#if BITS_COM
         static FakeBitsHost BuildHost(Dictionary<string, object> state, Dictionary<string, object> caller)
         {
             FakeBitsHost host = new FakeBitsHost();
@@ -218,6 +309,7 @@ namespace WinBits.Sim
             described["set_calls"] = host.SetCalls;
             return described;
         }
+#endif
 
         // Ansible.Basic's own settings for JavaScriptSerializer (FromJson/ToJson outside a runspace).
         static JavaScriptSerializer NewSerializer()

@@ -2,13 +2,17 @@
 
 The host's state (OS build, BITS version, BITS faults, jobs) lives in one JSON file per host. A run
 locks that file (flock on a side file, so concurrent tasks on one host queue up, across threads and
-processes), builds a SimHost.exe request from it, starts Mono, and writes the new state back
+processes), builds a SimHost.exe request from it, hands it to a runner, and writes the new state back
 atomically (temp file + rename) only when it changed, so a run that writes nothing, like check mode,
 leaves the file byte-identical.
 
 SimHost.exe is compiled from tests/sim/SimHost.cs, tests/csharp/FakeBits.cs and the collection's C#
 utils that Ansible *sent* for the module (BitsCom.cs plus BitsHelperToken.cs or BitsJobInfo.cs, as
-Windows compiles what it receives), cached per distinct set of sources.
+Windows compiles what it receives; nothing for the benchmark's no-op module), cached per distinct set
+of sources. The runner is either one Mono start per request (``OneShotRunner``) or a fleet's
+``SimHostPool``: a few long-lived ``SimHost.exe --serve`` processes per build, so that a command costs
+what the module costs rather than a Mono start-up. Every request carries the whole host, and SimHost
+builds a fresh fake BITS from it, so a warm process keeps nothing of one request for the next.
 """
 from __future__ import annotations
 
@@ -19,11 +23,13 @@ import fcntl
 import hashlib
 import json
 import os
+import select
 import subprocess
 import tempfile
 import threading
+import time
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import IO, Any, Iterator, Mapping, Protocol
 
 from tests.support.mono import compile_cs
 from tests.support.paths import BUILD, REPO
@@ -42,6 +48,9 @@ MODULE_CORES = {"bits_helper_token": ("BitsHelperToken", "HELPER_TOKEN"), "bits_
 WELL_KNOWN_ACCOUNTS = {"S-1-5-18": "NT AUTHORITY\\SYSTEM", "S-1-5-19": "NT AUTHORITY\\LOCAL SERVICE",
                        "S-1-5-20": "NT AUTHORITY\\NETWORK SERVICE"}
 _compile_lock = threading.Lock()
+# Warm processes per build: enough to keep both cores of a small machine busy, few enough that three
+# builds (two modules and the no-op) stay cheap.
+DEFAULT_POOL_SIZE = max(1, min(4, os.cpu_count() or 1))
 
 
 class SimHostError(RuntimeError):
@@ -176,12 +185,16 @@ def build_sim_host(utils: Mapping[str, str]) -> Path:
     """Compile SimHost.exe against the collection's C# utils that were sent (cached per set of sources).
 
     utils maps a util's short name (``BitsCom``, ``BitsHelperToken``...) to its source; each module's
-    call in SimHost.cs is compiled only when that module's core is among them.
+    call in SimHost.cs is compiled only when that module's core is among them, the fake BITS only when
+    BitsCom is (the no-op module sends no util).
     """
-    digest = hashlib.sha256(json.dumps(dict(utils), sort_keys=True).encode("utf-8")).hexdigest()[:16]
+    digest = utils_digest(utils)
     source_dir = BUILD / "sim"
     source_dir.mkdir(parents=True, exist_ok=True)
     defines = [f"-define:{symbol}" for core, symbol in MODULE_CORES.values() if core in utils]
+    with_bits = "BitsCom" in utils
+    if with_bits:
+        defines.append("-define:BITS_COM")
     with _compile_lock, _file_lock(source_dir / "compile.lock"):
         files = []
         for name, source in sorted(utils.items()):
@@ -189,29 +202,239 @@ def build_sim_host(utils: Mapping[str, str]) -> Path:
             if not util_file.exists():
                 util_file.write_text(source, encoding="utf-8")
             files.append(util_file)
-        return compile_cs([SIM_HOST_CS, FAKE_BITS_CS, *files], f"SimHost-{digest}",
-                          references=["System.Web.Extensions.dll"], extra_flags=defines)
+        sources = [SIM_HOST_CS, *([FAKE_BITS_CS] if with_bits else []), *files]
+        return compile_cs(sources, f"SimHost-{digest}", references=["System.Web.Extensions.dll"],
+                          extra_flags=defines)
+
+
+def utils_digest(utils: Mapping[str, str]) -> str:
+    """Which SimHost build a set of sent utils needs."""
+    return hashlib.sha256(json.dumps(dict(utils), sort_keys=True).encode("utf-8")).hexdigest()[:16]
+
+
+class Runner(Protocol):
+    """Answers one SimHost request (a dict) with its envelope, on the build for the utils sent."""
+
+    def request(self, utils: Mapping[str, str], request: dict[str, Any], timeout: float) -> dict[str, Any]: ...
+
+
+class OneShotRunner:
+    """One ``mono SimHost.exe`` per request (about 0.1 s of Mono start-up each): simple, nothing to close."""
+
+    def request(self, utils: Mapping[str, str], request: dict[str, Any], timeout: float) -> dict[str, Any]:
+        exe = build_sim_host(utils)
+        done = subprocess.run(["mono", "--debug", str(exe)], input=json.dumps(request), capture_output=True,
+                              text=True, timeout=timeout, check=False)
+        if done.returncode != 0:
+            raise SimHostError(f"SimHost.exe exited {done.returncode}: {done.stderr.strip()[-2000:]}")
+        return _envelope(done.stdout)
+
+
+class SimHostPool:
+    """Warm ``SimHost.exe --serve`` processes, up to ``size`` per build, shared by the hosts of a fleet.
+
+    Thread-safe: a request takes an idle process of its build (or starts one while there are fewer
+    than ``size``, or waits), and gives it back after its answer. A process that died or answered
+    nothing is discarded and the request is tried once more on a fresh one (the request carries the
+    whole host, so a retry is safe); a process that timed out is ended and the request fails.
+    close() ends every process, and the pool takes no request after it.
+    """
+
+    def __init__(self, size: int = DEFAULT_POOL_SIZE) -> None:
+        if size < 1:
+            raise ValueError(f"SimHostPool size must be at least 1, not {size}")
+        self.size = size
+        self._lock = threading.Condition()
+        self._closed = False
+        self._exes: dict[str, Path] = {}                     # utils digest -> its build
+        self._idle: dict[Path, list[_ServerProcess]] = {}
+        self._started: dict[Path, int] = {}                 # per build: processes idle or lent out
+        self._lent: set[_ServerProcess] = set()
+
+    def request(self, utils: Mapping[str, str], request: dict[str, Any], timeout: float) -> dict[str, Any]:
+        exe = self._exe_for(utils)
+        line = json.dumps(request).encode("ascii") + b"\n"   # ensure_ascii: one line, no encoding question
+        for attempt in (1, 2):
+            process = self._take(exe)
+            try:
+                answer = process.exchange(line, timeout)
+            except SimHostError as error:
+                self._discard(exe, process)
+                if attempt == 2 or isinstance(error, SimHostTimeout):
+                    raise
+                continue
+            self._give_back(exe, process)
+            return _envelope(answer.decode("utf-8"))
+        raise AssertionError("unreachable")
+
+    def close(self, grace: float = 10) -> None:
+        """End every process: idle ones now, lent ones when their answer comes (or after grace seconds)."""
+        with self._lock:
+            self._closed = True
+            idle = [process for processes in self._idle.values() for process in processes]
+            self._idle.clear()
+            self._lock.notify_all()
+        for process in idle:
+            process.close()
+        with self._lock:
+            self._lock.wait_for(lambda: not self._lent, timeout=grace)
+            stuck = list(self._lent)
+        for process in stuck:
+            process.kill()      # its borrower sees the end of its output and discards it
+
+    def pids(self) -> list[int]:
+        """The process ids of the pool's processes (for tests that look for leaks)."""
+        with self._lock:
+            processes = [process for idle in self._idle.values() for process in idle] + list(self._lent)
+        return sorted(process.pid for process in processes)
+
+    def _exe_for(self, utils: Mapping[str, str]) -> Path:
+        digest = utils_digest(utils)
+        with self._lock:
+            exe = self._exes.get(digest)
+        if exe is None:
+            exe = build_sim_host(utils)
+            with self._lock:
+                self._exes[digest] = exe
+        return exe
+
+    def _take(self, exe: Path) -> _ServerProcess:
+        with self._lock:
+            while True:
+                if self._closed:
+                    raise SimHostError("the fleet's SimHost pool is closed: the fleet has stopped")
+                idle = self._idle.setdefault(exe, [])
+                while idle:
+                    process = idle.pop()
+                    if process.alive():
+                        self._lent.add(process)
+                        return process
+                    self._started[exe] -= 1          # died while idle: a new one is started below
+                    process.close()
+                if self._started.get(exe, 0) < self.size:
+                    self._started[exe] = self._started.get(exe, 0) + 1
+                    break
+                self._lock.wait()
+        try:
+            process = _ServerProcess(exe)
+        except BaseException:
+            with self._lock:
+                self._started[exe] -= 1
+                self._lock.notify_all()
+            raise
+        with self._lock:
+            self._lent.add(process)
+        return process
+
+    def _give_back(self, exe: Path, process: _ServerProcess) -> None:
+        with self._lock:
+            self._lent.discard(process)
+            closed = self._closed
+            if not closed:
+                self._idle.setdefault(exe, []).append(process)
+            self._lock.notify_all()
+        if closed:
+            process.close()
+
+    def _discard(self, exe: Path, process: _ServerProcess) -> None:
+        process.close()
+        with self._lock:
+            self._lent.discard(process)
+            self._started[exe] -= 1
+            self._lock.notify_all()
+
+
+class SimHostTimeout(SimHostError):
+    """SimHost.exe did not answer in time (the process is ended, the request is not retried)."""
+
+
+class _ServerProcess:
+    """One ``mono SimHost.exe --serve``: a request line in, an envelope line out."""
+
+    def __init__(self, exe: Path) -> None:
+        # stderr to a file, not a pipe nobody reads: a chatty Mono could otherwise fill it and hang.
+        self._stderr: IO[bytes] = tempfile.TemporaryFile(prefix="simhost-stderr-")
+        self._process = subprocess.Popen(["mono", "--debug", str(exe), "--serve"], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=self._stderr)
+        self.pid = self._process.pid
+
+    def alive(self) -> bool:
+        return self._process.poll() is None
+
+    def exchange(self, line: bytes, timeout: float) -> bytes:
+        """Send one request line, return the answer line (without its newline)."""
+        assert self._process.stdin is not None and self._process.stdout is not None
+        try:
+            self._process.stdin.write(line)
+            self._process.stdin.flush()
+        except OSError as error:
+            raise SimHostError(f"SimHost.exe (pid {self.pid}) took no request ({error}){self._stderr_tail()}")
+        return self._read_line(self._process.stdout.fileno(), time.monotonic() + timeout)
+
+    def _read_line(self, fd: int, deadline: float) -> bytes:
+        chunks: list[bytes] = []
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+                raise SimHostTimeout(f"SimHost.exe (pid {self.pid}) did not answer in time{self._stderr_tail()}")
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                raise SimHostError(f"SimHost.exe (pid {self.pid}) exited without an answer "
+                                   f"(exit code {self._process.wait()}){self._stderr_tail()}")
+            # One request at a time per process: the answer is everything up to the first newline.
+            if b"\n" in chunk:
+                chunks.append(chunk[:chunk.index(b"\n")])
+                return b"".join(chunks)
+            chunks.append(chunk)
+
+    def kill(self) -> None:
+        with contextlib.suppress(OSError):
+            self._process.kill()
+
+    def close(self) -> None:
+        """Close stdin (server mode exits at its end), then insist."""
+        if self._process.stdin is not None:
+            with contextlib.suppress(OSError):
+                self._process.stdin.close()
+        try:
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+        self._stderr.close()
+
+    def _stderr_tail(self) -> str:
+        with contextlib.suppress(OSError, ValueError):
+            self._stderr.seek(0)
+            text = self._stderr.read().decode("utf-8", "replace").strip()
+            if text:
+                return f": {text[-2000:]}"
+        return ""
 
 
 def run_module(state_path: Path, caller: Caller, run: ModuleRun, utils: Mapping[str, str],
                module: str = "bits_helper_token", faults: frozenset[str] = frozenset(),
-               timeout: float = 60) -> RunOutcome:
+               timeout: float = 60, runner: Runner | None = None) -> RunOutcome:
     """Run a module's core once on the host whose state is at state_path, and persist what it changed.
 
     module is the short name (bits_helper_token, bits_job_info); utils the C# utils sent for it.
     faults (service_disabled, concurrent_change) come from the fleet file and apply on top of the
-    state file's own switches of the same names, without being written to it.
+    state file's own switches of the same names, without being written to it. runner: a fleet's
+    SimHostPool; none starts Mono for this one request.
     """
     if module not in MODULE_CORES:
         raise SimHostError(f"the simulated host has no core for module {module!r}")
     if MODULE_CORES[module][0] not in utils:
         raise SimHostError(f"the core of {module} was not sent (utils sent: {', '.join(sorted(utils)) or 'none'})")
-    exe = build_sim_host(utils)
+    runner = runner or OneShotRunner()
     with host_lock(state_path):
         state = read_state(state_path)
-        request = {"module": module, "host": _wire_host(state, faults), "caller": dataclasses.asdict(caller),
-                   "params": run.params, "check_mode": run.check_mode, "invocation": run.invocation}
-        envelope = _run_sim_host(exe, request, timeout)
+        request = {"kind": "module", "module": module, "host": _wire_host(state, faults),
+                   "caller": dataclasses.asdict(caller), "params": run.params, "check_mode": run.check_mode,
+                   "invocation": run.invocation}
+        envelope = runner.request(utils, request, timeout)
         new_state = _merge_jobs(state, envelope["host"]["jobs"])
         if new_state != state:
             write_state(state_path, new_state)
@@ -219,15 +442,25 @@ def run_module(state_path: Path, caller: Caller, run: ModuleRun, utils: Mapping[
                       set_calls=int(envelope["host"]["set_calls"]))
 
 
-def _run_sim_host(exe: Path, request: dict[str, Any], timeout: float) -> dict[str, Any]:
-    done = subprocess.run(["mono", "--debug", str(exe)], input=json.dumps(request), capture_output=True,
-                          text=True, timeout=timeout, check=False)
-    if done.returncode != 0:
-        raise SimHostError(f"SimHost.exe exited {done.returncode}: {done.stderr.strip()[-2000:]}")
+def run_noop(run: ModuleRun, utils: Mapping[str, str], timeout: float = 60,
+             runner: Runner | None = None) -> RunOutcome:
+    """The benchmark's no-op module: Ansible.Basic's Create() then ExitJson(), through the same runner.
+
+    It touches no BITS, so it reads no host state and takes no lock.
+    """
+    request = {"kind": "noop", "params": run.params, "check_mode": run.check_mode, "invocation": run.invocation}
+    envelope = (runner or OneShotRunner()).request(utils, request, timeout)
+    return RunOutcome(stdout=envelope["stdout"], exit_code=int(envelope["exit_code"]), set_calls=0)
+
+
+def _envelope(text: str) -> dict[str, Any]:
     try:
-        return json.loads(done.stdout)
+        envelope = json.loads(text)
     except ValueError as error:
-        raise SimHostError(f"SimHost.exe printed no JSON envelope ({error}): {done.stdout[:500]!r}")
+        raise SimHostError(f"SimHost.exe printed no JSON envelope ({error}): {text[:500]!r}")
+    if "error" in envelope:
+        raise SimHostError(f"SimHost.exe could not handle the request: {envelope['error'][-2000:]}")
+    return envelope
 
 
 def _major_minor(version: object) -> tuple[int, int]:

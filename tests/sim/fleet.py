@@ -18,7 +18,8 @@ from typing import Any, Mapping
 import yaml
 
 from tests.sim import argspec
-from tests.sim.bits_runner import (Caller, ModuleRun, SimHostError, canonical_job, run_module, write_state)
+from tests.sim.bits_runner import (Caller, ModuleRun, SimHostError, SimHostPool, canonical_job, run_module, run_noop,
+                                   write_state)
 from tests.sim.payload import JOB_INFO_MODULE, NOOP_MODULE, SUPPORTED_MODULE, Become, ModuleRequest, \
     UnsupportedCommand, parse_request
 from tests.sim.transport import CommandResult, Endpoint
@@ -112,9 +113,10 @@ def seed_state(host: HostConfig, state_dir: Path) -> Path:
 
 
 def build_endpoints(hosts: list[HostConfig], state_dir: Path) -> list[Endpoint]:
+    runner = SimHostPool()  # one warm Mono pool for the whole fleet; FleetServer.stop() closes it
     return [Endpoint(name=host.name, port=host.port, username=host.winrm_user.name,
                      password=host.winrm_user.password or "", auth=host.auth, faults=host.faults,
-                     slow_seconds=host.slow_seconds, handler=HostHandler(host, seed_state(host, state_dir)))
+                     slow_seconds=host.slow_seconds, handler=HostHandler(host, seed_state(host, state_dir), runner))
             for host in hosts]
 
 
@@ -132,9 +134,10 @@ def inventory_ini(hosts: list[HostConfig], ports: Mapping[str, int], group: str 
 class HostHandler:
     """What one simulated host does with a WinRS command (the transport's CommandHandler)."""
 
-    def __init__(self, host: HostConfig, state_path: Path) -> None:
+    def __init__(self, host: HostConfig, state_path: Path, runner: SimHostPool | None = None) -> None:
         self.host = host
         self.state_path = state_path
+        self.runner = runner or SimHostPool()   # shared by the fleet's hosts when build_endpoints made it
         self.module_runs = 0
         # How Ansible packed each module run it sent ("exec_wrapper" 2.16-2.18, "manifest" 2.19+), so a
         # test can show which controller path it exercised.
@@ -158,18 +161,23 @@ class HostHandler:
     def _run(self, request: ModuleRequest, caller: Caller) -> CommandResult:
         traits = argspec.basic_traits(request.csharp_util("Ansible.Basic"))
         validated = argspec.validate(_module_spec(request.module_name), traits, request.complex_args)
-        if request.module_name == NOOP_MODULE:
-            # Create() then ExitJson(): Ansible.Basic's result with nothing of the module's own.
-            raise argspec.exit_result({"changed": False}, traits, validated)
         invocation = "constructor" if traits.always_injects_invocation else (
             "exit" if validated.inject_invocation else None)
         run = ModuleRun(params=validated.params, check_mode=validated.check_mode, invocation=invocation)
-        bits_faults = self.host.faults & BITS_FAULTS
-        outcome = run_module(self.state_path, caller, run, request.collection_utils(),
-                             module=request.module_name.rsplit(".", 1)[-1], faults=bits_faults)
+        if request.module_name == NOOP_MODULE:
+            # Create() then ExitJson() in SimHost, through the same warm runner as the modules.
+            outcome = run_noop(run, request.collection_utils(), runner=self.runner)
+        else:
+            outcome = run_module(self.state_path, caller, run, request.collection_utils(),
+                                 module=request.module_name.rsplit(".", 1)[-1], faults=self.host.faults & BITS_FAULTS,
+                                 runner=self.runner)
         self.module_runs += 1
         return CommandResult(stdout=outcome.stdout.encode("utf-8") + b"\r\n", stderr=b"",
                              exit_code=outcome.exit_code)
+
+    def close(self) -> None:
+        """End the runner's Mono processes (the fleet is stopping; shared runners close once)."""
+        self.runner.close()
 
     def _caller_for(self, become: Become | None) -> Caller:
         """The identity the module runs as; a become Windows would refuse raises ModuleExit."""

@@ -755,6 +755,10 @@ class FleetServer:
         self._reserved.clear()
         self._threads.clear()
         self._ntlm_lines.clear()
+        for endpoint in self.endpoints.values():
+            close = getattr(endpoint.handler, "close", None)  # e.g. the fleet's warm Mono processes
+            if close is not None:
+                close()
 
     def __enter__(self) -> FleetServer:
         self.start()
