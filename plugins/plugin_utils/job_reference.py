@@ -82,8 +82,8 @@ def guid_typo_warning(text: str, where: str, used: str) -> str | None:
     candidate = text.strip()
     if is_guid(candidate) or not looks_like_guid(candidate.strip("{}")):
         return None
-    return "%s %r looks like a GUID but is not one (%s), so it is %s as a display name; expected a GUID of the form %s" % (
-        where, text, describe_guid_problem(candidate), used, GUID_FORM)
+    return "%s %r looks like a GUID but is not one (%s), so it is %s as a display name; expected a GUID of " \
+        "the form %s" % (where, text, describe_guid_problem(candidate), used, GUID_FORM)
 
 
 def is_guid(text: str) -> bool:
