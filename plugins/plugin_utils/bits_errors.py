@@ -315,7 +315,8 @@ def _explain_client_certificate_unknown(facts: FailureFacts) -> Explanation:
         % (facts.caller_sid, owner or "not read", hresult_text(RPC_X_BAD_STUB_DATA), LOCAL_SYSTEM_SID,
            ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY),
         fix="run the task as the job's owner (become: true, become_method: runas, become_user: %s) so that the "
-        "module can see the certificate, or set force=true if you know that the job has no client certificate"
+        "module can see the certificate (BITS may refuse that logon with ERROR_NOT_LOGGED_ON unless the owner is "
+        "logged on), or set force=true if you know that the job has no client certificate"
         % _account_of(owner),
     )
 
