@@ -68,8 +68,7 @@ HRESULT_NAMES: dict[int, str] = {
     ERROR_SERVICE_DISABLED: "ERROR_SERVICE_DISABLED",
     RPC_X_BAD_STUB_DATA: "RPC_X_BAD_STUB_DATA",
 }
-# What the host reports as error.call when it could not read who the module runs as (reason caller_identity).
-CALLER_IDENTITY_CALL = "WindowsIdentity.GetCurrent"
+# error.call of a caller_identity failure that read the build (the other is WindowsIdentity.GetCurrent).
 CALLER_BUILD_CALL = "Registry(CurrentBuildNumber)"
 BECOME_SYSTEM = "become: true, become_method: runas, become_user: SYSTEM"
 
