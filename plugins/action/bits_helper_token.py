@@ -38,7 +38,7 @@ class ActionModule(ActionBase):
         del tmp  # no longer has any effect
 
         try:
-            module_args = normalise_task_args(self._task.args)
+            normalised = normalise_task_args(self._task.args)
         except TaskArgumentError as error:
             result.update(failed=True, changed=False, msg="bits_helper_token: %s" % error)
             return result
@@ -47,15 +47,18 @@ class ActionModule(ActionBase):
         # the result is shaped from the arguments the task asked for.
         raw = self._execute_module(
             module_name=MODULE_NAME,
-            module_args=dict(module_args),
+            module_args=dict(normalised.module_args),
             task_vars=task_vars,
         )
         result.update(
             shape_result(
                 raw,
-                module_args,
+                normalised.module_args,
                 check_mode=bool(self._task.check_mode),
                 diff_mode=bool(self._task.diff),
             )
         )
+        # How the task's values were read comes first, as Ansible shows its own argument warnings.
+        if normalised.warnings:
+            result["warnings"] = list(normalised.warnings) + list(result.get("warnings") or [])
         return result

@@ -36,6 +36,9 @@ E_NOINTERFACE = 0x80004002
 ERROR_NOT_LOGGED_ON = 0x800704DD
 ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY = 0x80072F9A
 ERROR_SERVICE_DISABLED = 0x80070422
+# HRESULT_FROM_WIN32(RPC_X_BAD_STUB_DATA): what GetClientCertificate answers both for "no certificate"
+# and for "you may not see it" (Microsoft's docs of IBackgroundCopyJobHttpOptions::GetClientCertificate).
+RPC_X_BAD_STUB_DATA = 0x800706F7
 
 # Job errors (IBackgroundCopyJob::GetError) that bits_job_info reports; values from the SDK's
 # bitsmsg.h (tests/unit/plugins/plugin_utils/test_bits_errors.py checks them against it).
@@ -63,7 +66,11 @@ HRESULT_NAMES: dict[int, str] = {
     ERROR_NOT_LOGGED_ON: "ERROR_NOT_LOGGED_ON",
     ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY: "ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY",
     ERROR_SERVICE_DISABLED: "ERROR_SERVICE_DISABLED",
+    RPC_X_BAD_STUB_DATA: "RPC_X_BAD_STUB_DATA",
 }
+# error.call of a caller_identity failure that read the build (the other is WindowsIdentity.GetCurrent).
+CALLER_BUILD_CALL = "Registry(CurrentBuildNumber)"
+BECOME_SYSTEM = "become: true, become_method: runas, become_user: SYSTEM"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,6 +94,8 @@ class FailureFacts:
     changed: bool
     # What the task was about when no one job was: bits_job_info's "the BITS jobs of all users".
     target: str | None = None
+    # Which module failed: the advice to become SYSTEM says what SYSTEM then does.
+    module: str = "bits_helper_token"
 
     @property
     def reason(self) -> str:
@@ -120,8 +129,13 @@ class FailureFacts:
 
     @property
     def caller_sid(self) -> str:
+        """The caller's SID for a message; the host reports null when it could not read it."""
+        return self.known_caller_sid or "the connecting user"
+
+    @property
+    def known_caller_sid(self) -> str | None:
         sid = self.caller.get("sid")
-        return sid if isinstance(sid, str) and sid else "the connecting user"
+        return sid if isinstance(sid, str) and sid else None
 
     @property
     def is_admin(self) -> bool | None:
@@ -287,6 +301,53 @@ def _explain_client_certificate(facts: FailureFacts) -> Explanation:
     )
 
 
+def _explain_client_certificate_unknown(facts: FailureFacts) -> Explanation:
+    job = facts.job or {}
+    owner = job.get("owner") if isinstance(job.get("owner"), str) and job.get("owner") else None
+    return Explanation(
+        what="Refused to set network on %s without force" % facts.subject,
+        cause="the module cannot tell whether the job has a client certificate: the caller %s is not the job's "
+        "owner (%s), and IBackgroundCopyJobHttpOptions::GetClientCertificate answers %s both when a job has no "
+        "client certificate and when the caller may not see it. If the job has one and its owner is not "
+        "LocalSystem (%s), Microsoft documents that setting network makes the job fail with 0x%08X "
+        "(ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY)"
+        % (facts.caller_sid, owner or "not read", hresult_text(RPC_X_BAD_STUB_DATA), LOCAL_SYSTEM_SID,
+           ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY),
+        fix="run the task as the job's owner (become: true, become_method: runas, become_user: %s) so that the "
+        "module can see the certificate (BITS may refuse that logon with ERROR_NOT_LOGGED_ON unless the owner is "
+        "logged on), or set force=true if you know that the job has no client certificate"
+        % _account_of(owner),
+    )
+
+
+def _account_of(sid: str | None) -> str:
+    """How to name a SID's account to become_user."""
+    if sid is None:
+        return "the owner's account"
+    return "SYSTEM" if same_sid(sid, LOCAL_SYSTEM_SID) else "the account of %s" % sid
+
+
+def _explain_caller_identity(facts: FailureFacts) -> Explanation:
+    code = " with %s" % hresult_text(facts.hresult) if facts.hresult is not None else ""
+    what = "Could not read who the module runs as on the host, for %s: %s failed%s (%s)" % (
+        facts.subject, facts.call or "reading the caller's identity", code, _host_message(facts))
+    if facts.call == CALLER_BUILD_CALL:
+        cause = ("the module reads the Windows build (CurrentBuildNumber under HKLM\\SOFTWARE\\Microsoft\\Windows NT\\"
+                 "CurrentVersion) to know which of BITS' rules apply, and the account it runs as may not read that "
+                 "key: its registry permissions have been locked down")
+        fix = ("check that this account can read the key (Get-ItemProperty 'HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\"
+               "CurrentVersion' CurrentBuildNumber, run as it) and give Users read access back, or run the task "
+               "with %s" % BECOME_SYSTEM)
+    else:
+        cause = ("the module asks Windows for the SID and groups of the token it runs with (WindowsIdentity."
+                 "GetCurrent), and that token could not be queried: a token without TOKEN_QUERY access, such as a "
+                 "restricted or impersonation token handed on by the connection or by become")
+        fix = ("check how the task connects to the host (the connection plugin, its user and any become settings; "
+               "whoami /all, run as that user on the host, shows the token), or run the task with %s, which "
+               "gives the module a full token of its own" % BECOME_SYSTEM)
+    return Explanation(what=what, cause=cause, fix=fix)
+
+
 def _explain_readback_mismatch(facts: FailureFacts) -> Explanation:
     job = facts.job or {}
     return Explanation(
@@ -312,6 +373,8 @@ _BY_REASON: dict[str, t.Callable[[FailureFacts], Explanation]] = {
     "client_certificate": _explain_client_certificate,
     "com_error": _explain_com_error,
     "readback_mismatch": _explain_readback_mismatch,
+    "client_certificate_unknown": _explain_client_certificate_unknown,
+    "caller_identity": _explain_caller_identity,
 }
 
 
@@ -390,7 +453,16 @@ def _access_rule(facts: FailureFacts) -> tuple[str, str]:
             "is build %d and %s is not an administrator" % (FIRST_BUILD_FOR_OWNERS, build, caller),
             "run the task as an administrator (become)",
         )
-    if isinstance(owner, str) and facts.caller.get("sid") and not same_sid(owner, facts.caller.get("sid")):
+    if facts.known_caller_sid is None:
+        # Without the caller's SID, the owner rule cannot be told apart from the helper-token rule.
+        return (
+            "the host could not say who the module runs as, so which of BITS' rules denied it is not known: a "
+            "non-administrator may set only the flags of a job it owns (this job's owner is %s), and only while "
+            "the job's helper token is not an administrator's"
+            % (owner if isinstance(owner, str) and owner else "not read"),
+            "run the task as the job's owner or as an administrator (%s)" % BECOME_SYSTEM,
+        )
+    if isinstance(owner, str) and not same_sid(owner, facts.known_caller_sid):
         return (
             "a non-administrator may only set the flags of a job it owns (its SID must equal the owner's "
             "when it queries IBitsTokenOptions); the job's owner is %s, the caller is %s" % (owner, caller),
@@ -424,11 +496,14 @@ def _no_interface(facts: FailureFacts) -> Explanation:
 
 
 def _not_logged_on(facts: FailureFacts) -> Explanation:
+    acts = "flags are read and set as SYSTEM" if facts.module == "bits_helper_token" else "jobs are listed as SYSTEM"
     return Explanation(
         what=_failed_call(facts),
-        cause="BITS refuses callers with a network logon, as WinRM, PSRP and SSH connections are",
-        fix="run the task with become (become: true, become_method: runas, become_user: the job's owner "
-        "or SYSTEM) so that it gets an interactive or batch logon",
+        cause="BITS refuses this call to a caller with a network logon, which is what WinRM, PSRP and SSH give a "
+        "task without become",
+        fix="run the task with %s, which BITS accepts where runas to a named user was seen to fail "
+        "(ansible/ansible#32492); SYSTEM, an administrator, is then the caller (its SID %s in caller), so %s"
+        % (BECOME_SYSTEM, LOCAL_SYSTEM_SID, acts),
     )
 
 
@@ -531,7 +606,7 @@ def _sentence(explanation: Explanation) -> str:
 
 def explain_info_failure(facts: FailureFacts) -> str:
     """The failure message of bits_job_info (which never writes, so there is no aftermath to tell)."""
-    return _sentence(_explain_info(facts))
+    return _sentence(_explain_info(dataclasses.replace(facts, module="bits_job_info")))
 
 
 def _explain_info(facts: FailureFacts) -> Explanation:
@@ -575,6 +650,7 @@ def explain_read_error(
         module_args=module_args,
         desired_flags_value=None,
         changed=False,
+        module="bits_job_info",
     )
     return _sentence(_explain_read(facts))
 

@@ -6,6 +6,7 @@ Everything here happens before the host is contacted, so a bad task costs no rou
 """
 from __future__ import annotations
 
+import dataclasses
 import typing as t
 
 from ansible.module_utils.parsing.convert_bool import boolean
@@ -28,14 +29,23 @@ class TaskArgumentError(ValueError):
     """The task's arguments cannot be sent to the host; the message names the parameter."""
 
 
-def normalise_task_args(args: t.Mapping[str, object]) -> dict[str, object]:
-    """Return the module arguments: job as given (checked), flags as sorted canonical names
-    (left out when the task leaves it out), and the three booleans as real booleans."""
+@dataclasses.dataclass(frozen=True)
+class TaskArgs:
+    """The module arguments to send, and warnings about how the task's values were read."""
+
+    module_args: dict[str, object]
+    warnings: list[str]
+
+
+def normalise_task_args(args: t.Mapping[str, object]) -> TaskArgs:
+    """Return the module arguments: job as given (checked; a number made a string), flags as sorted
+    canonical names (left out when the task leaves it out), and the three booleans as real booleans."""
     _reject_unknown_options(args)
     if args.get("job") is None:
         raise TaskArgumentError("missing required argument: job (a BITS job display name or GUID)")
+    warnings: list[str] = []
     try:
-        module_args: dict[str, object] = {"job": normalise_job(args["job"])}
+        module_args: dict[str, object] = {"job": normalise_job(args["job"], warnings)}
         desired = parse_flags(args.get("flags"))
     except (JobReferenceError, FlagsError) as error:
         raise TaskArgumentError(str(error)) from None
@@ -43,7 +53,7 @@ def normalise_task_args(args: t.Mapping[str, object]) -> dict[str, object]:
         module_args["flags"] = canonical_names(desired)
     for name in BOOLEAN_OPTIONS:
         module_args[name] = _boolean_option(name, args.get(name))
-    return module_args
+    return TaskArgs(module_args=module_args, warnings=warnings)
 
 
 def _reject_unknown_options(args: t.Mapping[str, object]) -> None:

@@ -150,6 +150,7 @@ def build_warnings(jobs: t.Sequence[JobFacts], desired: int | None, *, check_mod
     """Short warnings for the troubles the docs foresee, one per kind, naming the jobs concerned."""
     warnings = [
         _forced_warning(jobs, check_mode=check_mode),
+        _forced_unknown_warning(jobs, check_mode=check_mode),
         _no_helper_token_warning(jobs, desired),
         _network_warning(jobs, desired, check_mode=check_mode),
     ]
@@ -157,17 +158,43 @@ def build_warnings(jobs: t.Sequence[JobFacts], desired: int | None, *, check_mod
 
 
 def _forced_warning(jobs: t.Sequence[JobFacts], *, check_mode: bool) -> str | None:
-    forced = [job for job in jobs if job.get("client_certificate_forced") is True]
+    """force let network through on jobs that have a client certificate."""
+    forced = [job for job in jobs if job.get("client_certificate_forced") is True
+              and job.get("client_certificate") is True]
     if not forced:
         return None
-    owners = ", ".join("%s owned by %s" % (job_label(job), job.get("owner")) for job in forced)
     return (
         "force %s network on %s, which %s a client certificate and %s not owned by LocalSystem (%s): "
         "Microsoft documents that such a job fails with 0x%08X (ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY), "
         "as BITS then cannot read the certificate's private key"
-        % ("would set" if check_mode else "set", owners, _have(forced), _be(forced), LOCAL_SYSTEM_SID,
+        % (_would_set(check_mode), _owned_by(forced), _have(forced), _be(forced), LOCAL_SYSTEM_SID,
            ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY)
     )
+
+
+def _forced_unknown_warning(jobs: t.Sequence[JobFacts], *, check_mode: bool) -> str | None:
+    """force let network through on jobs whose client certificate the caller could not see (null)."""
+    forced = [job for job in jobs if job.get("client_certificate_forced") is True
+              and job.get("client_certificate") is not True]
+    if not forced:
+        return None
+    return (
+        "force %s network on %s, not owned by LocalSystem (%s), without knowing whether %s a client "
+        "certificate: BITS answers a caller that is not the job's owner the same for no certificate and for one "
+        "it may not see. If %s one, Microsoft documents that the job fails with 0x%08X "
+        "(ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY), as BITS then cannot read the certificate's private key"
+        % (_would_set(check_mode), _owned_by(forced), LOCAL_SYSTEM_SID,
+           "it has" if len(forced) == 1 else "they have", "it has" if len(forced) == 1 else "a job has",
+           ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY)
+    )
+
+
+def _would_set(check_mode: bool) -> str:
+    return "would set" if check_mode else "set"
+
+
+def _owned_by(jobs: t.Sequence[JobFacts]) -> str:
+    return ", ".join("%s owned by %s" % (job_label(job), job.get("owner") or "an owner not read") for job in jobs)
 
 
 def _no_helper_token_warning(jobs: t.Sequence[JobFacts], desired: int | None) -> str | None:

@@ -24,8 +24,8 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.winbits.bits.plugins.plugin_utils.job_reference import (
     MAX_DISPLAY_NAME_UTF16,
     canonical_guid,
-    describe_guid_problem,
-    looks_like_guid,
+    guid_typo_warning,
+    is_number,
 )
 
 ALLOWED_OPTIONS: tuple[str, ...] = ("all_users", "job")
@@ -91,7 +91,7 @@ def _job_items(value: object) -> list[object]:
         if "," in value:
             return [part.strip() for part in value.split(",")]
         return [value]
-    if _is_number(value):
+    if is_number(value):
         return [value]
     raise TaskArgumentError(
         "job must be a list or a string, not %s %r; give %s" % (type(value).__name__, value, JOB_FORMS)
@@ -100,7 +100,7 @@ def _job_items(value: object) -> list[object]:
 
 def _job_item(item: object, position: int, warnings: list[str]) -> str:
     where = "job item %d" % position
-    if _is_number(item):
+    if is_number(item):
         # What Ansible does with a number in a list of strings; said aloud, as a number can lose
         # characters (leading zeros, a trailing .0) on the way to YAML and back.
         text = str(item)
@@ -126,12 +126,9 @@ def _checked_text(text: str, where: str, warnings: list[str]) -> str:
     if guid is not None:
         return guid
     _reject_too_long(text, where)
-    inner = text.strip().strip("{}")
-    if looks_like_guid(inner):
-        warnings.append(
-            "%s %r looks like a GUID but is not one (%s), so it is matched as a display name"
-            % (where, text, describe_guid_problem(text.strip()))
-        )
+    warning = guid_typo_warning(text, where, "matched")
+    if warning:
+        warnings.append(warning)
     return text
 
 
@@ -162,11 +159,6 @@ def _reject_too_long(text: str, where: str) -> None:
 
 def _utf16_units(text: str) -> int:
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
-
-
-def _is_number(value: object) -> bool:
-    # bool is an int subclass; a YAML yes/no is not a display name.
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _type_name(value: object) -> str:

@@ -2,9 +2,11 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Validate the job option: a BITS job GUID or display name.
 
-The host treats a value of the GUID pattern as a GUID and anything else as a display name
-(docs/host-contract.md). A GUID with a typo would silently become a display name that matches
-nothing, so whatever looks like a GUID must be a well-formed one.
+The host treats a value of exactly the GUID form (``xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx``, braces
+optional, any case) as a GUID and anything else as a display name (docs/host-contract.md), which it
+receives as data: ``Sync {prod}``, ``@{a=1}`` and ``${env:COMPUTERNAME}`` are display names. A GUID
+with a typo would silently become a display name that matches nothing, so such a value is sent as a
+display name with a warning that says it was not read as a GUID (both modules share that warning).
 """
 from __future__ import annotations
 
@@ -22,22 +24,29 @@ _GUID = re.compile(
 _GUID_SHAPE = re.compile(r"\w{8}-\w{4}-\w{4}-\w{4}-\w{12}", re.ASCII)
 _HEX_AND_HYPHENS = re.compile(r"[0-9a-f-]+", re.ASCII | re.IGNORECASE)
 GUID_FORM = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx (hexadecimal digits, braces optional)"
+# What ansible-core appends when it turns a non-string into a `type: str` option's value.
+QUOTE_ADVICE = "If this does not look like what you expect, quote the entire value to ensure it does not change."
 
 
 class JobReferenceError(ValueError):
     """The job option is not a usable display name or GUID."""
 
 
-def normalise_job(value: object) -> str:
+def normalise_job(value: object, warnings: list[str]) -> str:
     """Return the job option as the module should receive it, or raise JobReferenceError.
 
-    A well-formed GUID is passed on as written (case and braces kept), without surrounding blanks;
-    a display name is passed on exactly as written.
+    A GUID is passed on as written (case and braces kept), without surrounding blanks; anything else
+    is a display name, passed on exactly as written. A number becomes a string, as Ansible converts
+    it for a ``type: str`` option; that, and a GUID with a typo, add a line to ``warnings``.
     """
+    if is_number(value):
+        text = str(value)
+        warnings.append(conversion_warning("job", value, text))
+        value = text
     if not isinstance(value, str):
         raise JobReferenceError(
             "job must be a string (a display name or a GUID), not %s %r; quote it in YAML"
-            % (type(value).__name__, value)
+            % ("null" if value is None else type(value).__name__, value)
         )
     if not value.strip():
         raise JobReferenceError("job must not be empty or only blanks; give a display name or a GUID")
@@ -46,12 +55,35 @@ def normalise_job(value: object) -> str:
     candidate = value.strip()
     if is_guid(candidate):
         return candidate
-    if looks_like_guid(candidate):
-        raise JobReferenceError(
-            "job %r looks like a GUID but is malformed (%s); expected %s"
-            % (value, describe_guid_problem(candidate), GUID_FORM)
-        )
+    warning = guid_typo_warning(value, "job", "looked up")
+    if warning:
+        warnings.append(warning)
     return value
+
+
+def is_number(value: object) -> bool:
+    """An int or a float: what YAML makes of an unquoted number (bool, an int subclass, is not one)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def conversion_warning(where: str, value: object, text: str) -> str:
+    """Ansible's warning for a non-string made a string, naming the option it was given for."""
+    return "%s: The value %r (type %s) was converted to %r (type str). %s" % (
+        where, value, type(value).__name__, text, QUOTE_ADVICE)
+
+
+def guid_typo_warning(text: str, where: str, used: str) -> str | None:
+    """The warning for a value that looks like a GUID but is not one, else None.
+
+    ``used`` says what the module does with the value instead (``looked up``, ``matched``). Braces
+    around a value do not make it GUID-like by themselves (``{not-a-guid}`` is a display name); what
+    is inside them must look like a GUID with a typo.
+    """
+    candidate = text.strip()
+    if is_guid(candidate) or not looks_like_guid(candidate.strip("{}")):
+        return None
+    return "%s %r looks like a GUID but is not one (%s), so it is %s as a display name; expected a GUID of " \
+        "the form %s" % (where, text, describe_guid_problem(candidate), used, GUID_FORM)
 
 
 def is_guid(text: str) -> bool:
@@ -71,11 +103,13 @@ def canonical_guid(text: str) -> str | None:
 
 
 def looks_like_guid(text: str) -> bool:
-    """True when a value was evidently meant as a GUID (and so must not be read as a name).
+    """True when a value was evidently meant as a GUID: a leading or trailing brace, the 8-4-4-4-12
+    shape, or nothing but hex digits and hyphens with about 32 digits (a digit missing or doubled, a
+    hyphen misplaced or missing). Ordinary names such as ``2024-01-15`` have far fewer digits and are
+    left alone.
 
-    Braces, the 8-4-4-4-12 shape, or nothing but hex digits and hyphens with about 32 digits
-    (a digit missing or doubled, a hyphen misplaced or missing). Ordinary names such as
-    ``2024-01-15`` have far fewer digits and are left alone.
+    The policy file refuses such a value; the modules take it as a display name and warn
+    (``guid_typo_warning``, which looks only inside the braces).
     """
     if text.startswith("{") or text.endswith("}"):
         return True

@@ -81,7 +81,7 @@ def test_task_vars_none_is_accepted() -> None:
         ({"job": "   "}, "job must not be empty"),
         ({"job": "a\tb"}, "control characters"),
         ({"job": "y" * 300}, "at most 256"),
-        ({"job": "{5D3B4C39-0000-4D5B-9E2F-123456789AB}"}, "looks like a GUID but is malformed"),
+        ({"job": True}, "job must be a string (a display name or a GUID), not bool True"),
         ({"job": "j", "flags": "local_file,bogus"}, "unknown flag name 'bogus'"),
         ({"job": "j", "flags": [True]}, "is a boolean"),
         ({"job": "j", "flags": "0x8"}, "sets bits 0x8"),
@@ -100,6 +100,37 @@ def test_bad_input_fails_without_contacting_the_host(args: dict[str, object], fr
     assert fake.calls == []
     assert result["failed"] is True and result["changed"] is False
     assert fragment in result["msg"]
+
+
+@pytest.mark.parametrize("job", ["Sync {prod}", "@{a=1}", "${env:COMPUTERNAME}", "{not-a-guid}"])
+def test_display_names_that_look_like_powershell_reach_the_host_as_data(job: str) -> None:
+    action, fake = make_action({"job": job})
+    result = action.run(task_vars={})
+    assert [call["module_args"]["job"] for call in fake.calls] == [job]  # type: ignore[index]
+    assert "failed" not in result and "warnings" not in result
+
+
+def test_a_guid_with_a_typo_is_looked_up_as_a_name_and_the_warning_comes_first() -> None:
+    typo = "{5D3B4C39-0000-4D5B-9E2F-123456789AB}"
+    raw = host_result([host_job(helper_token_sid=None, previous_flags_value=0, flags_value=1, changed=True)],
+                      desired=1)
+    action, fake = make_action({"job": typo, "flags": "local_file"}, raw)
+    result = action.run(task_vars={})
+    assert t.cast(dict, fake.calls[0]["module_args"])["job"] == typo
+    warnings = t.cast(list, result["warnings"])
+    assert warnings[0].startswith("job %r looks like a GUID but is not one (its groups have 8-4-4-4-11 digits" % typo)
+    assert "looked up as a display name" in warnings[0]
+    assert len(warnings) == 2 and "has no helper token" in warnings[1]  # the shaping's own warning is kept
+
+
+def test_an_integer_job_is_sent_as_a_string_with_ansibles_conversion_warning() -> None:
+    action, fake = make_action({"job": 2024})
+    result = action.run(task_vars={})
+    assert t.cast(dict, fake.calls[0]["module_args"])["job"] == "2024"
+    assert result["warnings"] == [
+        "job: The value 2024 (type int) was converted to '2024' (type str). If this does not look like what you "
+        "expect, quote the entire value to ensure it does not change."
+    ]
 
 
 def test_check_mode_and_diff_reach_the_shaping() -> None:

@@ -10,17 +10,20 @@ from ansible_collections.winbits.bits.plugins.plugin_utils import bits_errors
 from ansible_collections.winbits.bits.plugins.plugin_utils.bits_errors import (
     JOB_ERROR_NAMES,
     explain_failure,
+    explain_info_failure,
     explain_job_error,
+    explain_read_error,
     failure_facts,
     hresult_of,
     job_error_name,
 )
 from tests.support.paths import SDK_INCLUDE
-from tests.unit.plugins.job_info_facts import HELPER_SID, job_error, raw_job
+from tests.unit.plugins.job_info_facts import HELPER_SID, job_error, raw_failure, raw_job, read_error
 from tests.unit.plugins.host_facts import (
     ADMIN_SID,
     GUID_A,
     GUID_B,
+    LOCAL_SYSTEM,
     OTHER_SID,
     USER_SID,
     caller,
@@ -116,6 +119,67 @@ def test_client_certificate_refusal_points_to_force() -> None:
     assert "No job's flags were changed." in message
 
 
+def unknown_certificate(**job: object) -> dict[str, object]:
+    """What the host reports when adding network meets a job whose certificate the caller may not see."""
+    facts = {"client_certificate": None, "owner": OTHER_SID, "previous_flags_value": 1, "flags_value": 1, **job}
+    return host_failure("client_certificate_unknown", job_id=GUID_A, jobs=[host_job(**facts)],
+                        who=caller(sid=ADMIN_SID, is_admin=True), desired=3)
+
+
+def test_client_certificate_unknown_says_why_the_module_cannot_tell_and_how_to_let_it() -> None:
+    message = explain(unknown_certificate())
+    assert_structure(message)
+    assert message.startswith("Refused to set network on job %s (myDownloadJob) without force. " % GUID_A)
+    # The cause: who is not the owner, and the ambiguous answer of BITS.
+    assert "the caller %s is not the job's owner (%s)" % (ADMIN_SID, OTHER_SID) in message
+    assert "GetClientCertificate answers 0x800706F7 (RPC_X_BAD_STUB_DATA) both when a job has no client " \
+        "certificate and when the caller may not see it" in message
+    assert "its owner is not LocalSystem (S-1-5-18)" in message
+    assert "0x80072F9A (ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY)" in message
+    # The fix: become the owner to see, or force when the user knows.
+    assert "become: true, become_method: runas, become_user: the account of %s" % OTHER_SID in message
+    assert "or set force=true if you know that the job has no client certificate" in message
+    assert message.endswith("No job's flags were changed.")
+
+
+def test_client_certificate_unknown_without_owner_or_caller_sid_still_explains() -> None:
+    raw = unknown_certificate(owner=None)
+    raw["caller"] = {"sid": None, "is_admin": None, "os_build": None}
+    message = explain(raw)
+    assert_structure(message)
+    assert "the caller the connecting user is not the job's owner (not read)" in message
+    assert "become_user: the owner's account" in message
+    assert "None" not in message
+
+
+def test_rpc_x_bad_stub_data_is_the_sdks() -> None:
+    assert hresult_from_win32(t.cast(int, sdk_constant("winerror.h", "RPC_X_BAD_STUB_DATA"))) == \
+        bits_errors.RPC_X_BAD_STUB_DATA
+
+
+@pytest.mark.parametrize(("call", "hresult", "cause", "check"), [
+    ("WindowsIdentity.GetCurrent", 0x80070005, "token could not be queried: a token without TOKEN_QUERY access",
+     "whoami /all"),
+    ("WindowsIdentity.GetCurrent", None, "token could not be queried", "the connection plugin, its user"),
+    ("Registry(CurrentBuildNumber)", None, "may not read that key: its registry permissions have been locked down",
+     "Get-ItemProperty 'HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion' CurrentBuildNumber"),
+])
+def test_caller_identity_says_what_could_not_be_read_and_what_to_check(
+        call: str, hresult: int | None, cause: str, check: str) -> None:
+    net_message = "Requested registry access is not allowed." if call.startswith("Registry") else "Access is denied."
+    raw = host_failure("caller_identity", call=call, hresult=hresult, message=net_message,
+                       who={"sid": None, "is_admin": None, "os_build": None})
+    for message in (explain(raw), explain_info_failure(failure_facts(raw, {"job": None, "all_users": True},
+                                                                     target="the BITS jobs of all users"))):
+        assert_structure(message)
+        code = " with 0x80070005 (E_ACCESSDENIED)" if hresult else ""
+        assert "Could not read who the module runs as on the host, for " in message
+        assert ": %s failed%s (%s). Cause: " % (call, code, net_message) in message
+        assert cause in message and check in message
+        assert "become: true, become_method: runas, become_user: SYSTEM" in message
+        assert "None" not in message
+
+
 def test_readback_mismatch_reports_written_and_read() -> None:
     job = host_job(previous_flags_value=0, flags_value=2, changed=True)
     raw = host_failure("readback_mismatch", call="GetHelperTokenFlags", job_id=GUID_A, jobs=[job], desired=3)
@@ -168,11 +232,28 @@ def test_e_nointerface_as_com_error() -> None:
     assert "older than 4.0" in message
 
 
-def test_error_not_logged_on_points_to_become() -> None:
+def test_error_not_logged_on_recommends_become_system_and_says_flags_are_set_as_system() -> None:
     message = explain(com_error(0x800704DD, "EnumJobs"))
     assert_structure(message)
     assert "0x800704DD (ERROR_NOT_LOGGED_ON)" in message
-    assert "network logon" in message and "become" in message
+    assert "network logon" in message
+    assert "Fix: run the task with become: true, become_method: runas, become_user: SYSTEM" in message
+    assert "ansible/ansible#32492" in message
+    assert "SYSTEM, an administrator, is then the caller (its SID S-1-5-18 in caller), so flags are read and set " \
+        "as SYSTEM." in message
+    assert "the job's owner" not in message  # runas to a named user is what did not satisfy BITS
+
+
+def test_error_not_logged_on_for_bits_job_info_says_jobs_are_listed_as_system() -> None:
+    task = explain_info_failure(failure_facts(raw_failure("com_error", "EnumJobs", 0x800704DD),
+                                              {"job": None, "all_users": True}, target="the BITS jobs of all users"))
+    job = raw_job(read_error=read_error("GetOwner", 0x800704DD))
+    read = explain_read_error(t.cast(dict, job["read_error"]), job, caller(), {"job": None, "all_users": True})
+    for message in (task, read):
+        assert_structure(message)
+        assert "become: true, become_method: runas, become_user: SYSTEM" in message
+        assert "its SID S-1-5-18 in caller), so jobs are listed as SYSTEM" in message
+        assert "flags are set" not in message
 
 
 def test_client_cert_private_key_hresult() -> None:
@@ -253,6 +334,54 @@ def test_access_denied_on_query_interface_uses_the_same_rule() -> None:
     message = explain(raw)
     assert "0x80070005 (E_ACCESSDENIED)" in message
     assert "the job's owner is %s" % OTHER_SID in message
+
+
+# --- caller facts the host could not read (caller_identity, or an older host) ---------------
+
+UNKNOWN_CALLERS = [{"sid": None, "is_admin": None, "os_build": None}, {"sid": None, "is_admin": False,
+                                                                       "os_build": 0}, {}]
+FAILURES = [
+    host_failure("not_found", call="EnumJobs"),
+    host_failure("not_found", call="GetJob", hresult=0x80200001),
+    host_failure("no_token_options", call="QueryInterface(IBitsTokenOptions)", hresult=0x80004002, job_id=GUID_A,
+                 jobs=[host_job()]),
+    host_failure("client_certificate", job_id=GUID_A, jobs=[host_job(client_certificate=True)]),
+    host_failure("client_certificate_unknown", job_id=GUID_A, jobs=[host_job(client_certificate=None)]),
+    host_failure("caller_identity", call="WindowsIdentity.GetCurrent"),
+    host_failure("com_error", call="EnumJobs", hresult=0x80070005),
+    host_failure("com_error", call="GetJob", hresult=0x80070005),
+    host_failure("com_error", call="SetHelperTokenFlags", hresult=0x80070005, job_id=GUID_A,
+                 jobs=[host_job(owner=OTHER_SID)]),
+    host_failure("com_error", call="SetHelperTokenFlags", hresult=0x80070005, job_id=GUID_A,
+                 jobs=[host_job(helper_token_sid=ADMIN_SID)]),
+    host_failure("com_error", call="SetHelperTokenFlags", hresult=0x800704DD, job_id=GUID_A, jobs=[host_job()]),
+    host_failure("com_error", call="SetHelperTokenFlags", hresult=0x80200002, job_id=GUID_A, jobs=[host_job()]),
+]
+
+
+@pytest.mark.parametrize("who", UNKNOWN_CALLERS, ids=["nulls", "false-and-zero", "absent"])
+@pytest.mark.parametrize("raw", FAILURES, ids=lambda raw: "%s-%s" % (raw["error"]["reason"], raw["error"]["call"]))
+def test_every_explanation_copes_with_unknown_caller_facts(raw: dict[str, object], who: dict[str, object]) -> None:
+    raw = {**raw, "caller": who} if who else {key: value for key, value in raw.items() if key != "caller"}
+    for all_users in (False, True):
+        message = explain(raw, all_users=all_users)
+        assert_structure(message)
+        assert "None" not in message and "build 0" not in message
+        # Nothing may claim that the caller owns the job when the host could not say who the caller is.
+        assert "the connecting user owns the job" not in message
+
+
+def test_access_denied_with_an_unknown_caller_names_both_rules_and_the_owner() -> None:
+    message = explain(com_error(0x80070005, owner=OTHER_SID, who={"sid": None, "is_admin": False, "os_build": 17763}))
+    assert "the host could not say who the module runs as, so which of BITS' rules denied it is not known" in message
+    assert "this job's owner is %s" % OTHER_SID in message
+    assert "become_user: SYSTEM" in message
+
+
+def test_access_denied_before_1607_holds_without_the_callers_sid() -> None:
+    message = explain(com_error(0x80070005, who={"sid": None, "is_admin": False, "os_build": 10586}))
+    assert "before Windows 10 1607 (build 14393) only administrators can set helper-token flags" in message
+    assert "the connecting user is not an administrator" in message
 
 
 # --- what became of earlier writes ----------------------------------------------------------
@@ -430,3 +559,9 @@ def test_unknown_job_error_names_code_context_and_description() -> None:
 def test_job_error_without_any_hresult_still_explains() -> None:
     message = explain_job_error({"hresult": None, "hresult_hex": None}, {})
     assert "an error without an HRESULT" in message and "unknown context" in message
+
+
+def test_client_certificate_unknown_on_a_system_job_says_become_system() -> None:
+    # The host should not refuse a LocalSystem job (the rule does not apply), but if it does, the advice holds.
+    message = explain(unknown_certificate(owner=LOCAL_SYSTEM))
+    assert "become_user: SYSTEM) so that the module can see the certificate" in message

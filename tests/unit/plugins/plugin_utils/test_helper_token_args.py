@@ -11,12 +11,41 @@ from ansible_collections.winbits.bits.plugins.plugin_utils.helper_token_args imp
 DEFAULTS = {"all_matches": False, "all_users": False, "force": False}
 
 
+def module_args(args: dict[str, object]) -> dict[str, object]:
+    return normalise_task_args(args).module_args
+
+
 def test_read_only_task_sends_no_flags() -> None:
-    assert normalise_task_args({"job": "myDownloadJob"}) == {"job": "myDownloadJob", **DEFAULTS}
+    normalised = normalise_task_args({"job": "myDownloadJob"})
+    assert normalised.module_args == {"job": "myDownloadJob", **DEFAULTS}
+    assert normalised.warnings == []
 
 
 def test_flags_none_means_left_out() -> None:
-    assert "flags" not in normalise_task_args({"job": "j", "flags": None})
+    assert "flags" not in module_args({"job": "j", "flags": None})
+
+
+@pytest.mark.parametrize("job", ["Sync {prod}", "@{a=1}", "${env:COMPUTERNAME}", "{not-a-guid}"])
+def test_display_names_with_braces_are_sent_as_written(job: str) -> None:
+    normalised = normalise_task_args({"job": job})
+    assert normalised.module_args["job"] == job
+    assert normalised.warnings == []
+
+
+def test_an_integer_job_is_sent_as_a_string_with_ansibles_warning() -> None:
+    normalised = normalise_task_args({"job": 42, "flags": "network"})
+    assert normalised.module_args == {"job": "42", "flags": ["network"], **DEFAULTS}
+    assert len(normalised.warnings) == 1
+    assert normalised.warnings[0].startswith("job: The value 42 (type int) was converted to '42' (type str). ")
+
+
+def test_a_guid_with_a_typo_is_sent_as_a_name_with_a_warning() -> None:
+    typo = "{5D3B4C39-1F0A-4D5B-9E2F-123456789AB}"
+    normalised = normalise_task_args({"job": typo})
+    assert normalised.module_args["job"] == typo
+    assert len(normalised.warnings) == 1
+    assert "looks like a GUID but is not one" in normalised.warnings[0]
+    assert "looked up as a display name" in normalised.warnings[0]
 
 
 @pytest.mark.parametrize(
@@ -31,7 +60,7 @@ def test_flags_none_means_left_out() -> None:
     ],
 )
 def test_flags_become_sorted_canonical_names(flags: object, names: list[str]) -> None:
-    assert normalise_task_args({"job": "j", "flags": flags})["flags"] == names
+    assert module_args({"job": "j", "flags": flags})["flags"] == names
 
 
 @pytest.mark.parametrize(
@@ -40,7 +69,7 @@ def test_flags_become_sorted_canonical_names(flags: object, names: list[str]) ->
 )
 @pytest.mark.parametrize("option", ["all_matches", "all_users", "force"])
 def test_booleans_use_ansible_conversion(option: str, given: object, expected: bool) -> None:
-    assert normalise_task_args({"job": "j", option: given})[option] is expected
+    assert module_args({"job": "j", option: given})[option] is expected
 
 
 @pytest.mark.parametrize("given", ["maybe", 2, [], "", {"a": 1}])
@@ -67,7 +96,8 @@ def test_missing_job_is_rejected() -> None:
     ("args", "fragment"),
     [
         ({"job": "", "flags": "network"}, "job must not be empty"),
-        ({"job": "{oops}"}, "job '{oops}' looks like a GUID but is malformed"),
+        ({"job": "{oo\x07ps}"}, "job must not contain control characters; found U+0007"),
+        ({"job": False}, "job must be a string (a display name or a GUID), not bool False"),
         ({"job": "j", "flags": "nope"}, "flags: unknown flag name 'nope'"),
         ({"job": "j", "flags": [1, 4]}, "flags item 2: 4 sets bits 0x4"),
     ],

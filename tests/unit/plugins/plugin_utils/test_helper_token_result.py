@@ -145,6 +145,39 @@ def test_forced_warning_in_check_mode_says_would() -> None:
     assert any(w.startswith("force would set network") for w in warnings)
 
 
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_forced_network_on_a_job_whose_certificate_is_unknown_says_so(check_mode: bool) -> None:
+    job = host_job(client_certificate=None, client_certificate_forced=True, owner=OTHER_SID, previous_flags_value=1,
+                   flags_value=1 if check_mode else 3, changed=True)
+    result = shape(host_result([job], desired=3), check_mode=check_mode, force=True)
+    forced = [w for w in warnings_of(result) if w.startswith("force ")]
+    assert forced == [
+        "force %s network on job %s (myDownloadJob) owned by %s, not owned by LocalSystem (S-1-5-18), without "
+        "knowing whether it has a client certificate: BITS answers a caller that is not the job's owner the same for "
+        "no certificate and for one it may not see. If it has one, Microsoft documents that the job fails with "
+        "0x80072F9A (ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY), as BITS then cannot read the certificate's "
+        "private key" % ("would set" if check_mode else "set", GUID_A, OTHER_SID)
+    ]
+    assert t.cast(list, result["jobs"])[0]["client_certificate"] is None
+
+
+def test_forced_jobs_with_a_known_and_an_unknown_certificate_get_one_warning_each() -> None:
+    jobs = [host_job(client_certificate=True, client_certificate_forced=True, changed=True, flags_value=3),
+            host_job(id=GUID_B, name="b", client_certificate=None, client_certificate_forced=True, changed=True,
+                     flags_value=3),
+            host_job(id="{9A000000-0000-4000-8000-00000000000A}", name="c", client_certificate=None,
+                     client_certificate_forced=True, changed=True, flags_value=3)]
+    forced = [w for w in warnings_of(shape(host_result(jobs, desired=3), force=True, all_matches=True))
+              if w.startswith("force ")]
+    assert len(forced) == 2
+    assert forced[0].startswith("force set network on job %s (myDownloadJob) owned by %s, which has a client "
+                                "certificate" % (GUID_A, USER_SID))
+    assert "(b) owned by %s, job {9A000000-0000-4000-8000-00000000000A} (c) owned by %s, not owned by LocalSystem" \
+        % (USER_SID, USER_SID) in forced[1]
+    assert "without knowing whether they have a client certificate" in forced[1]
+    assert "If a job has one" in forced[1]
+
+
 def test_flags_set_on_a_job_without_helper_token_warn() -> None:
     job = host_job(helper_token_sid=None, previous_flags_value=0, flags_value=1, changed=True)
     warnings = warnings_of(shape(host_result([job], desired=1), flags=["local_file"]))
@@ -213,6 +246,31 @@ def test_failure_keeps_the_error_facts_and_explains() -> None:
     assert set(t.cast(list, result["jobs"])[0]) == JOB_KEYS
     assert "job_id" not in result and "diff" not in result and "desired_flags_value" not in result
     assert result["changed"] is False
+
+
+def test_unknown_certificate_refusal_keeps_the_null_certificate_and_explains() -> None:
+    job = host_job(client_certificate=None, owner=OTHER_SID)
+    raw = host_failure("client_certificate_unknown", job_id=GUID_A, jobs=[job], desired=3,
+                       message="network needs force: the client certificate is unknown to the caller")
+    result = shape(raw)
+    assert result["failed"] is True and result["changed"] is False
+    assert result["error"] == raw["error"] and result["caller"] == raw["caller"]
+    assert t.cast(list, result["jobs"])[0]["client_certificate"] is None
+    msg = t.cast(str, result["msg"])
+    assert msg.startswith("Refused to set network on job %s (myDownloadJob) without force. Cause: " % GUID_A)
+    assert "set force=true if you know that the job has no client certificate" in msg
+
+
+def test_caller_identity_failure_with_null_caller_facts_is_explained() -> None:
+    raw = host_failure("caller_identity", call="WindowsIdentity.GetCurrent", hresult=0x80070005,
+                       message="Access is denied.", who={"sid": None, "is_admin": None, "os_build": None})
+    result = shape(raw)
+    assert result["failed"] is True
+    assert result["caller"] == {"sid": None, "is_admin": None, "os_build": None}
+    msg = t.cast(str, result["msg"])
+    assert msg.startswith("Could not read who the module runs as on the host, for job 'myDownloadJob': "
+                          "WindowsIdentity.GetCurrent failed with 0x80070005 (E_ACCESSDENIED) (Access is denied.)")
+    assert "None" not in msg
 
 
 def test_failure_drops_the_summary_ansible_made_of_the_hosts_message() -> None:

@@ -244,6 +244,25 @@ def test_network_logon_refused() -> None:
     assert "0x800704DD (ERROR_NOT_LOGGED_ON)" in message and "become" in message
 
 
+def test_network_logon_refused_recommends_system_which_then_lists_the_jobs() -> None:
+    message = shape(raw_failure("com_error", "EnumJobs", 0x800704DD))["msg"]
+    assert "become: true, become_method: runas, become_user: SYSTEM" in message
+    assert "(its SID S-1-5-18 in caller), so jobs are listed as SYSTEM" in message
+
+
+@pytest.mark.parametrize("call", ["WindowsIdentity.GetCurrent", "Registry(CurrentBuildNumber)"])
+def test_caller_identity_fails_the_task_with_an_explanation(call: str) -> None:
+    who = {"sid": None, "is_admin": None, "os_build": None}
+    raw = raw_failure("caller_identity", call, None, who=who, message="Requested registry access is not allowed.")
+    result = shape(raw)
+    assert result["failed"] is True and "jobs" not in result and "exists" not in result
+    assert result["caller"] == who and result["error"] == raw["error"]
+    message = result["msg"]
+    assert message.startswith("Could not read who the module runs as on the host, for the BITS jobs of all users: "
+                              "%s failed (Requested registry access is not allowed.). Cause: " % call)
+    assert "become_user: SYSTEM" in message and "None" not in message
+
+
 def test_invalid_parameter_is_a_bug() -> None:
     message = shape(raw_failure("invalid_parameter", None, None, message="job: bad"))["msg"]
     assert "The host refused the module arguments for the BITS jobs of all users: job: bad" in message
