@@ -349,7 +349,9 @@ def check_job_selector(value: object, path: str, problems: Problems) -> JobSelec
         candidate = pattern.strip()
         if is_guid(candidate):
             guids.add(bare_guid(candidate))
-        elif looks_like_guid(candidate):
+        elif looks_like_guid(candidate.strip("{}")):
+            # Braces alone do not make a GUID (`Sync {prod}` is a display name, as in the modules); what
+            # is inside them must look like a GUID with a typo to be refused.
             problems.add(item_path, "%r looks like a GUID but is malformed (%s); expected %s"
                          % (pattern, describe_guid_problem(candidate), GUID_FORM))
         else:

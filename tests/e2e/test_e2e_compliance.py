@@ -114,11 +114,11 @@ def test_a_sliced_run_aggregates_to_the_same_report(audit):
         run = audit.playbook(_report_play(sliced_dir, bits_report_results_dir=str(results)), "--limit", limit)
         assert run.returncode == 0, run.stderr[-3000:]
     assert not (sliced_dir / "bits-compliance.json").exists(), "a slice must not write the fleet report"
-    aggregate = [{"hosts": "localhost", "gather_facts": False, "tasks": [{
-        "name": "Aggregate", "ansible.builtin.include_role": {"name": "winbits.bits.bits_report",
-                                                             "tasks_from": "aggregate"},
-        "vars": {"bits_report_policy": str(POLICY), "bits_report_dir": str(sliced_dir),
-                 "bits_report_results_dir": str(results), "bits_report_as_of": "2026-11-21"}}]}]
+    include = {"name": "winbits.bits.bits_report", "tasks_from": "aggregate"}
+    variables = {"bits_report_policy": str(POLICY), "bits_report_dir": str(sliced_dir),
+                 "bits_report_results_dir": str(results), "bits_report_as_of": "2026-11-21"}
+    aggregate = [{"hosts": "localhost", "gather_facts": False,
+                  "tasks": [{"name": "Aggregate", "ansible.builtin.include_role": include, "vars": variables}]}]
     run = audit.playbook(aggregate)
     assert run.returncode == 0, run.stderr[-3000:]
     whole, sliced = _report(whole_dir), _report(sliced_dir)

@@ -101,7 +101,7 @@ def written_structs(interfaces: Sequence[ComInterface], implemented: Mapping[str
               if method.name in implemented.get(interface.name, set())
               for param in method.params for name in _type_names(param.type) if kinds.get(name) == "struct"}
     return {name: structs[name] for name in sorted(wanted) if name in structs
-            and all(t in BASE_TYPES or kinds.get(t) == "enum" for t, _ in structs[name])}
+            and all(t in BASE_TYPES or kinds.get(t) == "enum" for t, _field in structs[name])}
 
 
 def _signature(interface: str, method: Method, name: str) -> str:

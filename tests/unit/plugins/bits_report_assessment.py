@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import importlib
-import sys
 import types
 import typing as t
 
@@ -79,8 +78,8 @@ def host(name: str, jobs: list[dict[str, t.Any]] | None = None, *, status: str |
             status = "noncompliant"
         else:
             status = "compliant"
-    caller = None if status == "not_assessed" and not jobs else {"sid": "S-1-5-21-1-2-3-500", "is_admin": True,
-                                                                  "os_build": 20348}
+    known = {"sid": "S-1-5-21-1-2-3-500", "is_admin": True, "os_build": 20348}
+    caller = None if status == "not_assessed" and not jobs else known
     return {"name": name, "status": status, "reason": reason, "caller": caller, "jobs": jobs}
 
 

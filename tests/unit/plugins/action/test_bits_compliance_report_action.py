@@ -68,8 +68,8 @@ def policy(monkeypatch: pytest.MonkeyPatch) -> FakePolicy:
 
 def info(*flags: list[str]) -> dict[str, t.Any]:
     """A registered bits_job_info result with one job per flags list."""
-    return {"changed": False, "exists": bool(flags), "caller": {"sid": "S-1-5-21-1-500", "is_admin": True,
-                                                                 "os_build": 20348},
+    caller = {"sid": "S-1-5-21-1-500", "is_admin": True, "os_build": 20348}
+    return {"changed": False, "exists": bool(flags), "caller": caller,
             "jobs": [{"name": f"job{index}", "flags": list(item)} for index, item in enumerate(flags)], "warnings": []}
 
 
@@ -107,8 +107,8 @@ def report_files(directory: Path) -> list[str]:
 
 # --- report mode -----------------------------------------------------------------------------------
 
-def test_report_mode_reports_every_host_including_unreachable_failed_and_missing(tmp_path: Path,
-                                                                                policy: FakePolicy) -> None:
+def test_report_mode_reports_every_host_including_unreachable_failed_and_missing(
+        tmp_path: Path, policy: FakePolicy) -> None:
     result = run({"policy": GOOD_POLICY, "dest": str(tmp_path / "out"), "as_of": "2026-11-21"})
     assert result.get("failed") is not True, result
     [(results, today)] = policy.evaluated
@@ -239,8 +239,8 @@ def test_unwritable_dest_names_the_option(tmp_path: Path, policy: FakePolicy) ->
 
 # --- host_results and aggregate --------------------------------------------------------------------
 
-def test_host_results_saves_every_host_raw_including_unreachable_and_missing(tmp_path: Path,
-                                                                            policy: FakePolicy) -> None:
+def test_host_results_saves_every_host_raw_including_unreachable_and_missing(
+        tmp_path: Path, policy: FakePolicy) -> None:
     results_dir = tmp_path / "results"
     result = run({"policy": GOOD_POLICY, "mode": "host_results", "results_dir": str(results_dir)})
     assert result["changed"] is True and policy.evaluated == []

@@ -291,8 +291,8 @@ def test_a_waiver_counts_through_its_expiry_date(expires: str, status: str) -> N
     ({"hosts": "backup*", "job": "backupUpload"}, "backup01", make_job(name="backupUpload", flags=2), True),
     ({"hosts": "backup*", "job": "backupUpload"}, "backup01", make_job(name="other", flags=2), False),
 ])
-def test_waiver_selectors_narrow_it(selectors: dict[str, t.Any], host: str, job: dict[str, t.Any],
-                                   applies: bool) -> None:
+def test_waiver_selectors_narrow_it(
+        selectors: dict[str, t.Any], host: str, job: dict[str, t.Any], applies: bool) -> None:
     assessed = only_job(waived_policy(**selectors), job, host=host)
     assert assessed["status"] == ("waived" if applies else "violation")
 
@@ -529,3 +529,13 @@ def test_a_fix_that_clears_all_flags_uses_the_empty_ad_hoc_form() -> None:
 def test_no_fix_for_a_job_without_a_well_formed_guid() -> None:
     job = only_job(EXACT, make_job(flags=1, id="not-a-guid"))
     assert (job["status"], job["fix"]) == ("violation", None)
+
+
+def test_display_names_with_braces_are_names_not_guids() -> None:
+    """`Sync {prod}` and `{backup}` select the jobs so named, as the modules' job options do."""
+    for name in ("Sync {prod}", "{backup}", "@{a=1}"):
+        policy = load_policy({"version": 1, "rules": [{"name": "r", "match": {"job": name},
+                                                       "expect": {"flags": ["local_file"]}}]})
+        assessed = evaluate_host(policy, "web01", {"jobs": [make_job(name=name, flags=1)]},
+                                 today=datetime.date(2026, 11, 21))
+        assert assessed["jobs"][0]["rule"] == "r", name

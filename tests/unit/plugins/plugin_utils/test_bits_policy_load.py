@@ -317,10 +317,10 @@ MALFORMED = [
     pytest.param(broken(set_path("waivers", 0, "expires", value=datetime.datetime(2027, 3, 31, 12, 0))),
                  ["waivers[0].expires: 2027-03-31T12:00:00 is a date and time; give a date, YYYY-MM-DD"],
                  id="date-and-time"),
-    pytest.param(broken(set_path("waivers", 0, "job", value="{5D3B4C39}")),
-                 ["waivers[0].job: '{5D3B4C39}' looks like a GUID but is malformed (its groups have 8 digits instead "
-                  "of 8-4-4-4-12); expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx (hexadecimal digits, braces "
-                  "optional)"], id="waiver-bad-guid"),
+    pytest.param(broken(set_path("waivers", 0, "job", value="{5D3B4C391F0A4D5B9E2F00000000001}")),
+                 ["waivers[0].job: '{5D3B4C391F0A4D5B9E2F00000000001}' looks like a GUID but is malformed (its groups "
+                  "have 31 digits instead of 8-4-4-4-12); expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx (hexadecimal "
+                  "digits, braces optional)"], id="waiver-bad-guid"),
     pytest.param(broken(set_path("waivers", 0, "owner", value="nobody")),
                  ["waivers[0].owner: 'nobody' is neither a SID (S-1-5-...) nor an account DOMAIN\\user"],
                  id="waiver-bad-owner"),

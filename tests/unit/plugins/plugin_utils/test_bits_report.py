@@ -59,10 +59,10 @@ def fleet(*hosts: dict[str, t.Any]) -> dict[str, t.Any]:
 
 
 def test_drift_became_noncompliant_and_fixed() -> None:
-    before = fleet(host("a", [job(1, host="a"), job(2, host="a", status="violation", rule="no-network",
-                                                     problems=["p"], fixed_flags=["local_file"])]),
-                   host("b", [job(3, host="b", status="waived", rule="no-network", problems=["p"],
-                                  waiver={"reason": "r", "expires": "2026-11-01"})]))
+    violating = job(2, host="a", status="violation", rule="no-network", problems=["p"], fixed_flags=["local_file"])
+    waived = job(3, host="b", status="waived", rule="no-network", problems=["p"],
+                 waiver={"reason": "r", "expires": "2026-11-01"})
+    before = fleet(host("a", [job(1, host="a"), violating]), host("b", [waived]))
     after = assessment([host("a", [job(1, host="a", status="violation", rule="content-sync", problems=["p"]),
                                    job(2, host="a")]),
                         host("b", [job(3, host="b", status="violation", rule="no-network", problems=["p"])])])

@@ -70,7 +70,7 @@ def sample_report() -> dict[str, t.Any]:
 
 def test_summary_numbers_shown_equal_the_report() -> None:
     report = sample_report()
-    _, page = parse(report)
+    _html, page = parse(report)
     expected = {f"{group}.{key}": str(value) for group in ("hosts", "jobs")
                 for key, value in report["summary"][group].items()}
     assert page.summary == expected
@@ -78,7 +78,7 @@ def test_summary_numbers_shown_equal_the_report() -> None:
 
 def test_embedded_table_data_round_trips_and_covers_every_host() -> None:
     report = sample_report()
-    _, page = parse(report)
+    _html, page = parse(report)
     [body] = [body for attributes, body in page.scripts if attributes.get("type") == "application/json"]
     data = json.loads(body)
     assert data == json.loads(json.dumps(table_data(report)))
@@ -93,7 +93,7 @@ def test_embedded_table_data_round_trips_and_covers_every_host() -> None:
 def test_no_outside_address_and_nothing_loaded_from_elsewhere() -> None:
     html, page = parse(sample_report())
     # Only the (hash-allowed) inline script and the inert JSON block; no link, img, iframe, object.
-    assert {tag for tag, _ in page.tags} & {"link", "img", "iframe", "object", "embed", "base", "form"} == set()
+    assert {tag for tag, _attributes in page.tags} & {"link", "img", "iframe", "object", "embed", "base", "form"} == set()
     for tag, attributes in page.tags:
         for name in ("src", "href", "action", "srcset"):
             value = attributes.get(name)
@@ -106,14 +106,14 @@ def test_no_outside_address_and_nothing_loaded_from_elsewhere() -> None:
 def test_markup_in_a_job_name_is_escaped_everywhere() -> None:
     html, page = parse(sample_report())
     assert "<script>alert(1)</script>" not in html
-    assert len([attributes for attributes, _ in page.scripts]) == 2
+    assert len([attributes for attributes, _body in page.scripts]) == 2
     # In the JSON block, '<' and '>' are \u003c / \u003e: nothing can close the script element.
     [body] = [body for attributes, body in page.scripts if attributes.get("type") == "application/json"]
     assert "</" not in body and "<" not in body
 
 
 def test_content_security_policy_allows_only_the_inline_script() -> None:
-    _, page = parse(sample_report())
+    _html, page = parse(sample_report())
     [csp] = [attributes["content"] for tag, attributes in page.tags
              if tag == "meta" and attributes.get("http-equiv") == "Content-Security-Policy"]
     [script] = [body for attributes, body in page.scripts if "type" not in attributes]
@@ -138,12 +138,12 @@ def test_violation_fix_waivers_and_drift_are_shown() -> None:
 def test_static_lists_are_capped_for_big_fleets() -> None:
     hosts = [host(f"h{index:04d}", status="not_assessed", reason="unreachable: x") for index in range(LIST_LIMIT + 5)]
     hosts.append(host("ok", [job(1, host="ok")]))
-    _, page = parse(build_report(assessment(hosts), generated_at=NOW, previous=None))
+    _html, page = parse(build_report(assessment(hosts), generated_at=NOW, previous=None))
     text = " ".join(" ".join(page.text).split())
     assert "… and 5 more" in text
     assert text.count("unreachable: x") == LIST_LIMIT
 
 
 def test_empty_fleet_renders() -> None:
-    _, page = parse(build_report(assessment([], rules=[]), generated_at=NOW, previous=None))
+    _html, page = parse(build_report(assessment([], rules=[]), generated_at=NOW, previous=None))
     assert page.summary["hosts.total"] == "0"
