@@ -104,6 +104,17 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsCom
     }
 
 
+    // objidl.h. Implemented by a COM proxy: SetBlanket sets the security of calls through one interface
+    // proxy (pProxy) only, never the process's (CoInitializeSecurity is not ours to change).
+    [ComImport, Guid("0000013d-0000-0000-c000-000000000046"), InterfaceType(ComInterfaceType.InterfaceIsIUnknown)]
+    public interface IClientSecurity
+    {
+        void QueryBlanket(IntPtr pProxy, out uint pAuthnSvc, out uint pAuthzSvc, out IntPtr pServerPrincName,
+            out uint pAuthnLevel, out uint pImpLevel, out IntPtr pAuthInfo, out uint pCapabilities);
+        void SetBlanket(IntPtr pProxy, uint dwAuthnSvc, uint dwAuthzSvc, IntPtr pServerPrincName, uint dwAuthnLevel,
+            uint dwImpLevel, IntPtr pAuthInfo, uint dwCapabilities);
+    }
+
     // The glue builds the real manager; tests and the simulator pass fakes (DESIGN.md 1).
     public interface IBackgroundCopyManagerFactory
     {
@@ -552,6 +563,42 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsCom
         Absent,
         Present,
         Unknown,
+    }
+
+    // IBitsTokenOptions::SetHelperToken makes the helper token the COM client's token: BITS must be let
+    // impersonate the caller, with dynamic cloaking so that it sees the thread's (become) identity, else
+    // the call fails with CO_E_FAILEDTOIMPERSONATE (Microsoft's docs).
+    public static class ProxySecurity
+    {
+        public const uint AuthnDefault = 0xFFFFFFFF;         // RPC_C_AUTHN_DEFAULT
+        public const uint AuthzDefault = 0xFFFFFFFF;         // RPC_C_AUTHZ_DEFAULT
+        public const uint AuthnLevelDefault = 0;             // RPC_C_AUTHN_LEVEL_DEFAULT
+        public const uint ImpLevelImpersonate = 3;           // RPC_C_IMP_LEVEL_IMPERSONATE
+        public const uint DynamicCloaking = 0x40;            // EOAC_DYNAMIC_CLOAKING
+        static readonly IntPtr DefaultPrincipal = new IntPtr(-1);   // COLE_DEFAULT_PRINCIPAL
+        static readonly IntPtr DefaultAuthInfo = new IntPtr(-1);    // COLE_DEFAULT_AUTHINFO
+
+        // Sets the blanket on the IBitsTokenOptions proxy of this job only.
+        public static void AllowImpersonation(IBitsTokenOptions options, string jobId)
+        {
+            IClientSecurity security = options as IClientSecurity;
+            if (security == null)
+                throw new Failure("com_error", "QueryInterface(IClientSecurity)", Bits.NoInterface, jobId,
+                    "QueryInterface(IClientSecurity) failed: " + Failure.Hex(Bits.NoInterface));
+            IntPtr proxy = Marshal.GetComInterfaceForObject(options, typeof(IBitsTokenOptions));
+            try
+            {
+                Bits.Call("IClientSecurity.SetBlanket", jobId, delegate
+                {
+                    security.SetBlanket(proxy, AuthnDefault, AuthzDefault, DefaultPrincipal, AuthnLevelDefault,
+                        ImpLevelImpersonate, DefaultAuthInfo, DynamicCloaking);
+                });
+            }
+            finally
+            {
+                Marshal.Release(proxy);
+            }
+        }
     }
 
     public sealed class JobIdentity
