@@ -8,6 +8,8 @@ code: the widl-generated mingw-w64 headers (Debian `mingw-w64-common`). For ever
 well, and the two must agree, so a parsing slip cannot go unnoticed.
 
 `bits4_0.h` (IBitsTokenOptions) is not shipped by Debian; its facts live in tests/data/bits4_0.json.
+COM's own interfaces the core uses (IClientSecurity, objidl.h) come from their header's section only: see
+INTERFACE_SECTIONS.
 """
 from __future__ import annotations
 
@@ -26,6 +28,10 @@ from tests.support.paths import REPO, SDK_INCLUDE
 BITS_HEADERS = ("unknwnbase.h", "bits.h", "bits1_5.h", "bits2_0.h", "bits2_5.h", "bits3_0.h",
                 "bits5_0.h")
 SUPPLEMENT = REPO / "tests" / "data" / "bits4_0.json"
+# COM interfaces from headers that are not BITS': (header, interface). objidl.h declares some ninety
+# interfaces, several on bases from other headers; only the named interface's `__X_INTERFACE_DEFINED__`
+# section is parsed, so the rest of that header can neither slow the parse down nor break it.
+INTERFACE_SECTIONS = (("objidl.h", "IClientSecurity"),)
 
 _DEFINE_GUID = re.compile(
     r"DEFINE_GUID\(\s*IID_(\w+)\s*,\s*(0x[0-9a-fA-F]+)\s*,\s*(0x[0-9a-fA-F]+)\s*,\s*(0x[0-9a-fA-F]+)"
@@ -124,8 +130,13 @@ def _check_cpp_agrees(name: str, methods: list[Method], cpp: CppDeclaration,
     return base
 
 
-def parse_headers(texts: Iterable[tuple[str, str]]) -> dict[str, ComInterface]:
-    """(file name, text) pairs, bases first -> interfaces with an IID and a Vtbl struct."""
+def parse_headers(texts: Iterable[tuple[str, str]],
+                  bases: Mapping[str, ComInterface] | None = None) -> dict[str, ComInterface]:
+    """(file name, text) pairs, bases first -> interfaces with an IID and a Vtbl struct.
+
+    `bases`: interfaces parsed before (from other headers) that these may derive from; not returned.
+    """
+    known: dict[str, ComInterface] = dict(bases or {})
     found: dict[str, ComInterface] = {}
     for source, text in texts:
         iids, vtbls, cpp = parse_header_text(text, source)
@@ -135,11 +146,39 @@ def parse_headers(texts: Iterable[tuple[str, str]]) -> dict[str, ComInterface]:
             if name == "IUnknown":
                 base = None
             elif name in cpp:
-                base = _check_cpp_agrees(name, methods, cpp[name], iids[name], found)
+                base = _check_cpp_agrees(name, methods, cpp[name], iids[name], known)
             else:
                 raise HeaderFormatError(f"{source}: {name} has a Vtbl but no C++ declaration")
-            found[name] = ComInterface(name, iids[name], base, tuple(methods), source)
+            found[name] = known[name] = ComInterface(name, iids[name], base, tuple(methods), source)
     return found
+
+
+def interface_section(text: str, name: str, source: str) -> str:
+    """The text from `#ifndef __X_INTERFACE_DEFINED__` to its `#endif`: one interface's IID, C++ view and Vtbl."""
+    begin = f"#ifndef __{name}_INTERFACE_DEFINED__\n"
+    end = f"#endif  /* __{name}_INTERFACE_DEFINED__ */"
+    if text.count(begin) != 1 or text.count(end) != 1:
+        raise HeaderFormatError(f"{source}: expected one {begin.strip()!r} ... {end!r} section for {name}, "
+                                f"found {text.count(begin)} start(s) and {text.count(end)} end(s)")
+    start, stop = text.index(begin), text.index(end)
+    if stop < start:
+        raise HeaderFormatError(f"{source}: the end of {name}'s section comes before its start")
+    return text[start:stop + len(end)]
+
+
+def parse_sections(texts: Iterable[tuple[str, str, str]], bases: Mapping[str, ComInterface]) -> dict[str, ComInterface]:
+    """(file name, interface name, header text) -> those interfaces, each parsed from its own section only.
+
+    A section goes through the same parser as a whole header (IID, C Vtbl and C++ view cross-checked), on
+    top of the interfaces already found (its base among them); it must declare that one interface only.
+    """
+    result = {}
+    for source, name, text in texts:
+        parsed = parse_headers([(source, interface_section(text, name, source))], bases)
+        if list(parsed) != [name]:
+            raise HeaderFormatError(f"{source}: the section of {name} declares {sorted(parsed)}")
+        result[name] = parsed[name]
+    return result
 
 
 def load_supplement(path: Path, found: Mapping[str, ComInterface]) -> dict[str, ComInterface]:
@@ -165,6 +204,13 @@ def bits_interfaces(include_dir: Path = SDK_INCLUDE, supplement: Path = SUPPLEME
             raise FileNotFoundError(f"{path} is missing: install mingw-w64-common (requirements/apt.txt)")
         texts.append((header, path.read_text(errors="replace")))
     found = parse_headers(texts)
+    sections = []
+    for header, name in INTERFACE_SECTIONS:
+        path = include_dir / header
+        if not path.exists():
+            raise FileNotFoundError(f"{path} is missing: install mingw-w64-common (requirements/apt.txt)")
+        sections.append((header, name, path.read_text(errors="replace")))
+    found.update(parse_sections(sections, found))
     for name, interface in load_supplement(supplement, found).items():
         if name in found:
             raise HeaderFormatError(f"{name} is in the headers now; drop it from {supplement.name}")

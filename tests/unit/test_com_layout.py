@@ -2,7 +2,8 @@
 
 A COM call goes to a vtable slot by number; a method declared one place off calls another function on
 Windows and nothing in a managed test would notice. The layouts come from the mingw-w64 SDK headers
-(plus tests/data/bits4_0.json for IBitsTokenOptions), never from our own C#.
+(plus tests/data/bits4_0.json for IBitsTokenOptions, and objidl.h's section for COM's IClientSecurity), never
+from our own C#.
 """
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ import pytest
 
 from tests.support.cs_com_decls import check_source, parse_com_interfaces, swap_methods
 from tests.support.paths import MODULE_UTILS, SDK_INCLUDE
-from tests.support.sdk_headers import HeaderFormatError, bits_interfaces, parse_headers
+from tests.support.sdk_headers import HeaderFormatError, bits_interfaces, interface_section, parse_headers, \
+    parse_sections
 
 # The interfaces the core must declare (DESIGN.md §3) and the slots it relies on.
 REQUIRED = ("IBackgroundCopyManager", "IEnumBackgroundCopyJobs", "IBackgroundCopyJob",
-            "IBitsTokenOptions", "IBackgroundCopyJobHttpOptions", "IBackgroundCopyError")
+            "IBitsTokenOptions", "IBackgroundCopyJobHttpOptions", "IBackgroundCopyError", "IClientSecurity")
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +49,8 @@ def core_source() -> str:
      {3: "SetClientCertificateByID", 6: "GetClientCertificate", 10: "GetSecurityFlags"}),
     ("IBackgroundCopyError", "19c613a0-fcb8-4f28-81ae-897c3d078f81",
      {3: "GetError", 4: "GetFile", 5: "GetErrorDescription", 6: "GetErrorContextDescription", 7: "GetProtocol"}),
+    ("IClientSecurity", "0000013d-0000-0000-c000-000000000046",
+     {3: "QueryBlanket", 4: "SetBlanket", 5: "CopyProxy"}),
 ])
 def test_header_parser_reads_the_documented_layout(sdk, name, iid, slots):
     interface = sdk[name]
@@ -74,6 +78,49 @@ def test_header_parser_refuses_a_vtbl_that_disagrees_with_the_cpp_declaration():
         parse_headers([("unknwnbase.h", base), ("bits.h", bits.replace(vtbl, broken_vtbl))])
 
 
+def _objidl() -> str:
+    return SDK_INCLUDE.joinpath("objidl.h").read_text(errors="replace")
+
+
+def test_client_security_comes_from_its_objidl_section_alone(sdk):
+    section = interface_section(_objidl(), "IClientSecurity", "objidl.h")
+    # The section is one interface's: its guard, its IID, its C++ view and its Vtbl, nothing of the next one.
+    assert section.startswith("#ifndef __IClientSecurity_INTERFACE_DEFINED__")
+    assert section.count("DEFINE_GUID(") == 1 and section.count("Vtbl {") == 1
+    assert "IServerSecurity" not in section
+    interface = sdk["IClientSecurity"]
+    assert (interface.base, interface.source) == ("IUnknown", "objidl.h")
+    set_blanket = interface.methods[interface.slot_of("SetBlanket")]
+    assert [p.type for p in set_blanket.params] == ["IUnknown *", "DWORD", "DWORD", "OLECHAR *", "DWORD", "DWORD",
+                                                    "void *", "DWORD"]
+    assert [p.name for p in set_blanket.params][5:] == ["dwImpLevel", "pAuthInfo", "dwCapabilities"]
+
+
+def test_section_parser_refuses_a_vtbl_that_disagrees_with_the_cpp_declaration(sdk):
+    objidl = _objidl()
+    bases = {"IUnknown": sdk["IUnknown"]}
+    assert parse_sections([("objidl.h", "IClientSecurity", objidl)], bases)["IClientSecurity"] == sdk["IClientSecurity"]
+    section = interface_section(objidl, "IClientSecurity", "objidl.h")
+    vtbl = re.search(r"typedef struct IClientSecurityVtbl \{.*?\} IClientSecurityVtbl;", section, re.S).group(0)
+    swapped = vtbl.replace("*QueryBlanket)", "*TMP)").replace("*SetBlanket)", "*QueryBlanket)") \
+        .replace("*TMP)", "*SetBlanket)")
+    with pytest.raises(HeaderFormatError, match="IClientSecurity: C Vtbl slots"):
+        parse_sections([("objidl.h", "IClientSecurity", objidl.replace(vtbl, swapped))], bases)
+
+
+def test_section_parser_refuses_a_missing_or_doubled_section(sdk):
+    bases = {"IUnknown": sdk["IUnknown"]}
+    objidl = _objidl()
+    with pytest.raises(HeaderFormatError, match="objidl.h: expected one .*IClientSecurit.* found 0 start"):
+        parse_sections([("objidl.h", "IClientSecurit", objidl)], bases)
+    section = interface_section(objidl, "IClientSecurity", "objidl.h")
+    with pytest.raises(HeaderFormatError, match="found 2 start"):
+        parse_sections([("objidl.h", "IClientSecurity", objidl + section)], bases)
+    # Its base must be known: a section is parsed on top of the headers read before it.
+    with pytest.raises(HeaderFormatError, match="base IUnknown not parsed before it"):
+        parse_sections([("objidl.h", "IClientSecurity", objidl)], {})
+
+
 # --- the core's declarations ---------------------------------------------------------------------
 
 def test_core_declares_the_interfaces_it_needs(core_source):
@@ -95,6 +142,8 @@ def test_core_declares_the_slots_it_calls(core_source):
     assert {"GetError", "GetErrorDescription"} <= set(declared["IBackgroundCopyError"])
     assert {"SetHelperTokenFlags", "GetHelperTokenFlags", "GetHelperTokenSid"} <= set(declared["IBitsTokenOptions"])
     assert "GetClientCertificate" in declared["IBackgroundCopyJobHttpOptions"]
+    assert {"SetHelperToken", "ClearHelperToken"} <= set(declared["IBitsTokenOptions"])
+    assert "SetBlanket" in declared["IClientSecurity"]
 
 
 # --- the check fails on broken copies (made in memory, never written to the tree) -----------------
@@ -116,6 +165,21 @@ def test_check_catches_two_swapped_methods(core_source, sdk):
 def test_check_catches_swapped_error_methods(core_source, sdk):
     broken = swap_methods(core_source, "IBackgroundCopyError", "GetFile", "GetErrorDescription")
     assert any("slot 4 is GetFile" in p for p in check_source(broken, sdk))
+
+
+def test_check_catches_swapped_blanket_methods(core_source, sdk):
+    broken = swap_methods(core_source, "IClientSecurity", "QueryBlanket", "SetBlanket")
+    assert [m.name for m in parse_com_interfaces(broken)["IClientSecurity"].methods] == ["SetBlanket", "QueryBlanket"]
+    problems = check_source(broken, sdk)
+    assert any("IClientSecurity: slot 3 is QueryBlanket in objidl.h, declared as SetBlanket" in p for p in problems)
+    assert any("IClientSecurity: slot 4 is SetBlanket in objidl.h, declared as QueryBlanket" in p for p in problems)
+
+
+def test_check_catches_a_wrong_client_security_iid(core_source, sdk):
+    original = 'Guid("0000013d-0000-0000-c000-000000000046")'
+    assert original in core_source
+    broken = core_source.replace(original, 'Guid("0000013c-0000-0000-c000-000000000046")')
+    assert any(p.startswith("IClientSecurity: Guid 0000013c") for p in check_source(broken, sdk))
 
 
 def test_check_catches_swapped_job_getters(core_source, sdk):
