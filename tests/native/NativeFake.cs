@@ -19,6 +19,14 @@ namespace WinBits.NativeInterop
         [DllImport(Library)]
         public static extern void fake_bits_set_caller([MarshalAs(UnmanagedType.LPWStr)] string sid);
 
+        // Whether the caller is an administrator (1 after a reset) and the OS build the access rules follow
+        // (20348 after a reset).
+        [DllImport(Library)]
+        public static extern void fake_bits_set_caller_admin(int isAdmin);
+
+        [DllImport(Library)]
+        public static extern void fake_bits_set_os_build(uint build);
+
         [DllImport(Library)]
         public static extern int fake_bits_add_job([In] ref Guid id, [MarshalAs(UnmanagedType.LPWStr)] string name,
             [MarshalAs(UnmanagedType.LPWStr)] string owner, int state, uint flags,
@@ -50,6 +58,31 @@ namespace WinBits.NativeInterop
         public static extern uint fake_bits_job_flags(int job);
 
         [DllImport(Library)]
+        public static extern int fake_bits_set_job_helper_admins(int job, int hasAdmins);
+
+        // The fake's own UTF-16 memory (or null without a token): read it with JobHelperSid, never free it.
+        [DllImport(Library)]
+        public static extern IntPtr fake_bits_job_helper_sid(int job);
+
+        [DllImport(Library)]
+        public static extern int fake_bits_job_helper_admins(int job);
+
+        // Which of the job's pointers the last SetBlanket's pProxy was (Proxy.*).
+        [DllImport(Library)]
+        public static extern int fake_bits_last_blanket_proxy(int job);
+
+        // The blanket set on one of the job's pointers (Proxy.*); returns how often it was set, -1: no such job.
+        [DllImport(Library)]
+        public static extern int fake_bits_blanket(int job, int proxy, out uint authnService, out uint authzService,
+            out uint authnLevel, out uint impLevel, out uint capabilities, out long principal, out long authInfo);
+
+        public static string JobHelperSid(int job)
+        {
+            IntPtr sid = fake_bits_job_helper_sid(job);
+            return sid == IntPtr.Zero ? null : Marshal.PtrToStringUni(sid);
+        }
+
+        [DllImport(Library)]
         public static extern int fake_bits_call_count(int job, [MarshalAs(UnmanagedType.LPStr)] string what);
 
         [DllImport(Library)]
@@ -78,6 +111,28 @@ namespace WinBits.NativeInterop
 
         [DllImport(Library)]
         public static extern IntPtr fake_bits_manager();
+    }
+
+    // fake_bits.c's PROXY_*: which interface pointer of a job a blanket belongs to.
+    static class Proxy
+    {
+        public const int Foreign = -2, None = -1, Job = 0, TokenOptions = 1, HttpOptions = 2, ClientSecurity = 3;
+    }
+
+    // One proxy's blanket as SetBlanket received it (fake_bits_blanket).
+    sealed class RecordedBlanket
+    {
+        public int SetCount;
+        public uint AuthnService, AuthzService, AuthnLevel, ImpLevel, Capabilities;
+        public long Principal, AuthInfo;
+
+        public static RecordedBlanket Of(int job, int proxy)
+        {
+            RecordedBlanket b = new RecordedBlanket();
+            b.SetCount = Native.fake_bits_blanket(job, proxy, out b.AuthnService, out b.AuthzService, out b.AuthnLevel,
+                out b.ImpLevel, out b.Capabilities, out b.Principal, out b.AuthInfo);
+            return b;
+        }
     }
 
     // What the glue's ComBackgroundCopyManagerFactory does with CoCreateInstance, done with the fake.

@@ -10,6 +10,11 @@
  * pointer (what a call in the wrong slot looks like), and refcount underflows.
  * A job's error is a COM object of its own (IBackgroundCopyError), made afresh by each GetError as BITS
  * does, and counted like the jobs: a test can tell the caller released it.
+ * The job also answers for COM's IClientSecurity, as the proxy of a real out-of-process BITS does: a
+ * blanket is set per interface pointer (proxy) of the job, and SetHelperToken honours only the one on the
+ * job's IBitsTokenOptions pointer (DESIGN.md section 3: impersonate level or above, with dynamic cloaking).
+ * Who may change a job's helper-token settings follows section 3 too: the caller's SID, administrator
+ * status and the OS build are set by the test (an administrator on build 20348 unless told).
  * Strings handed out are UTF-16, allocated with malloc: Mono on Linux frees LPWSTR out-values (and
  * CoTaskMem blocks) with free(); on Windows it would be CoTaskMemFree.
  * Objects are never freed: after a reset, Mono may still hold wrappers of the old ones and release
@@ -33,12 +38,31 @@
 enum { BG_JOB_STATE_ACKNOWLEDGED = 7, BG_JOB_STATE_CANCELLED = 8 };
 enum { BG_JOB_ENUM_ALL_USERS = 1 };
 enum { VALID_TOKEN_FLAGS = 0x3 };   /* BG_TOKEN_LOCAL_FILE | BG_TOKEN_NETWORK */
+/* A non-administrator may change the helper-token settings of a job it owns from this build on. */
+enum { BUILD_OWNER_MAY_SET_TOKEN = 14393, DEFAULT_OS_BUILD = 20348 };
+/* objidl.h / rpcdce.h values: what a proxy has before any SetBlanket, and what SetHelperToken needs. */
+enum { RPC_C_AUTHN_WINNT = 10, RPC_C_AUTHZ_NONE = 0, RPC_C_AUTHN_LEVEL_CONNECT = 2 };
+enum { RPC_C_IMP_LEVEL_IDENTIFY = 2, RPC_C_IMP_LEVEL_IMPERSONATE = 3 };
+enum { EOAC_NONE = 0, EOAC_DYNAMIC_CLOAKING = 0x40 };
+
+/* The security blanket of one proxy (one interface pointer of a job): SetBlanket's arguments as given.
+ * The principal and auth-info pointers are kept as numbers: COLE_DEFAULT_* is (void *)-1, never read. */
+typedef struct Blanket {
+    int set_count;
+    DWORD authn_service, authz_service, authn_level, imp_level, capabilities;
+    uintptr_t principal, auth_info;
+} Blanket;
+
+/* Which of a job's interface pointers a blanket belongs to; PROXY_FOREIGN: a pointer that is none of them. */
+enum { PROXY_FOREIGN = -2, PROXY_NONE = -1, PROXY_JOB = 0, PROXY_TOKEN_OPTIONS, PROXY_HTTP_OPTIONS, PROXY_CLIENT_SECURITY,
+       PROXY_COUNT };
 
 typedef struct FakeJob {
-    /* One COM object, three interfaces: each pointer handed out is the address of one of these. */
+    /* One COM object, four interfaces: each pointer handed out is the address of one of these. */
     IBackgroundCopyJob job;
     IBitsTokenOptions token;
     IBackgroundCopyJobHttpOptions http;
+    IClientSecurity security;
     int index;
     long refs;
     GUID id;
@@ -46,6 +70,9 @@ typedef struct FakeJob {
     WCHAR owner[MAX_TEXT];
     WCHAR helper_sid[MAX_TEXT];
     int has_helper_sid;
+    int helper_has_admins;         /* the helper token has the Administrators SID enabled */
+    Blanket blankets[PROXY_COUNT]; /* per interface pointer, by PROXY_* */
+    int last_blanket_proxy;        /* PROXY_* of the last SetBlanket's pProxy; PROXY_NONE before any */
     BG_JOB_STATE state;
     DWORD flags;
     int client_certificate;
@@ -94,6 +121,8 @@ static int bad_pointer_calls;
 static int release_errors;
 static DWORD last_enum_flags;
 static WCHAR caller_sid[MAX_TEXT];
+static int caller_is_admin;
+static DWORD os_build;
 static char call_log[MAX_CALLS * 128];
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
@@ -238,6 +267,8 @@ static HRESULT job_query_interface(FakeJob *job, const char *from, REFIID riid, 
         *ppv = &job->token;
     } else if (strcmp(name, "IBackgroundCopyJobHttpOptions") == 0) {
         *ppv = &job->http;
+    } else if (strcmp(name, "IClientSecurity") == 0) {
+        *ppv = &job->security;
     } else {
         return E_NOINTERFACE;
     }
@@ -381,6 +412,25 @@ ULONG impl_IBitsTokenOptions_Release(IBitsTokenOptions *This)
     return release(&JOB_FROM(token, This)->refs);
 }
 
+/* DESIGN.md section 3: no change on an acknowledged or cancelled job; an administrator may change any job;
+ * from build 14393 the job's owner may too, unless the job's current helper token has the Administrators
+ * SID enabled (the owner would gain rights it lacks). The docs check the owner at QueryInterface time;
+ * the fake checks at the call, the same as long as nobody takes ownership in between. */
+static HRESULT may_change_token_settings(const FakeJob *job)
+{
+    if (job->state == BG_JOB_STATE_ACKNOWLEDGED || job->state == BG_JOB_STATE_CANCELLED) {
+        return BG_E_INVALID_STATE;
+    }
+    if (caller_is_admin) {
+        return S_OK;
+    }
+    if (os_build < BUILD_OWNER_MAY_SET_TOKEN || !same_text(job->owner, caller_sid)
+        || (job->has_helper_sid && job->helper_has_admins)) {
+        return E_ACCESSDENIED;
+    }
+    return S_OK;
+}
+
 HRESULT impl_IBitsTokenOptions_SetHelperTokenFlags(IBitsTokenOptions *This, DWORD UsageFlags)
 {
     FakeJob *job = JOB_FROM(token, This);
@@ -389,11 +439,12 @@ HRESULT impl_IBitsTokenOptions_SetHelperTokenFlags(IBitsTokenOptions *This, DWOR
     if (hr != S_OK) {
         return hr;
     }
+    hr = may_change_token_settings(job);
+    if (hr != S_OK) {
+        return hr;
+    }
     if (UsageFlags & ~(DWORD)VALID_TOKEN_FLAGS) {
         return E_INVALIDARG;
-    }
-    if (job->state == BG_JOB_STATE_ACKNOWLEDGED || job->state == BG_JOB_STATE_CANCELLED) {
-        return BG_E_INVALID_STATE;
     }
     job->flags = UsageFlags;
     if (job->change_after_set) {
@@ -411,6 +462,56 @@ HRESULT impl_IBitsTokenOptions_GetHelperTokenFlags(IBitsTokenOptions *This, DWOR
         *pFlags = job->flags;
     }
     return hr;
+}
+
+/* What BITS impersonates through this proxy: SetBlanket's level on the job's IBitsTokenOptions pointer must
+ * be IMPERSONATE or DELEGATE, with dynamic cloaking (so the thread's token, e.g. become's, is the one seen). */
+static int token_options_proxy_may_impersonate(const FakeJob *job)
+{
+    const Blanket *blanket = &job->blankets[PROXY_TOKEN_OPTIONS];
+    return blanket->set_count > 0 && blanket->imp_level >= RPC_C_IMP_LEVEL_IMPERSONATE
+        && (blanket->capabilities & EOAC_DYNAMIC_CLOAKING) != 0;
+}
+
+/* The helper token becomes the caller's: its SID, and whether it has the Administrators SID enabled. */
+HRESULT impl_IBitsTokenOptions_SetHelperToken(IBitsTokenOptions *This)
+{
+    FakeJob *job = JOB_FROM(token, This);
+    record(job->index, "IBitsTokenOptions.SetHelperToken", 0);
+    HRESULT hr = fault_for(job->index, "IBitsTokenOptions.SetHelperToken");
+    if (hr != S_OK) {
+        return hr;
+    }
+    if (!token_options_proxy_may_impersonate(job)) {
+        return CO_E_FAILEDTOIMPERSONATE;
+    }
+    hr = may_change_token_settings(job);
+    if (hr != S_OK) {
+        return hr;
+    }
+    copy_text(job->helper_sid, caller_sid);
+    job->has_helper_sid = 1;
+    job->helper_has_admins = caller_is_admin;
+    return S_OK;
+}
+
+/* Drops the token and keeps the flags (DESIGN.md section 3); no blanket needed: BITS impersonates nobody. */
+HRESULT impl_IBitsTokenOptions_ClearHelperToken(IBitsTokenOptions *This)
+{
+    FakeJob *job = JOB_FROM(token, This);
+    record(job->index, "IBitsTokenOptions.ClearHelperToken", 0);
+    HRESULT hr = fault_for(job->index, "IBitsTokenOptions.ClearHelperToken");
+    if (hr != S_OK) {
+        return hr;
+    }
+    hr = may_change_token_settings(job);
+    if (hr != S_OK) {
+        return hr;
+    }
+    job->has_helper_sid = 0;
+    job->helper_sid[0] = 0;
+    job->helper_has_admins = 0;
+    return S_OK;
 }
 
 HRESULT impl_IBitsTokenOptions_GetHelperTokenSid(IBitsTokenOptions *This, LPWSTR *pSid)
@@ -477,6 +578,110 @@ HRESULT impl_IBackgroundCopyJobHttpOptions_GetClientCertificate(IBackgroundCopyJ
     *ppCertHashBlob = malloc(20);   /* a SHA-1 thumbprint */
     if (*ppCertHashBlob != NULL) {
         memset(*ppCertHashBlob, 0xAB, 20);
+    }
+    return S_OK;
+}
+
+/* ---- the job's proxy security: IClientSecurity --------------------------------------------------- */
+
+HRESULT impl_IClientSecurity_QueryInterface(IClientSecurity *This, REFIID riid, void **ppvObject)
+{
+    return job_query_interface(JOB_FROM(security, This), "IClientSecurity", riid, ppvObject);
+}
+
+ULONG impl_IClientSecurity_AddRef(IClientSecurity *This)
+{
+    return add_ref(&JOB_FROM(security, This)->refs);
+}
+
+ULONG impl_IClientSecurity_Release(IClientSecurity *This)
+{
+    return release(&JOB_FROM(security, This)->refs);
+}
+
+/* Which of the job's interface pointers pProxy is (PROXY_*), or PROXY_FOREIGN. */
+static int proxy_of(const FakeJob *job, const IUnknown *proxy)
+{
+    const void *p = proxy;
+    if (p == &job->job) {
+        return PROXY_JOB;
+    }
+    if (p == &job->token) {
+        return PROXY_TOKEN_OPTIONS;
+    }
+    if (p == &job->http) {
+        return PROXY_HTTP_OPTIONS;
+    }
+    if (p == &job->security) {
+        return PROXY_CLIENT_SECURITY;
+    }
+    return PROXY_FOREIGN;
+}
+
+/* Recorded with the proxy (PROXY_*) as the argument; a pointer that is none of the job's interfaces is
+ * E_INVALIDARG, as COM says for a pProxy that is not a proxy of this object. */
+HRESULT impl_IClientSecurity_SetBlanket(IClientSecurity *This, IUnknown *pProxy, DWORD dwAuthnSvc, DWORD dwAuthzSvc,
+                                        OLECHAR *pServerPrincName, DWORD dwAuthnLevel, DWORD dwImpLevel,
+                                        void *pAuthInfo, DWORD dwCapabilities)
+{
+    FakeJob *job = JOB_FROM(security, This);
+    int proxy = proxy_of(job, pProxy);
+    record(job->index, "IClientSecurity.SetBlanket", proxy);
+    job->last_blanket_proxy = proxy;
+    HRESULT hr = fault_for(job->index, "IClientSecurity.SetBlanket");
+    if (hr != S_OK) {
+        return hr;
+    }
+    if (proxy == PROXY_FOREIGN) {
+        return E_INVALIDARG;
+    }
+    Blanket *blanket = &job->blankets[proxy];
+    blanket->set_count++;
+    blanket->authn_service = dwAuthnSvc;
+    blanket->authz_service = dwAuthzSvc;
+    blanket->principal = (uintptr_t)pServerPrincName;
+    blanket->authn_level = dwAuthnLevel;
+    blanket->imp_level = dwImpLevel;
+    blanket->auth_info = (uintptr_t)pAuthInfo;
+    blanket->capabilities = dwCapabilities;
+    return S_OK;
+}
+
+static void put_dword(DWORD *out, DWORD value)
+{
+    if (out != NULL) {
+        *out = value;
+    }
+}
+
+/* The proxy's blanket: what SetBlanket gave it, else a process default (NTLM, connect level, identify,
+ * no capabilities). Every out-parameter may be NULL (not wanted); no string or auth info is handed out. */
+HRESULT impl_IClientSecurity_QueryBlanket(IClientSecurity *This, IUnknown *pProxy, DWORD *pAuthnSvc, DWORD *pAuthzSvc,
+                                          OLECHAR **pServerPrincName, DWORD *pAuthnLevel, DWORD *pImpLevel,
+                                          void **pAuthInfo, DWORD *pCapabilites)
+{
+    FakeJob *job = JOB_FROM(security, This);
+    int proxy = proxy_of(job, pProxy);
+    record(job->index, "IClientSecurity.QueryBlanket", proxy);
+    HRESULT hr = fault_for(job->index, "IClientSecurity.QueryBlanket");
+    if (hr != S_OK) {
+        return hr;
+    }
+    if (proxy == PROXY_FOREIGN) {
+        return E_INVALIDARG;
+    }
+    const Blanket *blanket = &job->blankets[proxy];
+    int set = blanket->set_count > 0;
+    put_dword(pAuthnSvc, set ? blanket->authn_service : RPC_C_AUTHN_WINNT);
+    put_dword(pAuthzSvc, set ? blanket->authz_service : RPC_C_AUTHZ_NONE);
+    put_dword(pAuthnLevel, set ? blanket->authn_level : RPC_C_AUTHN_LEVEL_CONNECT);
+    put_dword(pImpLevel, set ? blanket->imp_level : RPC_C_IMP_LEVEL_IDENTIFY);
+    put_dword(pCapabilites, set ? blanket->capabilities : EOAC_NONE);
+    if (pServerPrincName != NULL) {
+        *pServerPrincName = NULL;
+    }
+    if (pAuthInfo != NULL) {
+        *pAuthInfo = NULL;
     }
     return S_OK;
 }
@@ -713,12 +918,26 @@ EXPORT void fake_bits_reset(void)
     release_errors = 0;
     last_enum_flags = 0xFFFFFFFFu;
     caller_sid[0] = 0;
+    caller_is_admin = 1;
+    os_build = DEFAULT_OS_BUILD;
     manager.refs = 0;
 }
 
 EXPORT void fake_bits_set_caller(LPCWSTR sid)
 {
     copy_text(caller_sid, sid);
+}
+
+/* Whether the caller's token has the Administrators SID enabled (1 after a reset). */
+EXPORT void fake_bits_set_caller_admin(int is_admin)
+{
+    caller_is_admin = is_admin != 0;
+}
+
+/* The Windows build the access rules follow (DEFAULT_OS_BUILD after a reset). */
+EXPORT void fake_bits_set_os_build(DWORD build)
+{
+    os_build = build;
 }
 
 /* Returns the job's index, or -1 when the table is full. helper_sid may be NULL (no helper token). */
@@ -735,6 +954,8 @@ EXPORT int fake_bits_add_job(const GUID *id, LPCWSTR name, LPCWSTR owner, int32_
     job->job.lpVtbl = &IBackgroundCopyJob_vtbl;
     job->token.lpVtbl = &IBitsTokenOptions_vtbl;
     job->http.lpVtbl = &IBackgroundCopyJobHttpOptions_vtbl;
+    job->security.lpVtbl = &IClientSecurity_vtbl;
+    job->last_blanket_proxy = PROXY_NONE;
     job->index = job_count;
     job->id = *id;
     copy_text(job->name, name);
@@ -820,6 +1041,58 @@ EXPORT void fake_bits_change_after_set(int job, DWORD flags)
 EXPORT DWORD fake_bits_job_flags(int job)
 {
     return jobs[job]->flags;
+}
+
+/* Whether the job's helper token (if it has one) has the Administrators SID enabled. */
+EXPORT int fake_bits_set_job_helper_admins(int job, int has_admins)
+{
+    FakeJob *found = job_at(job);
+    if (found == NULL) {
+        return -1;
+    }
+    found->helper_has_admins = has_admins != 0;
+    return 0;
+}
+
+/* The job's helper-token SID, or NULL without a token. The fake's own memory: copy it, never free it. */
+EXPORT LPCWSTR fake_bits_job_helper_sid(int job)
+{
+    FakeJob *found = job_at(job);
+    return found != NULL && found->has_helper_sid ? found->helper_sid : NULL;
+}
+
+EXPORT int fake_bits_job_helper_admins(int job)
+{
+    FakeJob *found = job_at(job);
+    return found != NULL ? found->helper_has_admins : -1;
+}
+
+/* The last SetBlanket on this job: which of its pointers pProxy was (PROXY_*: 1 is IBitsTokenOptions,
+ * PROXY_NONE before any call, PROXY_FOREIGN for a pointer that is none of the job's). */
+EXPORT int fake_bits_last_blanket_proxy(int job)
+{
+    FakeJob *found = job_at(job);
+    return found != NULL ? found->last_blanket_proxy : PROXY_NONE;
+}
+
+/* The blanket SetBlanket gave one of the job's pointers (proxy: PROXY_*), as its arguments came; returns
+ * how many SetBlanket calls set it (0: never; the outputs are then zero), or -1 for no such job or proxy. */
+EXPORT int fake_bits_blanket(int job, int proxy, DWORD *authn_service, DWORD *authz_service, DWORD *authn_level,
+                             DWORD *imp_level, DWORD *capabilities, int64_t *principal, int64_t *auth_info)
+{
+    FakeJob *found = job_at(job);
+    if (found == NULL || proxy < 0 || proxy >= PROXY_COUNT) {
+        return -1;
+    }
+    const Blanket *blanket = &found->blankets[proxy];
+    *authn_service = blanket->authn_service;
+    *authz_service = blanket->authz_service;
+    *authn_level = blanket->authn_level;
+    *imp_level = blanket->imp_level;
+    *capabilities = blanket->capabilities;
+    *principal = (int64_t)blanket->principal;
+    *auth_info = (int64_t)blanket->auth_info;
+    return blanket->set_count;
 }
 
 /* How many recorded calls match (job -1: any job). */

@@ -29,7 +29,7 @@ OUT_DIR = BUILD / "native"
 LIBRARY_NAME = "fakebits"     # DllImport("fakebits") finds lib{name}.so through LD_LIBRARY_PATH
 IUNKNOWN_METHODS = ("QueryInterface", "AddRef", "Release")
 # Types wintypes.h defines; every other type name must be a BITS enum/struct or an interface.
-BASE_TYPES = {"HRESULT", "ULONG", "DWORD", "LONG", "BOOL", "BYTE", "WCHAR", "LPWSTR", "LPCWSTR", "UINT64",
+BASE_TYPES = {"HRESULT", "ULONG", "DWORD", "LONG", "BOOL", "BYTE", "WCHAR", "OLECHAR", "LPWSTR", "LPCWSTR", "UINT64",
               "GUID", "IID", "REFGUID", "REFIID", "FILETIME", "void", "const"}
 _IMPL = re.compile(r"^[ \t]*(?:HRESULT|ULONG)[ \t]+impl_([A-Za-z0-9]+)_(\w+)[ \t]*\(", re.M)
 # A widl struct typedef (`typedef struct _X { ... } X;`) and one plain field of it (`TYPE Name;`).

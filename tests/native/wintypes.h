@@ -22,6 +22,7 @@ typedef int32_t LONG;
 typedef int32_t BOOL;
 typedef uint8_t BYTE;
 typedef uint16_t WCHAR;
+typedef WCHAR OLECHAR;
 typedef WCHAR *LPWSTR;
 typedef const WCHAR *LPCWSTR;
 typedef uint64_t UINT64;
@@ -59,5 +60,6 @@ _Static_assert(sizeof(FILETIME) == 8 && offsetof(FILETIME, dwHighDateTime) == 4,
 #define ERROR_MR_MID_NOT_FOUND_HRESULT ((HRESULT)0x8007013D)
 #define RPC_X_BAD_STUB_DATA ((HRESULT)0x800706F7)
 #define RPC_X_NULL_REF_POINTER ((HRESULT)0x800706F4)
+#define CO_E_FAILEDTOIMPERSONATE ((HRESULT)0x80010123)
 
 #endif

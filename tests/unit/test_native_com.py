@@ -2,7 +2,8 @@
 
 tests/native/fake_bits.c is a C COM server whose vtables gen_vtables.py lays out from the SDK headers;
 tests/native/InteropTests.cs runs HelperTokenModule.Run against it, JobInfoInteropTests.cs runs
-JobInfoModule.Run; each program is built from BitsCom.cs and its own core only, as Ansible sends them.
+JobInfoModule.Run, TokenInteropTests.cs the helper token itself (the IClientSecurity blanket, then
+`helper_token`); each program is built from BitsCom.cs and its own core only, as Ansible sends them.
 A declaration in the wrong slot or with the wrong IID makes calls land in the wrong native function,
 which the fake records; these tests show that happens by compiling deliberately broken copies of the
 shared declarations into .build/mutants/.
@@ -26,6 +27,8 @@ from tests.support.sdk_headers import bits_interfaces
 SHARED_TEST_SOURCES = (REPO / "tests" / "csharp" / "TestHarness.cs", NATIVE_SRC / "NativeFake.cs")
 HELPER_TOKEN_TESTS = NATIVE_SRC / "InteropTests.cs"
 JOB_INFO_TESTS = NATIVE_SRC / "JobInfoInteropTests.cs"
+TOKEN_TESTS = NATIVE_SRC / "TokenInteropTests.cs"
+CO_E_FAILEDTOIMPERSONATE = "0x80010123"
 MUTANTS = BUILD / "mutants"
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$", re.M)
 
@@ -36,11 +39,14 @@ def fake_library() -> Path:
 
 
 def _run_interop(com: Path, name: str, library: Path, core: Path = CORE_CS,
-                 tests: Path = HELPER_TOKEN_TESTS) -> subprocess.CompletedProcess:
-    """A core (the helper-token one unless told) with this copy of the shared COM declarations, against the fake."""
+                 tests: Path = HELPER_TOKEN_TESTS, only: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """A core (the helper-token one unless told) with this copy of the shared COM declarations, against the fake.
+
+    `only`: run the tests whose "Class.Method" contains one of these (TestHarness.cs), else all.
+    """
     exe = compile_cs([com, core, *SHARED_TEST_SOURCES, tests], name)
     env = {**os.environ, "LD_LIBRARY_PATH": str(library.parent)}
-    return run_mono(exe, env=env, timeout=300)
+    return run_mono(exe, only, env=env, timeout=300)
 
 
 def _summary(done: subprocess.CompletedProcess) -> tuple[int, int]:
@@ -66,8 +72,23 @@ def _failures(output: str, test_class: str = "InteropTests") -> list[str]:
     return re.findall(rf"^FAIL {test_class}\.(\w+)", output, re.M)
 
 
-def _declared_tests(path: Path) -> list[str]:
-    return re.findall(r"public static void (\w+)\(\)", path.read_text())
+def _declared_tests(path: Path, test_class: str | None = None) -> list[str]:
+    """The test methods of a file, or of one `public static class` of it."""
+    text = path.read_text()
+    if test_class is not None:
+        parts = re.split(r"^    public static class (\w+)", text, flags=re.M)
+        text = dict(zip(parts[1::2], parts[2::2]))[test_class]
+    return re.findall(r"public static void (\w+)\(\)", text)
+
+
+def _failure_of(output: str, test: str) -> str:
+    """What the harness printed for one failed test (its line and the call log under it)."""
+    assert f"FAIL {test}:" in output, f"{test} did not fail:\n{output}"
+    return output.split(f"FAIL {test}:", 1)[1].split("\nFAIL ", 1)[0].split("\nPASS ", 1)[0]
+
+
+def _run_token_interop(com: Path, name: str, library: Path, test_class: str) -> subprocess.CompletedProcess:
+    return _run_interop(com, name, library, tests=TOKEN_TESTS, only=(f"{test_class}.",))
 
 
 def test_core_runs_against_the_native_fake(fake_library):
@@ -86,6 +107,73 @@ def test_job_info_core_runs_against_the_native_fake(fake_library):
     assert failed == 0, "failed: " + ", ".join(failures) + "\n" + done.stdout + done.stderr
     assert done.returncode == 0, done.stdout + done.stderr
     assert passed == len(_declared_tests(JOB_INFO_TESTS)) >= 9
+
+
+def test_blanket_and_token_slots_work_against_the_native_fake(fake_library):
+    """ProxySecurity.AllowImpersonation and IBitsTokenOptions' token slots, driven directly through the wrappers."""
+    done = _run_token_interop(COM_CS, "NativeBlanketInterop", fake_library, "BlanketInteropTests")
+    passed, failed = _summary(done)
+    assert failed == 0, "failed: " + ", ".join(_failures(done.stdout, "BlanketInteropTests")) + "\n" + done.stdout
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert passed == len(_declared_tests(TOKEN_TESTS, "BlanketInteropTests")) >= 7
+
+
+def test_helper_token_core_runs_against_the_native_fake(fake_library):
+    """HelperTokenModule.Run with `helper_token: caller|absent` (issue 8's host contract) against the fake's rules."""
+    done = _run_token_interop(COM_CS, "NativeTokenInterop", fake_library, "TokenInteropTests")
+    passed, failed = _summary(done)
+    assert failed == 0, "failed: " + ", ".join(_failures(done.stdout, "TokenInteropTests")) + "\n" + done.stdout
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert passed == len(_declared_tests(TOKEN_TESTS, "TokenInteropTests")) >= 12
+
+
+# Broken copies of ProxySecurity.AllowImpersonation (BitsCom.cs): (name, what is replaced, by what, what the direct
+# test then reads in the fake). Each leaves the IBitsTokenOptions pointer without an impersonate-level, cloaking
+# blanket, so SetHelperToken fails as BITS would.
+BLANKET_MUTANTS = {
+    # The call is skipped by a condition that never holds rather than deleted: the constants it passes must
+    # stay used, or mcs -warnaserror refuses the copy (CS0414).
+    "blanket-removed": (r"security\.SetBlanket\(", "if (proxy == IntPtr.Zero) security.SetBlanket(",
+                        "SetBlanket calls (slot 4): expected 1 (Int32), got 0"),
+    "identify-level": (r"ImpLevelImpersonate = 3;", "ImpLevelImpersonate = 2;",
+                       "dwImpLevel (RPC_C_IMP_LEVEL_IMPERSONATE): expected 3, got 2"),
+    "no-cloaking": (r"DynamicCloaking = 0x40;", "DynamicCloaking = 0x20;",
+                    "dwCapabilities (EOAC_DYNAMIC_CLOAKING): expected 64, got 32"),
+    "wrong-proxy": (r"Marshal\.GetComInterfaceForObject\(options, typeof\(IBitsTokenOptions\)\)",
+                    "Marshal.GetIUnknownForObject(options)", "pProxy: the job's IBitsTokenOptions pointer"),
+}
+
+
+def _blanket_mutant(name: str) -> Path:
+    pattern, replacement, _seen = BLANKET_MUTANTS[name]
+    source = COM_CS.read_text()
+    broken, count = re.subn(pattern, replacement, source, flags=re.S)
+    assert count == 1, f"{name}: {pattern!r} matched {count} times in BitsCom.cs"
+    return _mutant(broken, name)
+
+
+@pytest.mark.parametrize("name", sorted(BLANKET_MUTANTS))
+def test_a_broken_blanket_is_caught_through_the_wrappers(fake_library, name):
+    done = _run_token_interop(_blanket_mutant(name), f"NativeBlanketInterop-{name}", fake_library,
+                              "BlanketInteropTests")
+    assert done.returncode == 1, done.stdout + done.stderr
+    recorded = _failure_of(done.stdout, "BlanketInteropTests.AllowImpersonationSetsImpersonateAndCloakingOnTheTokenOptionsPointer")
+    assert BLANKET_MUTANTS[name][2] in recorded, recorded
+    # The fake's SetHelperToken refuses, as BITS does without the blanket.
+    refused = _failure_of(done.stdout, "BlanketInteropTests.SetHelperTokenAfterAllowImpersonationMakesTheCallerTheToken")
+    assert re.search(r"0x80010123|-2147417821", refused), refused
+
+
+@pytest.mark.parametrize("name", sorted(BLANKET_MUTANTS))
+def test_a_broken_blanket_fails_the_caller_run_with_failed_to_impersonate(fake_library, name):
+    """Issue 8's test: without SetBlanket (or with a wrong one) `helper_token: caller` gets CO_E_FAILEDTOIMPERSONATE."""
+    done = _run_token_interop(_blanket_mutant(name), f"NativeTokenInterop-{name}", fake_library, "TokenInteropTests")
+    assert done.returncode == 1, done.stdout + done.stderr
+    failure = _failure_of(done.stdout, "TokenInteropTests.CallerSetsTheCallersSidAndASecondRunWritesNothing")
+    assert f"SetHelperToken failed: {CO_E_FAILEDTOIMPERSONATE}" in failure, failure
+    assert re.search(r"^\s+0 IBitsTokenOptions\.SetHelperToken 0$", failure, re.M), failure
+    # Nothing else the core does depends on the blanket: clearing and the flags still work.
+    assert "FAIL TokenInteropTests.AbsentClearsKeepsTheFlagsAndASecondRunWritesNothing" not in done.stdout
 
 
 def test_swapped_job_type_slot_is_caught_at_runtime(fake_library):
@@ -152,7 +240,7 @@ def test_a_wrong_iid_is_caught_at_runtime(fake_library):
 def test_generated_vtables_follow_the_header_slot_order(fake_library):
     generated = (fake_library.parent / "fake_bits_vtables.c").read_text()
     for name in ("IBitsTokenOptions", "IBackgroundCopyJob", "IBackgroundCopyManager", "IEnumBackgroundCopyJobs",
-                 "IBackgroundCopyJobHttpOptions", "IBackgroundCopyError"):
+                 "IBackgroundCopyJobHttpOptions", "IBackgroundCopyError", "IClientSecurity"):
         block = re.search(rf"const char \*const {name}_slot_names\[\d+\] = \{{(.*?)\}};", generated, re.S)
         assert block, name
         assert re.findall(r'"(\w+)"', block.group(1)) == bits_interfaces()[name].slot_names()
