@@ -315,6 +315,14 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsCom
             return value < names.Length ? names[value] : "UNKNOWN";
         }
 
+        // SIDs compare without regard to case (S-1-5-18 = s-1-5-18); null equals only null.
+        public static bool SameSid(string first, string second)
+        {
+            if (first == null || second == null)
+                return first == null && second == null;
+            return string.Equals(first, second, StringComparison.OrdinalIgnoreCase);
+        }
+
         public static string GuidText(Guid id)
         {
             return id.ToString("B").ToUpperInvariant();
@@ -542,7 +550,7 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsCom
                 if (Bits.HResultOf(e) != Bits.BadStubData)
                     throw Failure.ComError("GetClientCertificate", e, jobId);
             }
-            bool isOwner = ownerSid != null && string.Equals(ownerSid, callerSid, StringComparison.OrdinalIgnoreCase);
+            bool isOwner = ownerSid != null && Bits.SameSid(ownerSid, callerSid);
             return isOwner ? CertificateFact.Absent : CertificateFact.Unknown;
         }
 

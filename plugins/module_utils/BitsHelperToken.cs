@@ -41,6 +41,7 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken
             result["changed"] = false;
             result["caller"] = CallerIdentity.FactsOf(caller);
             result["desired_flags_value"] = null;
+            result["desired_helper_token"] = null;
             result["jobs"] = reports;
             result["error"] = null;
             return result;
@@ -57,6 +58,7 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken
                 Request request = Request.Parse(parameters);
                 if (request.Flags.HasValue)
                     result["desired_flags_value"] = (long)request.Flags.Value;
+                result["desired_helper_token"] = request.HelperToken.ToString().ToLowerInvariant();
                 execution.Run(factory, request);
             }
             catch (Failure failure)
@@ -87,6 +89,7 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken
         public bool AllMatches;
         public bool AllUsers;
         public bool Force;
+        public TokenAction HelperToken;
 
         public static Request Parse(IDictionary parameters)
         {
@@ -102,7 +105,22 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken
             request.AllMatches = ParseBool(parameters, "all_matches");
             request.AllUsers = ParseBool(parameters, "all_users");
             request.Force = ParseBool(parameters, "force");
+            request.HelperToken = ParseTokenAction(parameters.Contains("helper_token") ? parameters["helper_token"] : null);
             return request;
+        }
+
+        static TokenAction ParseTokenAction(object value)
+        {
+            if (value == null)
+                return TokenAction.Keep;
+            string text = value as string;
+            if (string.Equals(text, "keep", StringComparison.OrdinalIgnoreCase))
+                return TokenAction.Keep;
+            if (string.Equals(text, "absent", StringComparison.OrdinalIgnoreCase))
+                return TokenAction.Absent;
+            if (string.Equals(text, "caller", StringComparison.OrdinalIgnoreCase))
+                return TokenAction.Caller;
+            throw Failure.InvalidParameter(string.Format("'helper_token' is '{0}'; expected keep, absent or caller", value));
         }
 
         // The controller has already turned BG_TOKEN_*, integers and hex into canonical names.
@@ -139,7 +157,21 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken
         }
     }
 
-    // One job found, with the COM objects and the facts read from it.
+    enum TokenAction
+    {
+        Keep,
+        Absent,
+        Caller,
+    }
+
+    enum TokenChange
+    {
+        None,
+        Set,
+        Clear,
+    }
+
+    // One job found, with the COM objects, the facts read from it and what this run will write.
     sealed class JobEntry
     {
         public readonly IBackgroundCopyJob Job;
@@ -148,15 +180,25 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken
         public string Id;
         public string Owner;
         public uint PreviousFlags;
+        public string PreviousSid;
         public CertificateFact Certificate;
+        public bool WritesFlags;
+        public TokenChange TokenChange;
+        public uint FlagsReadBack;
+        public string SidReadBack;
+        public int Writes;
+        public int Undone;
 
         public JobEntry(IBackgroundCopyJob job)
         {
             Job = job;
-            foreach (string key in new[] { "id", "name", "owner", "state", "state_value", "helper_token_sid",
-                                           "client_certificate", "previous_flags_value", "flags_value" })
+            foreach (string key in new[] { "id", "name", "owner", "state", "state_value", "previous_helper_token_sid",
+                                           "helper_token_sid", "client_certificate", "previous_flags_value",
+                                           "flags_value" })
                 Report[key] = null;
             Report["changed"] = false;
+            Report["flags_changed"] = false;
+            Report["helper_token_changed"] = false;
             Report["client_certificate_forced"] = false;
             Report["rolled_back"] = false;
         }
@@ -184,12 +226,27 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken
             FindJobs(request);
             foreach (JobEntry entry in entries)
                 ReadJob(entry);
-            if (!request.Flags.HasValue)
+            if (!request.Flags.HasValue && request.HelperToken == TokenAction.Keep)
                 return;
             // Every job is read and checked before the first write, so a refusal changes nothing.
             foreach (JobEntry entry in entries)
-                Preflight(entry, request.Flags.Value, request.Force);
-            Apply(request.Flags.Value);
+            {
+                if (request.Flags.HasValue)
+                    Preflight(entry, request.Flags.Value, request.Force);
+                entry.WritesFlags = request.Flags.HasValue && entry.PreviousFlags != request.Flags.Value;
+                entry.TokenChange = TokenChangeFor(request.HelperToken, entry.PreviousSid);
+            }
+            new Writer(checkMode, callerSid).Apply(entries, request.Flags);
+        }
+
+        // caller: set unless the job's token is already the caller's; absent: clear a token that is there.
+        TokenChange TokenChangeFor(TokenAction action, string currentSid)
+        {
+            if (action == TokenAction.Caller && !Bits.SameSid(currentSid, callerSid))
+                return TokenChange.Set;
+            if (action == TokenAction.Absent && currentSid != null)
+                return TokenChange.Clear;
+            return TokenChange.None;
         }
 
         // Only the job RCWs and the manager are released: `job as IBitsTokenOptions` returns the same
@@ -273,6 +330,8 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken
             entry.Report["previous_flags_value"] = (long)flags;
             entry.Report["flags_value"] = (long)flags;
             Bits.Call("GetHelperTokenSid", entry.Id, delegate { options.GetHelperTokenSid(out helperSid); });
+            entry.PreviousSid = helperSid;
+            entry.Report["previous_helper_token_sid"] = helperSid;
             entry.Report["helper_token_sid"] = helperSid;
             entry.Certificate = JobReading.ClientCertificate(entry.Job, entry.Id, entry.Owner, callerSid);
             entry.Report["client_certificate"] = JobReading.ReportValue(entry.Certificate);
@@ -300,58 +359,183 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken
             entry.Report["client_certificate_forced"] = true;
         }
 
-        void Apply(uint desired)
+    }
+
+    // The writes of one run: flags first, then the token, job by job; on a failure, what this run wrote is
+    // undone in reverse (docs/host-contract.md, "Order of work").
+    sealed class Writer
+    {
+        sealed class Write
         {
-            List<JobEntry> written = new List<JobEntry>();
+            public JobEntry Entry;
+            public bool Token;   // false: the flags
+        }
+
+        readonly bool checkMode;
+        readonly string callerSid;
+        readonly List<Write> done = new List<Write>();
+
+        public Writer(bool checkMode, string callerSid)
+        {
+            this.checkMode = checkMode;
+            this.callerSid = callerSid;
+        }
+
+        public void Apply(List<JobEntry> entries, uint? desiredFlags)
+        {
             foreach (JobEntry entry in entries)
             {
-                if (entry.PreviousFlags == desired)
+                if (!entry.WritesFlags && entry.TokenChange == TokenChange.None)
                     continue;
                 if (checkMode)
                 {
-                    entry.Report["changed"] = true;
+                    MarkChanged(entry, entry.WritesFlags, entry.TokenChange != TokenChange.None);
                     continue;
                 }
-                uint readBack = 0;
-                IBitsTokenOptions options = entry.Options;
                 try
                 {
-                    Bits.Call("SetHelperTokenFlags", entry.Id, delegate { options.SetHelperTokenFlags(desired); });
-                    written.Add(entry);
-                    entry.Report["changed"] = true;
-                    Bits.Call("GetHelperTokenFlags", entry.Id, delegate { options.GetHelperTokenFlags(out readBack); });
+                    if (entry.WritesFlags)
+                        WriteFlags(entry, desiredFlags.Value);
+                    if (entry.TokenChange != TokenChange.None)
+                        WriteToken(entry);
                 }
                 catch (Failure)
                 {
-                    RollBack(written);
+                    RollBack();
                     throw;
                 }
-                entry.Report["flags_value"] = (long)readBack;
-                // Someone else wrote in between: theirs is the newer intent, so it is reported, not undone.
-                if (readBack != desired)
-                    throw new Failure("readback_mismatch", "GetHelperTokenFlags", null, entry.Id, string.Format(
-                        "Job {0}: wrote flags 0x{1:X}, read back 0x{2:X}", entry.Id, desired, readBack));
+                CheckReadBack(entry, desiredFlags);
             }
         }
 
-        // Best effort: a job whose restore fails keeps rolled_back false, changed true and the flags we
-        // wrote. A restored job ends as it began, so it reports no change.
-        static void RollBack(List<JobEntry> written)
+        static void MarkChanged(JobEntry entry, bool flags, bool token)
         {
-            foreach (JobEntry entry in written)
+            entry.Report["changed"] = true;
+            if (flags)
+                entry.Report["flags_changed"] = true;
+            if (token)
+                entry.Report["helper_token_changed"] = true;
+        }
+
+        void Done(JobEntry entry, bool token)
+        {
+            Write write = new Write();
+            write.Entry = entry;
+            write.Token = token;
+            done.Add(write);
+            entry.Writes++;
+            MarkChanged(entry, !token, token);
+        }
+
+        void WriteFlags(JobEntry entry, uint desired)
+        {
+            IBitsTokenOptions options = entry.Options;
+            uint readBack = 0;
+            Bits.Call("SetHelperTokenFlags", entry.Id, delegate { options.SetHelperTokenFlags(desired); });
+            Done(entry, false);
+            Bits.Call("GetHelperTokenFlags", entry.Id, delegate { options.GetHelperTokenFlags(out readBack); });
+            entry.FlagsReadBack = readBack;
+            entry.Report["flags_value"] = (long)readBack;
+        }
+
+        void WriteToken(JobEntry entry)
+        {
+            IBitsTokenOptions options = entry.Options;
+            if (entry.TokenChange == TokenChange.Set)
             {
-                try
-                {
-                    entry.Options.SetHelperTokenFlags(entry.PreviousFlags);
-                }
-                catch (Exception)
-                {
+                ProxySecurity.AllowImpersonation(options, entry.Id);
+                Bits.Call("SetHelperToken", entry.Id, delegate { options.SetHelperToken(); });
+            }
+            else
+            {
+                Bits.Call("ClearHelperToken", entry.Id, delegate { options.ClearHelperToken(); });
+            }
+            Done(entry, true);
+            entry.SidReadBack = ReadSid(entry);
+            entry.Report["helper_token_sid"] = entry.SidReadBack;
+        }
+
+        static string ReadSid(JobEntry entry)
+        {
+            IBitsTokenOptions options = entry.Options;
+            string sid = null;
+            Bits.Call("GetHelperTokenSid", entry.Id, delegate { options.GetHelperTokenSid(out sid); });
+            return sid;
+        }
+
+        // Someone else wrote in between: theirs is the newer intent, so it is reported, not undone.
+        void CheckReadBack(JobEntry entry, uint? desiredFlags)
+        {
+            if (entry.WritesFlags && entry.FlagsReadBack != desiredFlags.Value)
+                throw new Failure("readback_mismatch", "GetHelperTokenFlags", null, entry.Id, string.Format(
+                    "Job {0}: wrote flags 0x{1:X}, read back 0x{2:X}", entry.Id, desiredFlags.Value, entry.FlagsReadBack));
+            if (entry.TokenChange == TokenChange.None)
+                return;
+            string expected = entry.TokenChange == TokenChange.Set ? callerSid : null;
+            if (!Bits.SameSid(entry.SidReadBack, expected))
+                throw new Failure("readback_mismatch", "GetHelperTokenSid", null, entry.Id, string.Format(
+                    "Job {0}: {1} the helper token, read back {2}", entry.Id,
+                    entry.TokenChange == TokenChange.Set ? "set" : "cleared", entry.SidReadBack ?? "none"));
+        }
+
+        // Best effort, newest write first. A job all of whose writes were undone ends as it began: it
+        // reports rolled_back and no change. A token of another user cannot be put back (BITS sets only
+        // the caller's own token), so such a job keeps changed true and rolled_back false.
+        void RollBack()
+        {
+            for (int index = done.Count - 1; index >= 0; index--)
+            {
+                JobEntry entry = done[index].Entry;
+                if (done[index].Token ? UndoToken(entry) : UndoFlags(entry))
+                    entry.Undone++;
+            }
+            foreach (Write write in done)
+            {
+                JobEntry entry = write.Entry;
+                if (entry.Undone != entry.Writes)
                     continue;
-                }
                 entry.Report["rolled_back"] = true;
                 entry.Report["changed"] = false;
-                entry.Report["flags_value"] = (long)entry.PreviousFlags;
+                entry.Report["flags_changed"] = false;
+                entry.Report["helper_token_changed"] = false;
             }
+            done.Clear();
+        }
+
+        static bool UndoFlags(JobEntry entry)
+        {
+            try
+            {
+                entry.Options.SetHelperTokenFlags(entry.PreviousFlags);
+            }
+            catch (Exception)
+            {
+                return false;
+            }
+            entry.Report["flags_value"] = (long)entry.PreviousFlags;
+            return true;
+        }
+
+        bool UndoToken(JobEntry entry)
+        {
+            try
+            {
+                if (entry.PreviousSid == null)
+                    entry.Options.ClearHelperToken();
+                else if (Bits.SameSid(entry.PreviousSid, callerSid))
+                {
+                    ProxySecurity.AllowImpersonation(entry.Options, entry.Id);
+                    entry.Options.SetHelperToken();
+                }
+                else
+                    return false;
+            }
+            catch (Exception)
+            {
+                return false;
+            }
+            entry.Report["helper_token_sid"] = entry.PreviousSid;
+            return true;
         }
     }
 }

@@ -15,14 +15,14 @@ namespace WinBits.Testing
             return TestHarness.Run(args);
         }
 
-        const string Me = "S-1-5-21-1000-1000-1000-1001";
-        const string Other = "S-1-5-21-1000-1000-1000-1002";
-        const string LocalSystem = "S-1-5-18";
-        const long AccessDenied = 0x80070005;
+        internal const string Me = "S-1-5-21-1000-1000-1000-1001";
+        internal const string Other = "S-1-5-21-1000-1000-1000-1002";
+        internal const string LocalSystem = "S-1-5-18";
+        internal const long AccessDenied = 0x80070005;
 
         // ---- helpers -------------------------------------------------------------------------------
 
-        static FakeBitsHost Host(params FakeJob[] jobs)
+        internal static FakeBitsHost Host(params FakeJob[] jobs)
         {
             FakeBitsHost host = new FakeBitsHost();
             host.CallerSid = Me;
@@ -30,7 +30,7 @@ namespace WinBits.Testing
             return host;
         }
 
-        static FakeJob Job(string name, string owner, uint flags)
+        internal static FakeJob Job(string name, string owner, uint flags)
         {
             FakeJob job = new FakeJob();
             job.Id = Guid.NewGuid();
@@ -41,19 +41,20 @@ namespace WinBits.Testing
             return job;
         }
 
-        static string Braced(FakeJob job)
+        internal static string Braced(FakeJob job)
         {
             return job.Id.ToString("B").ToUpperInvariant();
         }
 
-        sealed class Args
+        internal sealed class Args
         {
             public string Job;
             public string[] Flags;
             public bool CheckMode, AllMatches, AllUsers, Force;
+            public string HelperToken;
         }
 
-        static Dictionary<string, object> Run(FakeBitsHost host, Args args)
+        internal static Dictionary<string, object> Run(FakeBitsHost host, Args args)
         {
             Dictionary<string, object> parameters = new Dictionary<string, object>();
             parameters["job"] = args.Job;
@@ -61,6 +62,8 @@ namespace WinBits.Testing
             parameters["all_matches"] = args.AllMatches;
             parameters["all_users"] = args.AllUsers;
             parameters["force"] = args.Force;
+            if (args.HelperToken != null)
+                parameters["helper_token"] = args.HelperToken;
             return HelperTokenModule.Run(host.Factory, host.Caller, parameters, args.CheckMode);
         }
 
@@ -69,30 +72,30 @@ namespace WinBits.Testing
             return HelperTokenModule.Run(host.Factory, host.Caller, parameters, false);
         }
 
-        static List<object> Jobs(Dictionary<string, object> result)
+        internal static List<object> Jobs(Dictionary<string, object> result)
         {
             return (List<object>)result["jobs"];
         }
 
-        static Dictionary<string, object> Report(Dictionary<string, object> result, int index)
+        internal static Dictionary<string, object> Report(Dictionary<string, object> result, int index)
         {
             return (Dictionary<string, object>)Jobs(result)[index];
         }
 
-        static Dictionary<string, object> Error(Dictionary<string, object> result)
+        internal static Dictionary<string, object> Error(Dictionary<string, object> result)
         {
             Assert.True(result["error"] != null, "expected an error, got none");
             return (Dictionary<string, object>)result["error"];
         }
 
-        static void NoError(Dictionary<string, object> result)
+        internal static void NoError(Dictionary<string, object> result)
         {
             object error = result["error"];
             Assert.True(error == null, "unexpected error: " +
                 (error == null ? "" : ((Dictionary<string, object>)error)["message"]));
         }
 
-        static void ExpectError(Dictionary<string, object> result, string reason, string call, long? hresult)
+        internal static void ExpectError(Dictionary<string, object> result, string reason, string call, long? hresult)
         {
             Dictionary<string, object> error = Error(result);
             Assert.Equal(reason, error["reason"], "error.reason");
@@ -103,7 +106,7 @@ namespace WinBits.Testing
             Assert.True(!string.IsNullOrEmpty(error["message"] as string), "error.message is empty");
         }
 
-        static Args Set(string job, params string[] flags)
+        internal static Args Set(string job, params string[] flags)
         {
             Args args = new Args();
             args.Job = job;
@@ -111,7 +114,7 @@ namespace WinBits.Testing
             return args;
         }
 
-        static Args Read(string job)
+        internal static Args Read(string job)
         {
             Args args = new Args();
             args.Job = job;
@@ -148,7 +151,10 @@ namespace WinBits.Testing
             Assert.Equal(false, report["changed"], "job changed");
             Assert.Equal(false, report["client_certificate_forced"], "client_certificate_forced");
             Assert.Equal(false, report["rolled_back"], "rolled_back");
-            Assert.Equal(12, report.Count, "report key count");
+            Assert.Equal(Other, report["previous_helper_token_sid"], "previous_helper_token_sid");
+            Assert.Equal(false, report["flags_changed"], "flags_changed");
+            Assert.Equal(false, report["helper_token_changed"], "helper_token_changed");
+            Assert.Equal(15, report.Count, "report key count");
             Assert.Equal(0, host.SetCalls, "SetCalls");
         }
 

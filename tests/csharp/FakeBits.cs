@@ -51,7 +51,10 @@ namespace WinBits.Testing
         public bool CallerIsAdmin;
         public bool CallerNetworkLogon;
         public List<FakeJob> Jobs = new List<FakeJob>();
-        public int SetCalls;
+        public int SetCalls;               // SetHelperTokenFlags calls
+        public int TokenCalls;             // SetHelperToken and ClearHelperToken calls
+        public uint LastBlanketImpersonation;
+        public uint LastBlanketCapabilities;
         // SID -> "DOMAIN\\user", what LookupAccountSid would answer; a SID not listed is not resolvable.
         public Dictionary<string, string> AccountNames = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 
@@ -115,6 +118,7 @@ namespace WinBits.Testing
         public const int ServiceDisabled = unchecked((int)0x80070422);  // ERROR_SERVICE_DISABLED
         public const int BadStubData = unchecked((int)0x800706F7);      // RPC_X_BAD_STUB_DATA
         public const int ErrorInformationUnavailable = unchecked((int)0x8020000F);  // BG_E_ERROR_INFORMATION_UNAVAILABLE
+        public const int FailedToImpersonate = unchecked((int)0x80010123);  // CO_E_FAILEDTOIMPERSONATE
 
         public static Exception Fail(string call, int code)
         {
@@ -353,9 +357,14 @@ namespace WinBits.Testing
         }
     }
 
-    class FakeJobObject40 : FakeJobObject25, IBitsTokenOptions
+    // One proxy of a BITS 4.0 job: IBitsTokenOptions plus the IClientSecurity a COM proxy has. The blanket
+    // belongs to this proxy, as on Windows: another lookup of the job starts without one.
+    class FakeJobObject40 : FakeJobObject25, IBitsTokenOptions, IClientSecurity
     {
         public FakeJobObject40(FakeBitsHost host, FakeJob job) : base(host, job) { }
+
+        uint blanketImpersonation;   // RPC_C_IMP_LEVEL_* set by SetBlanket (0: none set)
+        uint blanketCapabilities;    // EOAC_*
 
         // The docs compare the caller with the owner at QueryInterface time; the fake compares at the
         // call, which is the same as long as nobody takes ownership in between.
@@ -363,10 +372,7 @@ namespace WinBits.Testing
         {
             host.SetCalls++;
             job.Fault("SetHelperTokenFlags");
-            if (job.State == 7 || job.State == 8)
-                throw HResults.Fail("SetHelperTokenFlags", HResults.InvalidState);
-            if (!host.CallerIsAdmin && (host.OsBuild < 14393 || !IsOwner() || job.HelperTokenHasAdmins))
-                throw HResults.Fail("SetHelperTokenFlags", HResults.AccessDenied);
+            CheckWritable("SetHelperTokenFlags");
             if ((UsageFlags & ~0x3u) != 0)
                 throw HResults.Fail("SetHelperTokenFlags", HResults.InvalidArgument);
             job.Flags = UsageFlags;
@@ -376,8 +382,16 @@ namespace WinBits.Testing
 
         public void GetHelperTokenFlags(out uint pFlags) { job.Fault("GetHelperTokenFlags"); pFlags = job.Flags; }
 
+        // Microsoft's docs: BITS impersonates the caller to take its token, which needs an impersonate
+        // (or delegate) level blanket with dynamic cloaking; else CO_E_FAILEDTOIMPERSONATE. Then the access
+        // rules of SetHelperTokenFlags apply.
         public void SetHelperToken()
         {
+            host.TokenCalls++;
+            job.Fault("SetHelperToken");
+            if (blanketImpersonation < 3 || (blanketCapabilities & 0x40) == 0)
+                throw HResults.Fail("SetHelperToken", HResults.FailedToImpersonate);
+            CheckWritable("SetHelperToken");
             job.HelperTokenSid = host.CallerSid;
             job.HelperTokenHasAdmins = host.CallerIsAdmin;
         }
@@ -385,11 +399,47 @@ namespace WinBits.Testing
         // The docs: ClearHelperToken drops the token but keeps the flags.
         public void ClearHelperToken()
         {
+            host.TokenCalls++;
+            job.Fault("ClearHelperToken");
+            CheckWritable("ClearHelperToken");
             job.HelperTokenSid = null;
             job.HelperTokenHasAdmins = false;
         }
 
         public void GetHelperTokenSid(out string pSid) { job.Fault("GetHelperTokenSid"); pSid = job.HelperTokenSid; }
+
+        public void QueryBlanket(IntPtr pProxy, out uint pAuthnSvc, out uint pAuthzSvc, out IntPtr pServerPrincName,
+            out uint pAuthnLevel, out uint pImpLevel, out IntPtr pAuthInfo, out uint pCapabilities)
+        {
+            pAuthnSvc = 10;          // RPC_C_AUTHN_WINNT
+            pAuthzSvc = 0;
+            pServerPrincName = IntPtr.Zero;
+            pAuthnLevel = 2;         // RPC_C_AUTHN_LEVEL_CONNECT
+            pImpLevel = blanketImpersonation == 0 ? 2 : blanketImpersonation;   // IDENTIFY by default
+            pAuthInfo = IntPtr.Zero;
+            pCapabilities = blanketCapabilities;
+        }
+
+        public void SetBlanket(IntPtr pProxy, uint dwAuthnSvc, uint dwAuthzSvc, IntPtr pServerPrincName,
+            uint dwAuthnLevel, uint dwImpLevel, IntPtr pAuthInfo, uint dwCapabilities)
+        {
+            if (pProxy == IntPtr.Zero)
+                throw HResults.Fail("SetBlanket", HResults.InvalidArgument);
+            blanketImpersonation = dwImpLevel;
+            blanketCapabilities = dwCapabilities;
+            host.LastBlanketImpersonation = dwImpLevel;
+            host.LastBlanketCapabilities = dwCapabilities;
+        }
+
+        // DESIGN.md 3: acknowledged or cancelled jobs take no writes; an administrator may write any job; from
+        // build 14393 the owner may too, unless the job's current helper token has Administrators enabled.
+        void CheckWritable(string call)
+        {
+            if (job.State == 7 || job.State == 8)
+                throw HResults.Fail(call, HResults.InvalidState);
+            if (!host.CallerIsAdmin && (host.OsBuild < 14393 || !IsOwner() || job.HelperTokenHasAdmins))
+                throw HResults.Fail(call, HResults.AccessDenied);
+        }
 
         bool IsOwner()
         {

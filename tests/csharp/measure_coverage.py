@@ -17,7 +17,7 @@ from tests.support.mono import compile_cs
 from tests.support.paths import BUILD, COM_CS, CORE_CS, JOB_INFO_CS, REPO
 
 TEST_SOURCES = [REPO / "tests" / "csharp" / name
-                for name in ("FakeBits.cs", "TestHarness.cs", "CoreTests.cs", "JobInfoTests.cs")]
+                for name in ("FakeBits.cs", "TestHarness.cs", "CoreTests.cs", "JobInfoTests.cs", "TokenTests.cs")]
 MEASURED = (COM_CS, CORE_CS, JOB_INFO_CS)
 PROFILER = Path("/usr/lib/libmono-profiler-coverage.so")
 

@@ -14,8 +14,10 @@ from tests.support.paths import BUILD, COM_CS, CORE_CS, HELPER_TOKEN_SOURCES, JO
 
 CSHARP_DIR = REPO / "tests" / "csharp"
 # Named, not globbed: another Main or a stray file in the folder must not change what is built.
-TEST_SOURCES = [CSHARP_DIR / name for name in ("FakeBits.cs", "TestHarness.cs", "CoreTests.cs", "JobInfoTests.cs")]
-TEST_FILES = ("CoreTests.cs", "JobInfoTests.cs")
+TEST_FILES = ("CoreTests.cs", "JobInfoTests.cs", "TokenTests.cs")
+TEST_SOURCES = [CSHARP_DIR / name for name in ("FakeBits.cs", "TestHarness.cs", *TEST_FILES)]
+# The one call that lets BITS impersonate the caller for SetHelperToken (issue 8).
+SET_BLANKET_CALL = re.compile(r"\n\s*security\.SetBlanket\(proxy,[^;]*;")
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$")
 TEST_METHOD = re.compile(r"^\s*public static void (\w+)\(\)", re.MULTILINE)
 # A line of the core that a C# 6 null-conditional can replace without changing its meaning.
@@ -65,6 +67,24 @@ def test_csharp_unit_tests_pass_under_mono() -> None:
     passed, failed = int(summary.group(1)), int(summary.group(2))
     assert done.returncode == 0 and failed == 0, "\n".join(failures) or done.stderr
     assert passed == len(_declared_tests()), "the harness did not run every declared test"
+
+
+def test_removing_the_blanket_breaks_set_helper_token() -> None:
+    """The fake refuses SetHelperToken without the blanket, as BITS does: a copy of BitsCom.cs without the
+    SetBlanket call must fail the token tests with CO_E_FAILEDTOIMPERSONATE."""
+    source = COM_CS.read_text()
+    assert len(SET_BLANKET_CALL.findall(source)) == 1, "update SET_BLANKET_CALL: the call left BitsCom.cs"
+    mutant_dir = BUILD / "cs-mutants"
+    mutant_dir.mkdir(parents=True, exist_ok=True)
+    mutant = mutant_dir / "BitsComWithoutBlanket.cs"
+    mutant.write_text(SET_BLANKET_CALL.sub("", source))
+    # The blanket constants are then unused: that warning (CS0414) is not what this test is about.
+    exe = compile_cs([mutant, CORE_CS, JOB_INFO_CS, *TEST_SOURCES], "CoreTestsWithoutBlanket", extra_flags=("-nowarn:414",))
+    done = run_mono(exe, ["TokenTests."])
+    assert done.returncode == 1
+    failed = [line for line in done.stdout.splitlines() if line.startswith("FAIL ")]
+    assert any("CallerSetsTheCallersTokenWithTheBlanketItNeeds" in line for line in failed), done.stdout
+    assert "0x80010123" in done.stdout
 
 
 def _declared_tests() -> list[str]:
