@@ -551,6 +551,39 @@ namespace WinBits.NativeInterop
             Assert.Equal(null, Native.JobHelperSid(job), "no token");
         }
 
+        // all_matches: the second job's clear fails, so the first job's cleared token (the caller's) is set again,
+        // which needs the blanket as much as the first write did.
+        public static void AFailedClearOnTheSecondJobSetsTheFirstJobsTokenAgain()
+        {
+            int first = TokenFixture.AddJob(TokenFixture.JobId, Caller, TokenFixture.Suspended, 0, Caller);
+            int second = TokenFixture.AddJob(TokenFixture.OtherId, Caller, TokenFixture.Suspended, 0, OtherUser);
+            Native.fake_bits_fail(second, "IBitsTokenOptions.ClearHelperToken", TokenFixture.EAccessDenied);
+            Dictionary<string, object> result = Run("token-job", null, "absent", false, true, 20348);
+            ComError(result, "ClearHelperToken", 0x80070005L);
+            Assert.Equal(1, Calls(first, "IBitsTokenOptions.ClearHelperToken"), "first job cleared");
+            Assert.Equal(1, Calls(first, "IBitsTokenOptions.SetHelperToken"), "then set again");
+            Assert.Number(Proxy.TokenOptions, Native.fake_bits_last_blanket_proxy(first), "the restore's blanket");
+            Assert.Equal(Caller, Native.JobHelperSid(first), "the first job's token restored");
+            Dictionary<string, object> report = (Dictionary<string, object>)((List<object>)result["jobs"])[0];
+            Assert.Equal(true, report["rolled_back"], "rolled_back");
+            Assert.Equal(false, report["changed"], "changed");
+        }
+
+        // BITS sets only the caller's token: another user's token, once cleared, cannot be put back.
+        public static void AnotherUsersClearedTokenCannotBeRestored()
+        {
+            int first = TokenFixture.AddJob(TokenFixture.JobId, Caller, TokenFixture.Suspended, 0, OtherUser);
+            int second = TokenFixture.AddJob(TokenFixture.OtherId, Caller, TokenFixture.Suspended, 0, OtherUser);
+            Native.fake_bits_fail(second, "IBitsTokenOptions.ClearHelperToken", TokenFixture.EAccessDenied);
+            Dictionary<string, object> result = Run("token-job", null, "absent", false, true, 20348);
+            ComError(result, "ClearHelperToken", 0x80070005L);
+            Assert.Equal(0, Calls(first, "IBitsTokenOptions.SetHelperToken"), "no restore as the caller");
+            Assert.Equal(null, Native.JobHelperSid(first), "the first job stays cleared");
+            Dictionary<string, object> report = (Dictionary<string, object>)((List<object>)result["jobs"])[0];
+            Assert.Equal(false, report["rolled_back"], "rolled_back");
+            Assert.Equal(true, report["changed"], "changed");
+        }
+
         public static void ARefusedBlanketIsItsOwnFailureAndNoTokenIsAskedFor()
         {
             int job = Add(0, null);

@@ -124,7 +124,7 @@ def test_helper_token_core_runs_against_the_native_fake(fake_library):
     passed, failed = _summary(done)
     assert failed == 0, "failed: " + ", ".join(_failures(done.stdout, "TokenInteropTests")) + "\n" + done.stdout
     assert done.returncode == 0, done.stdout + done.stderr
-    assert passed == len(_declared_tests(TOKEN_TESTS, "TokenInteropTests")) >= 12
+    assert passed == len(_declared_tests(TOKEN_TESTS, "TokenInteropTests")) >= 14
 
 
 # Broken copies of ProxySecurity.AllowImpersonation (BitsCom.cs): (name, what is replaced, by what, what the direct
@@ -174,6 +174,18 @@ def test_a_broken_blanket_fails_the_caller_run_with_failed_to_impersonate(fake_l
     assert re.search(r"^\s+0 IBitsTokenOptions\.SetHelperToken 0$", failure, re.M), failure
     # Nothing else the core does depends on the blanket: clearing and the flags still work.
     assert "FAIL TokenInteropTests.AbsentClearsKeepsTheFlagsAndASecondRunWritesNothing" not in done.stdout
+
+
+def test_an_unreleased_proxy_pointer_is_caught(fake_library):
+    """Marshal.GetComInterfaceForObject hands out a reference (Mono too): AllowImpersonation must release it."""
+    source = COM_CS.read_text()
+    broken, count = re.subn(r"Marshal\.Release\(proxy\);", "GC.KeepAlive(proxy);", source)
+    assert count == 1
+    done = _run_token_interop(_mutant(broken, "proxy-not-released"), "NativeBlanketInterop-leak", fake_library,
+                              "BlanketInteropTests")
+    assert done.returncode == 1, done.stdout + done.stderr
+    leaked = _failure_of(done.stdout, "BlanketInteropTests.AllowImpersonationSetsImpersonateAndCloakingOnTheTokenOptionsPointer")
+    assert leaked.startswith(" 1 reference(s) still held"), leaked
 
 
 def test_swapped_job_type_slot_is_caught_at_runtime(fake_library):
