@@ -1,7 +1,7 @@
 // The native fake BITS's test API (fake_bits.c's exported fake_bits_* functions) and what every interop
 // test program needs around it: the manager factory and the after-test checks. Shared by InteropTests.cs
-// (bits_helper_token's core) and JobInfoInteropTests.cs (bits_job_info's core); each program is compiled
-// with BitsCom.cs and its own core only, as Ansible sends them. C# 5.
+// and TokenInteropTests.cs (bits_helper_token's core) and JobInfoInteropTests.cs (bits_job_info's core);
+// each program is compiled with BitsCom.cs and its own core only, as Ansible sends them. C# 5.
 
 using System;
 using System.Runtime.InteropServices;

@@ -263,19 +263,23 @@ namespace WinBits.NativeInterop
         // Level and capabilities each matter; the blanket counts on the IBitsTokenOptions pointer only.
         public static void OnlyImpersonateOrDelegateWithDynamicCloakingOnTheTokenOptionsPointerWorks()
         {
+            Type options = typeof(IBitsTokenOptions), job = typeof(IBackgroundCopyJob);
+            uint identify = TokenFixture.ImpIdentify, impersonate = TokenFixture.ImpImpersonate;
+            uint dynamic = TokenFixture.DynamicCloaking, mutualAuthentication = 0x1;
             object[][] cases =
             {
-                new object[] { typeof(IBitsTokenOptions), TokenFixture.ImpIdentify, TokenFixture.DynamicCloaking, false },
-                new object[] { typeof(IBitsTokenOptions), TokenFixture.ImpImpersonate, 0u, false },
-                new object[] { typeof(IBitsTokenOptions), TokenFixture.ImpImpersonate, TokenFixture.StaticCloaking, false },
-                new object[] { typeof(IBackgroundCopyJob), TokenFixture.ImpImpersonate, TokenFixture.DynamicCloaking, false },
-                new object[] { typeof(IBitsTokenOptions), TokenFixture.ImpDelegate, TokenFixture.DynamicCloaking | 0x1, true },
+                new object[] { options, identify, dynamic, false },
+                new object[] { options, impersonate, 0u, false },
+                new object[] { options, impersonate, TokenFixture.StaticCloaking, false },
+                new object[] { job, impersonate, dynamic, false },
+                new object[] { options, TokenFixture.ImpDelegate, dynamic | mutualAuthentication, true },
             };
             foreach (object[] c in cases)
             {
                 TokenFixture.Reset();
-                int job = Add(0, null);
-                string what = string.Format("blanket on {0}, level {1}, capabilities 0x{2:X}", ((Type)c[0]).Name, c[1], c[2]);
+                int index = Add(0, null);
+                string what = string.Format("blanket on {0}, level {1}, capabilities 0x{2:X}", ((Type)c[0]).Name, c[1],
+                    c[2]);
                 using (Held held = new Held(TokenFixture.JobId))
                 {
                     SetBlanket(held, (Type)c[0], (uint)c[1], (uint)c[2]);
@@ -285,7 +289,7 @@ namespace WinBits.NativeInterop
                         Assert.Number(TokenFixture.CoEFailedToImpersonate,
                             HResultOf(delegate { held.Options.SetHelperToken(); }, what), what);
                 }
-                Assert.Equal((bool)c[3] ? Caller : null, Native.JobHelperSid(job), what + ": the job's token");
+                Assert.Equal((bool)c[3] ? Caller : null, Native.JobHelperSid(index), what + ": the job's token");
             }
         }
 
@@ -314,15 +318,16 @@ namespace WinBits.NativeInterop
                 "non-administrator owner before 14393");
             Assert.Number(0, TokenCallOn(14393, Caller, false, TokenFixture.Suspended, Set),
                 "non-administrator owner on 14393");
-            Assert.Number(0, Native.fake_bits_job_helper_admins(0), "a non-administrator's token has no Administrators");
+            Assert.Number(0, Native.fake_bits_job_helper_admins(0), "a non-administrator's token: no Administrators");
             Assert.Number(TokenFixture.EAccessDenied, TokenCallOn(20348, OtherUser, false, TokenFixture.Suspended, Set),
                 "non-administrator, someone else's job");
             Assert.Number(0, TokenCallOn(9600, OtherUser, true, TokenFixture.Suspended, Set),
                 "administrator, someone else's job, before 14393");
             foreach (Func<IBitsTokenOptions, int> call in new Func<IBitsTokenOptions, int>[] { Set, Clear, SetFlags })
             {
-                Assert.Number(TokenFixture.EAccessDenied, TokenCallOn(20348, Caller, false, TokenFixture.Suspended, call,
-                    true), "non-administrator owner, the job's token has Administrators: " + call.Method.Name);
+                int refused = TokenCallOn(20348, Caller, false, TokenFixture.Suspended, call, true);
+                Assert.Number(TokenFixture.EAccessDenied, refused,
+                    "non-administrator owner, the job's token has Administrators: " + call.Method.Name);
                 Assert.Number(TokenFixture.BgEInvalidState, TokenCallOn(20348, Caller, true, TokenFixture.Acknowledged,
                     call), "acknowledged job: " + call.Method.Name);
             }
@@ -358,8 +363,8 @@ namespace WinBits.NativeInterop
 
         // A fresh fake with one job (with a token of OtherUser's, holding Administrators when told); the
         // blanket is always allowed, so only the access rules decide.
-        static int TokenCallOn(uint build, string owner, bool callerIsAdmin, int state, Func<IBitsTokenOptions, int> call,
-            bool tokenHasAdmins = false)
+        static int TokenCallOn(uint build, string owner, bool callerIsAdmin, int state,
+            Func<IBitsTokenOptions, int> call, bool tokenHasAdmins = false)
         {
             TokenFixture.Reset();
             Native.fake_bits_set_os_build(build);
@@ -623,8 +628,8 @@ namespace WinBits.NativeInterop
             int job = Add(0, OtherUser);
             Native.fake_bits_set_job_helper_admins(job, 1);
             TokenFixture.NonAdministratorOn(20348);
-            ComError(Run(TokenFixture.Braced(TokenFixture.JobId), null, "absent", false, false, 20348), "ClearHelperToken",
-                0x80070005L);
+            string id = TokenFixture.Braced(TokenFixture.JobId);
+            ComError(Run(id, null, "absent", false, false, 20348), "ClearHelperToken", 0x80070005L);
             Assert.Equal(OtherUser, Native.JobHelperSid(job), "the token stays");
         }
     }

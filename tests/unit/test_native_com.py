@@ -28,6 +28,9 @@ SHARED_TEST_SOURCES = (REPO / "tests" / "csharp" / "TestHarness.cs", NATIVE_SRC 
 HELPER_TOKEN_TESTS = NATIVE_SRC / "InteropTests.cs"
 JOB_INFO_TESTS = NATIVE_SRC / "JobInfoInteropTests.cs"
 TOKEN_TESTS = NATIVE_SRC / "TokenInteropTests.cs"
+# The direct blanket test, and the direct SetHelperToken after it (TokenInteropTests.cs).
+ALLOW_IMPERSONATION_TEST = "BlanketInteropTests.AllowImpersonationSetsImpersonateAndCloakingOnTheTokenOptionsPointer"
+SET_AFTER_BLANKET_TEST = "BlanketInteropTests.SetHelperTokenAfterAllowImpersonationMakesTheCallerTheToken"
 CO_E_FAILEDTOIMPERSONATE = "0x80010123"
 MUTANTS = BUILD / "mutants"
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$", re.M)
@@ -157,10 +160,10 @@ def test_a_broken_blanket_is_caught_through_the_wrappers(fake_library, name):
     done = _run_token_interop(_blanket_mutant(name), f"NativeBlanketInterop-{name}", fake_library,
                               "BlanketInteropTests")
     assert done.returncode == 1, done.stdout + done.stderr
-    recorded = _failure_of(done.stdout, "BlanketInteropTests.AllowImpersonationSetsImpersonateAndCloakingOnTheTokenOptionsPointer")
+    recorded = _failure_of(done.stdout, ALLOW_IMPERSONATION_TEST)
     assert BLANKET_MUTANTS[name][2] in recorded, recorded
     # The fake's SetHelperToken refuses, as BITS does without the blanket.
-    refused = _failure_of(done.stdout, "BlanketInteropTests.SetHelperTokenAfterAllowImpersonationMakesTheCallerTheToken")
+    refused = _failure_of(done.stdout, SET_AFTER_BLANKET_TEST)
     assert re.search(r"0x80010123|-2147417821", refused), refused
 
 
@@ -184,7 +187,7 @@ def test_an_unreleased_proxy_pointer_is_caught(fake_library):
     done = _run_token_interop(_mutant(broken, "proxy-not-released"), "NativeBlanketInterop-leak", fake_library,
                               "BlanketInteropTests")
     assert done.returncode == 1, done.stdout + done.stderr
-    leaked = _failure_of(done.stdout, "BlanketInteropTests.AllowImpersonationSetsImpersonateAndCloakingOnTheTokenOptionsPointer")
+    leaked = _failure_of(done.stdout, ALLOW_IMPERSONATION_TEST)
     assert leaked.startswith(" 1 reference(s) still held"), leaked
 
 
