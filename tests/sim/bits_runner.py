@@ -372,10 +372,14 @@ class _ServerProcess:
         return self._read_line(self._process.stdout.fileno(), time.monotonic() + timeout)
 
     def _read_line(self, fd: int, deadline: float) -> bytes:
+        # poll, not select: a fleet of a thousand hosts holds more than FD_SETSIZE (1024) descriptors,
+        # and select() refuses any descriptor numbered above that.
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
         chunks: list[bytes] = []
         while True:
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+            if remaining <= 0 or not poller.poll(remaining * 1000):
                 raise SimHostTimeout(f"SimHost.exe (pid {self.pid}) did not answer in time{self._stderr_tail()}")
             chunk = os.read(fd, 1 << 16)
             if not chunk:

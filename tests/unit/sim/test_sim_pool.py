@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import threading
 from pathlib import Path
@@ -166,3 +167,21 @@ def test_a_fleet_shares_one_pool_and_stopping_it_ends_every_process(tmp_path, to
 def test_pool_size_must_be_positive():
     with pytest.raises(ValueError, match="SimHostPool size must be at least 1, not 0"):
         SimHostPool(size=0)
+
+
+def test_a_pool_answers_when_its_pipes_are_numbered_above_fd_setsize():
+    """A 1,000-host fleet holds over 1,024 descriptors: the pool must not rely on select()."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip(f"the descriptor limit ({hard}) is too low to push pipes past 1024")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    filler = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    pool = SimHostPool(size=1)
+    try:
+        outcome = run_noop(NOOP, {}, runner=pool)
+        assert outcome.exit_code == 0 and json.loads(outcome.stdout)["changed"] is False
+    finally:
+        pool.close()
+        for fd in filler:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
