@@ -50,8 +50,8 @@ def test_run_calls_the_module_once_with_normalised_args() -> None:
     result = action.run(task_vars=task_vars)
     assert fake.calls == [{
         "module_name": MODULE,
-        "module_args": {"job": "myDownloadJob", "flags": ["local_file", "network"], "all_matches": False,
-                        "all_users": False, "force": True},
+        "module_args": {"job": "myDownloadJob", "flags": ["local_file", "network"], "helper_token": "keep",
+                        "all_matches": False, "all_users": False, "force": True},
         "task_vars": task_vars,
     }]
     assert result["changed"] is True
@@ -64,7 +64,7 @@ def test_ad_hoc_empty_flags_clears_all() -> None:
     job = "{%s}" % GUID_A.strip("{}").lower()
     action, fake = make_action({"job": job, "flags": ""})
     action.run(task_vars={})
-    assert fake.calls[0]["module_args"] == {"job": job, "flags": [],
+    assert fake.calls[0]["module_args"] == {"job": job, "flags": [], "helper_token": "keep",
                                             "all_matches": False, "all_users": False, "force": False}
 
 
@@ -91,7 +91,9 @@ def test_task_vars_none_is_accepted() -> None:
         ({"job": "j", "force": "sometimes"}, "force must be a boolean"),
         ({"job": "j", "all_users": 7}, "all_users must be a boolean"),
         ({"job": "j", "state": "present"}, "unsupported parameter: state; supported: all_matches, all_users, "
-                                           "flags, force, job"),
+                                           "flags, force, helper_token, job"),
+        ({"job": "j", "helper_token": "present"}, "helper_token must be one of keep, absent, caller"),
+        ({"job": "j", "helper_token": False}, "helper_token must be one of keep, absent, caller (keep leaves"),
     ],
 )
 def test_bad_input_fails_without_contacting_the_host(args: dict[str, object], fragment: str) -> None:
@@ -140,7 +142,7 @@ def test_check_mode_and_diff_reach_the_shaping() -> None:
     assert len(fake.calls) == 1
     assert result["changed"] is True
     assert result["flags"] == ["local_file"]  # nothing was written
-    assert t.cast(dict, result["diff"])["after"].endswith("flags = none\n")
+    assert "flags = none\n" in t.cast(dict, result["diff"])["after"]
 
 
 def test_host_error_fails_with_an_explanation_and_keeps_the_facts() -> None:

@@ -16,10 +16,10 @@ from tests.unit.plugins.host_facts import (
     host_result,
 )
 
-ARGS = {"job": "myDownloadJob", "flags": ["local_file", "network"], "all_matches": False, "all_users": False,
-        "force": False}
+ARGS = {"job": "myDownloadJob", "flags": ["local_file", "network"], "helper_token": "keep", "all_matches": False,
+        "all_users": False, "force": False}
 JOB_KEYS = {"id", "name", "owner", "state", "previous_flags", "previous_flags_value", "flags", "flags_value",
-            "helper_token_sid", "client_certificate", "changed"}
+            "previous_helper_token_sid", "helper_token_sid", "client_certificate", "changed"}
 
 
 def shape(raw: t.Mapping[str, object], *, check_mode: bool = False, diff_mode: bool = False,
@@ -39,13 +39,14 @@ def test_one_changed_job_gives_the_documented_keys() -> None:
     assert result["previous_flags_value"] == 1
     assert result["flags"] == ["local_file", "network"]
     assert result["flags_value"] == 3
+    assert result["previous_helper_token_sid"] == USER_SID
     assert result["helper_token_sid"] == USER_SID
     assert result["caller"] == raw["caller"]
     assert result["invocation"] == raw["invocation"]
     jobs = t.cast(list, result["jobs"])
     assert len(jobs) == 1 and set(jobs[0]) == JOB_KEYS and jobs[0]["changed"] is True
     # Host-only facts and the null error are not part of the documented success result.
-    assert "desired_flags_value" not in result and "error" not in result
+    assert "desired_flags_value" not in result and "desired_helper_token" not in result and "error" not in result
     assert "failed" not in result
 
 
@@ -94,8 +95,8 @@ def test_diff_shows_flags_before_and_after() -> None:
     assert diff == {
         "before_header": label,
         "after_header": label,
-        "before": "%s: flags = local_file\n" % label,
-        "after": "%s: flags = local_file, network\n" % label,
+        "before": "%s: flags = local_file\n%s: helper token = %s\n" % (label, label, USER_SID),
+        "after": "%s: flags = local_file, network\n%s: helper token = %s\n" % (label, label, USER_SID),
     }
 
 
@@ -104,8 +105,8 @@ def test_diff_in_check_mode_shows_what_would_be_set() -> None:
     raw = host_result([host_job(previous_flags_value=3, flags_value=3, changed=True)], desired=0)
     result = shape(raw, check_mode=True, diff_mode=True, flags=[])
     diff = t.cast(dict, result["diff"])
-    assert diff["before"].endswith("flags = local_file, network\n")
-    assert diff["after"].endswith("flags = none\n")
+    assert "flags = local_file, network\n" in diff["before"]
+    assert "flags = none\n" in diff["after"]
     assert result["flags"] == ["local_file", "network"]  # the result stays what the host read
 
 
@@ -183,7 +184,7 @@ def test_flags_set_on_a_job_without_helper_token_warn() -> None:
     warnings = warnings_of(shape(host_result([job], desired=1), flags=["local_file"]))
     assert warnings == [
         "job %s (myDownloadJob) has no helper token: its helper-token flags do nothing until a helper token "
-        "is set with IBitsTokenOptions::SetHelperToken" % GUID_A
+        "is set with IBitsTokenOptions::SetHelperToken (helper_token: caller)" % GUID_A
     ]
 
 
@@ -245,6 +246,7 @@ def test_failure_keeps_the_error_facts_and_explains() -> None:
         "SetHelperTokenFlags failed for job %s (myDownloadJob) with 0x80070005 (E_ACCESSDENIED)" % GUID_A)
     assert set(t.cast(list, result["jobs"])[0]) == JOB_KEYS
     assert "job_id" not in result and "diff" not in result and "desired_flags_value" not in result
+    assert "desired_helper_token" not in result
     assert result["changed"] is False
 
 
