@@ -603,12 +603,12 @@ def _failed_to_impersonate(facts: FailureFacts) -> Explanation:
         "allows impersonation (RPC_C_IMP_LEVEL_IMPERSONATE) with dynamic cloaking (EOAC_DYNAMIC_CLOAKING), and "
         "the module sets exactly that on this job's IBitsTokenOptions proxy just before the call, so something on "
         "the host blocked it: a COM security policy (machine-wide DCOM defaults or a Group Policy that holds "
-        "impersonation to Identify, or an authentication level of None), or a token the module runs with that "
-        "may be used for identification only",
+        "impersonation to Identify, or authentication to RPC_C_AUTHN_LEVEL_NONE), or a token the module runs "
+        "with that may be used for identification only",
         fix="check the host's COM security (dcomcnfg: Component Services > Computers > My Computer > Properties > "
-        "Default Properties: Default Authentication Level not None, Default Impersonation Level Impersonate, and "
-        "any Group Policy that sets them), or run the task with %s, which gives the module a full token of its "
-        "own (SYSTEM's token, S-1-5-18, is then the helper token)" % BECOME_SYSTEM,
+        "Default Properties: Default Authentication Level Connect or higher, Default Impersonation Level "
+        "Impersonate, and any Group Policy that sets them), or run the task with %s, which gives the module a "
+        "full token of its own (SYSTEM's token, S-1-5-18, is then the helper token)" % BECOME_SYSTEM,
     )
 
 

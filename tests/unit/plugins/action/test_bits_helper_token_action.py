@@ -8,7 +8,7 @@ from unittest import mock
 import pytest
 
 from ansible_collections.winbits.bits.plugins.action.bits_helper_token import ActionModule
-from tests.unit.plugins.host_facts import GUID_A, OTHER_SID, host_failure, host_job, host_result
+from tests.unit.plugins.host_facts import GUID_A, OTHER_SID, USER_SID, caller, host_failure, host_job, host_result
 
 MODULE = "winbits.bits.bits_helper_token"
 
@@ -171,3 +171,38 @@ def test_async_is_refused() -> None:
     with pytest.raises(Exception, match="async"):
         action.run(task_vars={})
     assert fake.calls == []
+
+
+def test_helper_token_in_any_case_reaches_the_host_in_lower_case_with_the_flags_left_out() -> None:
+    raw = host_result([host_job(previous_helper_token_sid=OTHER_SID, helper_token_sid=None, helper_token_changed=True,
+                                changed=True, flags_value=0, previous_flags_value=0)], token="absent")
+    action, fake = make_action({"job": "myDownloadJob", "helper_token": "ABSENT"}, raw, diff=True)
+    result = action.run(task_vars={})
+    assert fake.calls[0]["module_args"] == {"job": "myDownloadJob", "helper_token": "absent", "all_matches": False,
+                                            "all_users": False, "force": False}
+    assert (result["previous_helper_token_sid"], result["helper_token_sid"], result["changed"]) == (OTHER_SID, None,
+                                                                                                   True)
+    assert t.cast(dict, result["diff"])["after"].endswith("helper token = none\n")
+    assert "desired_helper_token" not in result and "warnings" not in result
+
+
+def test_caller_as_system_in_check_mode_predicts_s_1_5_18_and_warns_about_the_lifetime() -> None:
+    job = host_job(previous_helper_token_sid=USER_SID, helper_token_sid=USER_SID, helper_token_changed=True,
+                   changed=True)
+    raw = host_result([job], token="caller", who=caller(sid="S-1-5-18", is_admin=True))
+    action, fake = make_action({"job": "myDownloadJob", "helper_token": "caller"}, raw, check_mode=True, diff=True)
+    result = action.run(task_vars={})
+    assert len(fake.calls) == 1
+    assert result["helper_token_sid"] == USER_SID  # nothing was written
+    assert t.cast(dict, result["diff"])["after"].endswith("helper token = S-1-5-18\n")
+    warnings = t.cast(list, result["warnings"])
+    assert len(warnings) == 1 and "would be set to the token of S-1-5-18" in warnings[0]
+    assert "BG_E_TOKEN_REQUIRED" in warnings[0]
+
+
+def test_a_token_failure_is_explained_without_the_host_only_keys() -> None:
+    raw = host_failure("com_error", call="SetHelperToken", hresult=0x80010123, job_id=GUID_A, jobs=[host_job()],
+                       token="caller")
+    result = make_action({"job": "myDownloadJob", "helper_token": "caller"}, raw)[0].run(task_vars={})
+    assert result["failed"] is True and "CO_E_FAILEDTOIMPERSONATE" in t.cast(str, result["msg"])
+    assert "desired_helper_token" not in result
