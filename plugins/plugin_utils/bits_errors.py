@@ -711,13 +711,10 @@ def _aftermath(facts: FailureFacts) -> str:
     parts = []
     if restored:
         parts.append("The previous %s of %s were restored." % (what, ", ".join(restored)))
-    if kept and facts.writes_token:
-        parts.append("Changes already written and not restored: %s." % ", ".join(
-            "%s (now flags %s, helper token %s)" % (job_label(job), _flags_text(job.get("flags_value")),
-                                                   sid_text(job.get("helper_token_sid"))) for job in kept))
-    elif kept:
-        parts.append("Flags already written and not restored: %s." % ", ".join(
-            "%s (now %s)" % (job_label(job), _flags_text(job.get("flags_value"))) for job in kept))
+    if kept:
+        written = "Changes" if facts.writes_token else "Flags"
+        now = ", ".join("%s (now %s)" % (job_label(job), _state_now(job, facts.writes_token)) for job in kept)
+        parts.append("%s already written and not restored: %s." % (written, now))
     lost = [job for job in kept if _token_not_restorable(job, facts)]
     if lost:
         parts.append(
@@ -729,6 +726,13 @@ def _aftermath(facts: FailureFacts) -> str:
     if not parts and not facts.changed:
         parts.append("No job's %s changed." % ("flags or helper token were" if facts.writes_token else "flags were"))
     return " ".join(parts)
+
+
+def _state_now(job: JobFacts, with_token: bool) -> str:
+    flags = _flags_text(job.get("flags_value"))
+    if not with_token:
+        return flags
+    return "flags %s, helper token %s" % (flags, sid_text(job.get("helper_token_sid")))
 
 
 def _token_not_restorable(job: JobFacts, facts: FailureFacts) -> bool:
