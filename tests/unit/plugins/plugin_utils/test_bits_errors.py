@@ -761,6 +761,21 @@ def test_the_callers_own_token_is_restored_and_said_so() -> None:
     assert "could not be put back" not in message and "not restored" not in message
 
 
+@pytest.mark.parametrize("previous", [USER_SID, USER_SID.lower()])
+def test_the_callers_own_token_left_cleared_is_not_blamed_on_another_user(previous: str) -> None:
+    # The host's best-effort restore of the caller's own token did not happen: the job is reported as
+    # written and not restored, but not as a token that BITS could never give back.
+    cleared = host_job(previous_helper_token_sid=previous, helper_token_sid=None, helper_token_changed=True,
+                       changed=True, rolled_back=False)
+    failed = host_job(id=GUID_B, name="other", owner=OTHER_SID)
+    raw = host_failure("com_error", call="ClearHelperToken", hresult=0x80070005, job_id=GUID_B,
+                       jobs=[cleared, failed], who=caller(is_admin=False), token="absent")
+    message = explain_token(raw, token="absent")
+    assert "Changes already written and not restored: job %s (myDownloadJob) (now flags local_file (0x0001), " \
+        "helper token none)." % GUID_A in message
+    assert "could not be put back" not in message and "another user's" not in message
+
+
 def test_a_replaced_token_that_the_host_did_not_change_is_not_called_lost() -> None:
     # Flags were written (not rolled back: readback mismatch); the token of another user was never touched.
     job = host_job(previous_helper_token_sid=OTHER_SID, helper_token_sid=OTHER_SID, helper_token_changed=False,
