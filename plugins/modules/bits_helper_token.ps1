@@ -14,6 +14,7 @@ $spec = @{
     options = @{
         job = @{ type = 'str'; required = $true }
         flags = @{ type = 'list'; elements = 'str' }
+        helper_token = @{ type = 'str'; choices = 'keep', 'absent', 'caller'; default = 'keep' }
         all_matches = @{ type = 'bool'; default = $false }
         all_users = @{ type = 'bool'; default = $false }
         force = @{ type = 'bool'; default = $false }

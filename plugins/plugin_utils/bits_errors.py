@@ -27,6 +27,7 @@ from ansible_collections.winbits.bits.plugins.plugin_utils.job_facts import (
     host_jobs,
     job_label,
     same_sid,
+    sid_text,
 )
 
 BG_E_NOT_FOUND = 0x80200001
@@ -36,6 +37,8 @@ E_NOINTERFACE = 0x80004002
 ERROR_NOT_LOGGED_ON = 0x800704DD
 ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY = 0x80072F9A
 ERROR_SERVICE_DISABLED = 0x80070422
+# SetHelperToken without a proxy blanket that lets BITS impersonate the caller with dynamic cloaking.
+CO_E_FAILEDTOIMPERSONATE = 0x80010123
 # HRESULT_FROM_WIN32(RPC_X_BAD_STUB_DATA): what GetClientCertificate answers both for "no certificate"
 # and for "you may not see it" (Microsoft's docs of IBackgroundCopyJobHttpOptions::GetClientCertificate).
 RPC_X_BAD_STUB_DATA = 0x800706F7
@@ -67,10 +70,18 @@ HRESULT_NAMES: dict[int, str] = {
     ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY: "ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY",
     ERROR_SERVICE_DISABLED: "ERROR_SERVICE_DISABLED",
     RPC_X_BAD_STUB_DATA: "RPC_X_BAD_STUB_DATA",
+    CO_E_FAILEDTOIMPERSONATE: "CO_E_FAILEDTOIMPERSONATE",
 }
 # error.call of a caller_identity failure that read the build (the other is WindowsIdentity.GetCurrent).
 CALLER_BUILD_CALL = "Registry(CurrentBuildNumber)"
 BECOME_SYSTEM = "become: true, become_method: runas, become_user: SYSTEM"
+# The calls that write the helper token itself (helper_token: caller / absent), and the two that
+# prepare SetHelperToken's proxy blanket (docs/host-contract.md).
+SET_TOKEN_CALL = "SetHelperToken"
+CLEAR_TOKEN_CALL = "ClearHelperToken"
+TOKEN_CALLS = (SET_TOKEN_CALL, CLEAR_TOKEN_CALL)
+BLANKET_CALLS = ("QueryInterface(IClientSecurity)", "IClientSecurity.SetBlanket")
+HELPER_TOKEN_WRITES = ("absent", "caller")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,6 +107,13 @@ class FailureFacts:
     target: str | None = None
     # Which module failed: the advice to become SYSTEM says what SYSTEM then does.
     module: str = "bits_helper_token"
+    # bits_helper_token's helper_token: keep, absent or caller.
+    desired_helper_token: str = "keep"
+
+    @property
+    def writes_token(self) -> bool:
+        """Whether the task set or cleared the helper token itself (not only its flags)."""
+        return self.desired_helper_token in HELPER_TOKEN_WRITES
 
     @property
     def reason(self) -> str:
@@ -168,7 +186,16 @@ def failure_facts(
         desired_flags_value=raw.get("desired_flags_value"),
         changed=bool(raw.get("changed")),
         target=target,
+        desired_helper_token=desired_helper_token(raw, module_args),
     )
+
+
+def desired_helper_token(raw: t.Mapping[str, object], module_args: t.Mapping[str, object]) -> str:
+    """keep, absent or caller: as the host reported it (desired_helper_token), else as the task sent it."""
+    for value in (raw.get("desired_helper_token"), module_args.get("helper_token")):
+        if isinstance(value, str) and value.lower() in ("keep",) + HELPER_TOKEN_WRITES:
+            return value.lower()
+    return "keep"
 
 
 def hresult_of(error: t.Mapping[str, object]) -> int | None:
@@ -212,7 +239,7 @@ def _explain_invalid_parameter(facts: FailureFacts) -> Explanation:
         what="The host refused the module arguments for %s: %s" % (facts.subject, _host_message(facts)),
         cause="the action plugin checked these arguments and the host disagrees, which is a bug in "
         "winbits.bits",
-        fix="report it with this message; meanwhile check the job and flags values",
+        fix="report it with this message; meanwhile check the job, flags and helper_token values",
     )
 
 
@@ -350,6 +377,8 @@ def _explain_caller_identity(facts: FailureFacts) -> Explanation:
 
 def _explain_readback_mismatch(facts: FailureFacts) -> Explanation:
     job = facts.job or {}
+    if facts.call == "GetHelperTokenSid":
+        return _token_readback_mismatch(facts)
     return Explanation(
         what="The flags of %s changed under the module: SetHelperTokenFlags wrote %s, "
         "GetHelperTokenFlags read back %s"
@@ -358,6 +387,22 @@ def _explain_readback_mismatch(facts: FailureFacts) -> Explanation:
         "between the write and the read-back",
         fix="find what else manages this job's flags, then run the task again",
     )
+
+
+def _token_readback_mismatch(facts: FailureFacts) -> Explanation:
+    read = sid_text((facts.job or {}).get("helper_token_sid"))
+    if facts.desired_helper_token == "caller":
+        what = ("The helper token of %s is not the one the module set: SetHelperToken set the token of %s (the "
+                "user the module runs as), GetHelperTokenSid read back %s" % (facts.subject, facts.caller_sid, read))
+        cause = ("something else (another program, task or user) set or cleared the job's helper token between "
+                 "the write and the read-back, or BITS took another identity's token than the module's (the "
+                 "process's instead of the thread's, as happens when dynamic cloaking is not in effect)")
+    else:
+        what = ("The helper token of %s is back after the module cleared it: ClearHelperToken cleared it, "
+                "GetHelperTokenSid read back %s" % (facts.subject, read))
+        cause = "something else (another program, task or user) set a helper token between the write and the read-back"
+    return Explanation(what=what, cause=cause,
+                       fix="find what else manages this job's helper token, then run the task again")
 
 
 def _explain_com_error(facts: FailureFacts) -> Explanation:
@@ -382,6 +427,9 @@ _BY_REASON: dict[str, t.Callable[[FailureFacts], Explanation]] = {
 
 
 def _explain_hresult(facts: FailureFacts) -> Explanation:
+    if facts.call in BLANKET_CALLS:
+        # Whatever the code (E_NOINTERFACE here is not an old BITS), the blanket could not be set.
+        return _blanket_failure(facts)
     hresult = facts.hresult
     explain = _BY_HRESULT.get(hresult) if hresult is not None else None
     if explain is None:
@@ -411,8 +459,10 @@ def _invalid_state(facts: FailureFacts) -> Explanation:
     return Explanation(
         what=_failed_call(facts),
         cause="the job %s: BITS lets nobody change a job that is acknowledged or cancelled" % state_text,
-        fix="this job's flags can no longer be set; target a job that is still active (with "
-        "all_matches, a finished job of the same name may have matched)",
+        fix="this job's %s; target a job that is still active (with all_matches, a finished job of the "
+        "same name may have matched)"
+        % ("helper token can no longer be set or cleared" if facts.call in TOKEN_CALLS
+           else "flags can no longer be set"),
     )
 
 
@@ -446,6 +496,8 @@ def _access_rule(facts: FailureFacts) -> tuple[str, str]:
             "%s %s" % (caller, _admin_status(facts)),
             "run the task as the job's owner or as an administrator (become)",
         )
+    if facts.call in TOKEN_CALLS:
+        return _token_access_rule(facts)
     build = facts.os_build
     if facts.is_admin is False and build is not None and build < FIRST_BUILD_FOR_OWNERS:
         return (
@@ -484,6 +536,101 @@ def _access_rule(facts: FailureFacts) -> tuple[str, str]:
     )
 
 
+def _token_access_rule(facts: FailureFacts) -> tuple[str, str]:
+    """Which rule denied SetHelperToken or ClearHelperToken to a caller not reported as an administrator."""
+    job = facts.job or {}
+    owner = job.get("owner")
+    caller = facts.caller_sid
+    setting = facts.call == SET_TOKEN_CALL
+    act = "set" if setting else "clear"
+    build = facts.os_build
+    if facts.is_admin is False and build is not None and build < FIRST_BUILD_FOR_OWNERS:
+        return (
+            "before Windows 10 1607 (build %d) only administrators may set or clear a job's helper token; this "
+            "host is build %d and %s is not an administrator" % (FIRST_BUILD_FOR_OWNERS, build, caller),
+            _as_admin_fix(setting),
+        )
+    if facts.known_caller_sid is None:
+        return (
+            "the host could not say who the module runs as, so which of BITS' rules denied it is not known: a "
+            "non-administrator may %s the helper token only of a job it owns (this job's owner is %s), and not "
+            "while the job's current helper token has the Administrators SID enabled"
+            % (act, owner if isinstance(owner, str) and owner else "not read"),
+            "run the task as the job's owner or as an administrator (%s)%s" % (BECOME_SYSTEM, _whose_token(setting)),
+        )
+    if isinstance(owner, str) and not same_sid(owner, facts.known_caller_sid):
+        return (
+            "a non-administrator may only %s the helper token of a job it owns; the job's owner is %s, the "
+            "caller is %s, which is not an administrator" % (act, owner, caller),
+            ("run the task as the job's owner (become_user), whose token then becomes the helper token, or as an "
+             "administrator, whose token it then is (with %s: S-1-5-18)" % BECOME_SYSTEM) if setting else
+            "run the task as the job's owner (become_user) or as an administrator (%s)" % BECOME_SYSTEM,
+        )
+    current = job.get("previous_helper_token_sid", job.get("helper_token_sid"))
+    if isinstance(current, str) and current and not same_sid(current, facts.known_caller_sid):
+        return (
+            "%s owns the job, but from build %d a non-administrator may not replace or clear a helper token that "
+            "has the Administrators SID enabled when its own token has not, and the job's current helper token "
+            "(%s) may be such a token" % (caller, FIRST_BUILD_FOR_OWNERS, current),
+            ("clear it first as an administrator (helper_token: absent, with %s), then run this task again as %s"
+             % (BECOME_SYSTEM, caller)) if setting else "run the task as an administrator (%s)" % BECOME_SYSTEM,
+        )
+    return (
+        "BITS denied %s, which %s, although the documented rule lets a non-administrator %s the helper token of a "
+        "job it owns from build %d on while no helper token with the Administrators SID enabled is in the way; the "
+        "identity BITS saw may differ (impersonation) or a policy forbids it"
+        % (caller, _admin_status(facts), act, FIRST_BUILD_FOR_OWNERS),
+        _as_admin_fix(setting),
+    )
+
+
+def _as_admin_fix(setting: bool) -> str:
+    return "run the task as an administrator (%s)%s" % (BECOME_SYSTEM, _whose_token(setting))
+
+
+def _whose_token(setting: bool) -> str:
+    """What becoming someone else means for helper_token: caller - that user's token is what BITS sets."""
+    if not setting:
+        return ""
+    return ("; the helper token is then the token of the user the task becomes (S-1-5-18 for SYSTEM), not the "
+            "connecting user's")
+
+
+def _failed_to_impersonate(facts: FailureFacts) -> Explanation:
+    return Explanation(
+        what=_failed_call(facts),
+        cause="BITS could not impersonate the caller to take its token: SetHelperToken needs a proxy blanket that "
+        "allows impersonation (RPC_C_IMP_LEVEL_IMPERSONATE) with dynamic cloaking (EOAC_DYNAMIC_CLOAKING), and "
+        "the module sets exactly that on this job's IBitsTokenOptions proxy just before the call, so something on "
+        "the host blocked it: a COM security policy (machine-wide DCOM defaults or a Group Policy that holds "
+        "impersonation to Identify, or authentication to RPC_C_AUTHN_LEVEL_NONE), or a token the module runs "
+        "with that may be used for identification only",
+        fix="check the host's COM security (dcomcnfg: Component Services > Computers > My Computer > Properties > "
+        "Default Properties: Default Authentication Level Connect or higher, Default Impersonation Level "
+        "Impersonate, and any Group Policy that sets them), or run the task with %s, which gives the module a "
+        "full token of its own (SYSTEM's token, S-1-5-18, is then the helper token)" % BECOME_SYSTEM,
+    )
+
+
+def _blanket_failure(facts: FailureFacts) -> Explanation:
+    if facts.call == "QueryInterface(IClientSecurity)":
+        cause = ("the job's IBitsTokenOptions object is not a standard COM proxy, the only kind that has "
+                 "IClientSecurity, so the module cannot give it the impersonation blanket SetHelperToken needs: "
+                 "BITS normally runs in its own service and is reached through such a proxy, so something sits in "
+                 "between (a shim or a custom marshaller) or BITS was loaded in-process")
+        fix = ("check that BITS runs as its service (Get-Service BITS) and that nothing replaces its COM server "
+               "(CLSID {4991d34b-80a1-4291-83b6-3328366b9097}); report it with this message. Flags and "
+               "helper_token: absent need no blanket and still work")
+    else:
+        cause = ("COM refused the blanket SetHelperToken needs (RPC_C_IMP_LEVEL_IMPERSONATE with "
+                 "EOAC_DYNAMIC_CLOAKING) on this job's IBitsTokenOptions proxy: the authentication service in use, "
+                 "or a COM security policy on the host, does not allow it")
+        fix = ("check the host's COM security (dcomcnfg: Component Services > Computers > My Computer > Properties "
+               "> Default Properties) and look the code up (certutil -error %s). Flags and helper_token: absent "
+               "need no blanket and still work" % ("0x%08X" % facts.hresult if facts.hresult is not None else "it"))
+    return Explanation(what=_failed_call(facts), cause=cause, fix=fix)
+
+
 def _no_interface(facts: FailureFacts) -> Explanation:
     build = facts.os_build
     on_host = " (Windows build %d)" % build if build is not None else ""
@@ -496,7 +643,13 @@ def _no_interface(facts: FailureFacts) -> Explanation:
 
 
 def _not_logged_on(facts: FailureFacts) -> Explanation:
-    acts = "flags are read and set as SYSTEM" if facts.module == "bits_helper_token" else "jobs are listed as SYSTEM"
+    if facts.module != "bits_helper_token":
+        acts = "jobs are listed as SYSTEM"
+    elif facts.desired_helper_token == "caller":
+        acts = ("flags and the helper token are read and set as SYSTEM, and helper_token: caller sets SYSTEM's own "
+                "token (S-1-5-18) as the job's helper token, not the connecting user's")
+    else:
+        acts = "flags are read and set as SYSTEM"
     return Explanation(
         what=_failed_call(facts),
         cause="BITS refuses this call to a caller with a network logon, which is what WinRM, PSRP and SSH give a "
@@ -543,6 +696,7 @@ _BY_HRESULT: dict[int, t.Callable[[FailureFacts], Explanation]] = {
     ERROR_NOT_LOGGED_ON: _not_logged_on,
     ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY: _client_cert_no_key,
     ERROR_SERVICE_DISABLED: _service_disabled,
+    CO_E_FAILEDTOIMPERSONATE: _failed_to_impersonate,
 }
 
 
@@ -551,20 +705,44 @@ _BY_HRESULT: dict[int, t.Callable[[FailureFacts], Explanation]] = {
 
 def _aftermath(facts: FailureFacts) -> str:
     """What the host reported about writes already made: restored, left in place, or none."""
+    what = "flags and helper token" if facts.writes_token else "flags"
     restored = [job_label(job) for job in facts.jobs if job.get("rolled_back") is True]
-    kept = [
-        "%s (now %s)" % (job_label(job), _flags_text(job.get("flags_value")))
-        for job in facts.jobs
-        if job.get("changed") is True and job.get("rolled_back") is not True
-    ]
+    kept = [job for job in facts.jobs if job.get("changed") is True and job.get("rolled_back") is not True]
     parts = []
     if restored:
-        parts.append("The previous flags of %s were restored." % ", ".join(restored))
+        parts.append("The previous %s of %s were restored." % (what, ", ".join(restored)))
     if kept:
-        parts.append("Flags already written and not restored: %s." % ", ".join(kept))
+        written = "Changes" if facts.writes_token else "Flags"
+        now = ", ".join("%s (now %s)" % (job_label(job), _state_now(job, facts.writes_token)) for job in kept)
+        parts.append("%s already written and not restored: %s." % (written, now))
+    lost = [job for job in kept if _token_not_restorable(job, facts)]
+    if lost:
+        parts.append(
+            "The previous helper token of %s could not be put back: BITS only ever sets the token of the caller "
+            "(SetHelperToken takes no token), and %s another user's; to restore it, that user sets it again "
+            "(this module with helper_token: caller, run as that user)."
+            % (", ".join("%s (was %s)" % (job_label(job), job.get("previous_helper_token_sid")) for job in lost),
+               "it was" if len(lost) == 1 else "each was"))
     if not parts and not facts.changed:
-        parts.append("No job's flags were changed.")
+        parts.append("No job's %s changed." % ("flags or helper token were" if facts.writes_token else "flags were"))
     return " ".join(parts)
+
+
+def _state_now(job: JobFacts, with_token: bool) -> str:
+    flags = _flags_text(job.get("flags_value"))
+    if not with_token:
+        return flags
+    return "flags %s, helper token %s" % (flags, sid_text(job.get("helper_token_sid")))
+
+
+def _token_not_restorable(job: JobFacts, facts: FailureFacts) -> bool:
+    """A helper token this run replaced or cleared that was not the caller's: the host cannot set it again."""
+    previous = job.get("previous_helper_token_sid")
+    if not isinstance(previous, str) or not previous:
+        return False
+    if job.get("helper_token_changed") is False or same_sid(previous, job.get("helper_token_sid")):
+        return False
+    return not same_sid(previous, facts.known_caller_sid)
 
 
 def _admin_phrase(facts: FailureFacts) -> str:

@@ -22,7 +22,10 @@ from ansible_collections.winbits.bits.plugins.plugin_utils.job_reference import 
 )
 
 BOOLEAN_OPTIONS: tuple[str, ...] = ("all_matches", "all_users", "force")
-ALLOWED_OPTIONS: tuple[str, ...] = ("job", "flags") + BOOLEAN_OPTIONS
+# What to do with the job's helper token itself: leave it, clear it, or set it to the caller's token.
+HELPER_TOKEN_CHOICES: tuple[str, ...] = ("keep", "absent", "caller")
+HELPER_TOKEN_DEFAULT = "keep"
+ALLOWED_OPTIONS: tuple[str, ...] = ("job", "flags", "helper_token") + BOOLEAN_OPTIONS
 
 
 class TaskArgumentError(ValueError):
@@ -39,7 +42,8 @@ class TaskArgs:
 
 def normalise_task_args(args: t.Mapping[str, object]) -> TaskArgs:
     """Return the module arguments: job as given (checked; a number made a string), flags as sorted
-    canonical names (left out when the task leaves it out), and the three booleans as real booleans."""
+    canonical names (left out when the task leaves it out), helper_token in lower case (always sent,
+    ``keep`` when left out), and the three booleans as real booleans."""
     _reject_unknown_options(args)
     if args.get("job") is None:
         raise TaskArgumentError("missing required argument: job (a BITS job display name or GUID)")
@@ -51,6 +55,7 @@ def normalise_task_args(args: t.Mapping[str, object]) -> TaskArgs:
         raise TaskArgumentError(str(error)) from None
     if desired is not None:
         module_args["flags"] = canonical_names(desired)
+    module_args["helper_token"] = _helper_token_option(args.get("helper_token"))
     for name in BOOLEAN_OPTIONS:
         module_args[name] = _boolean_option(name, args.get(name))
     return TaskArgs(module_args=module_args, warnings=warnings)
@@ -74,3 +79,16 @@ def _boolean_option(name: str, value: object) -> bool:
         raise TaskArgumentError(
             "%s must be a boolean (true/false, yes/no, on/off, 1/0), not %r" % (name, value)
         ) from None
+
+
+def _helper_token_option(value: object) -> str:
+    """``keep``, ``absent`` or ``caller``, from any case; anything else names the option and the choices."""
+    if value is None:
+        return HELPER_TOKEN_DEFAULT
+    if isinstance(value, str) and value.strip().lower() in HELPER_TOKEN_CHOICES:
+        return value.strip().lower()
+    shown = "%s %r" % (type(value).__name__, value) if not isinstance(value, str) else repr(value)
+    raise TaskArgumentError(
+        "helper_token must be one of %s (keep leaves the job's helper token as it is, absent clears it, caller "
+        "sets it to the token of the user the module runs as), not %s" % (", ".join(HELPER_TOKEN_CHOICES), shown)
+    )

@@ -7,12 +7,15 @@ to have changed that it did not report.
 """
 from __future__ import annotations
 
+import dataclasses
 import typing as t
 from collections import abc
 
 from ansible_collections.winbits.bits.plugins.plugin_utils.bits_errors import (
+    BG_E_TOKEN_REQUIRED,
     ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY,
     LOCAL_SYSTEM_SID,
+    desired_helper_token,
     explain_failure,
     failure_facts,
 )
@@ -22,10 +25,16 @@ from ansible_collections.winbits.bits.plugins.plugin_utils.helper_token_flags im
     format_flags,
     names_from_host,
 )
-from ansible_collections.winbits.bits.plugins.plugin_utils.job_facts import JobFacts, host_jobs, job_label
+from ansible_collections.winbits.bits.plugins.plugin_utils.job_facts import (
+    JobFacts,
+    host_jobs,
+    job_label,
+    same_sid,
+    sid_text,
+)
 
 # Facts the host returns for the controller's use only; the documented result does not have them.
-HOST_ONLY_KEYS = ("desired_flags_value",)
+HOST_ONLY_KEYS = ("desired_flags_value", "desired_helper_token")
 # Top-level key of the result -> key of the job entry, when exactly one job matched.
 SINGLE_JOB_KEYS: dict[str, str] = {
     "job_id": "id",
@@ -36,9 +45,31 @@ SINGLE_JOB_KEYS: dict[str, str] = {
     "previous_flags_value": "previous_flags_value",
     "flags": "flags",
     "flags_value": "flags_value",
+    "previous_helper_token_sid": "previous_helper_token_sid",
     "helper_token_sid": "helper_token_sid",
 }
 NETWORK = FLAG_BITS["network"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Desired:
+    """What the task asked for, as the host understood it, and whether the host only compared."""
+
+    flags: int | None  # None: flags left out (not touched)
+    helper_token: str  # keep, absent or caller
+    caller_sid: str | None  # whose token ``caller`` sets: the identity the module ran as
+    check_mode: bool
+
+
+def desired_of(raw: t.Mapping[str, object], module_args: t.Mapping[str, object], *, check_mode: bool) -> Desired:
+    caller = raw.get("caller")
+    sid = caller.get("sid") if isinstance(caller, abc.Mapping) else None
+    return Desired(
+        flags=dword_from_host(raw.get("desired_flags_value")),
+        helper_token=desired_helper_token(raw, module_args),
+        caller_sid=sid if isinstance(sid, str) and sid else None,
+        check_mode=check_mode,
+    )
 
 
 def shape_result(
@@ -68,7 +99,7 @@ def shape_success(
     diff_mode: bool,
 ) -> dict[str, object]:
     jobs = host_jobs(raw)
-    desired = dword_from_host(raw.get("desired_flags_value"))
+    desired = desired_of(raw, module_args, check_mode=check_mode)
     result = _without_host_only_keys(raw)
     result.pop("error", None)  # null on success; documented as returned on failure only
     result["changed"] = raw.get("changed") is True
@@ -76,8 +107,8 @@ def shape_success(
     if len(jobs) == 1:
         result.update(single_job_keys(t.cast(dict, result["jobs"])[0]))
     if diff_mode and jobs:
-        result["diff"] = build_diff(jobs, desired, check_mode=check_mode)
-    warnings = build_warnings(jobs, desired, check_mode=check_mode)
+        result["diff"] = build_diff(jobs, desired)
+    warnings = build_warnings(jobs, desired)
     if warnings:
         result["warnings"] = _existing_warnings(raw) + warnings
     return result
@@ -108,6 +139,7 @@ def shape_job(job: JobFacts) -> dict[str, object]:
         "previous_flags_value": dword_from_host(job.get("previous_flags_value")),
         "flags": names_from_host(job.get("flags_value")),
         "flags_value": dword_from_host(job.get("flags_value")),
+        "previous_helper_token_sid": job.get("previous_helper_token_sid"),
         "helper_token_sid": job.get("helper_token_sid"),
         "client_certificate": job.get("client_certificate"),
         "changed": job.get("changed") is True,
@@ -118,41 +150,83 @@ def single_job_keys(job: t.Mapping[str, object]) -> dict[str, object]:
     return {top: job.get(key) for top, key in SINGLE_JOB_KEYS.items()}
 
 
-def flags_after(job: JobFacts, desired: int | None, *, check_mode: bool) -> object:
+def flags_after(job: JobFacts, desired: Desired) -> object:
     """The flags a job has after the task; in check mode, those it would have.
 
-    In check mode the host writes nothing and reports the current flags, so a job it reports as
-    changed would end up with exactly the desired flags.
+    In check mode the host writes nothing and reports the current flags, so a job whose flags it
+    reports as (would be) changed would end up with exactly the desired flags.
     """
-    if check_mode and job.get("changed") is True and desired is not None:
-        return desired
+    if desired.check_mode and desired.flags is not None and _flags_would_change(job):
+        return desired.flags
     return job.get("flags_value")
 
 
-def build_diff(jobs: t.Sequence[JobFacts], desired: int | None, *, check_mode: bool) -> object:
-    """Before/after text per job: one dict for one job, a list for several."""
-    diffs = [_job_diff(job, desired, check_mode=check_mode) for job in jobs]
+def token_after(job: JobFacts, desired: Desired) -> object:
+    """The helper-token SID a job has after the task (read back); in check mode, the one it would have:
+    the caller's SID for ``caller``, null for ``absent``, when the host says the token would change."""
+    if desired.check_mode and token_changed(job, desired):
+        return desired.caller_sid if desired.helper_token == "caller" else None
+    return job.get("helper_token_sid")
+
+
+def _flags_would_change(job: JobFacts) -> bool:
+    # A host that reports the two parts apart says which one; otherwise any change of the job is
+    # taken for the flags, which is still right when only the token changes: the flags then already
+    # equal the desired ones.
+    if "flags_changed" in job:
+        return job.get("flags_changed") is True
+    return job.get("changed") is True
+
+
+def token_changed(job: JobFacts, desired: Desired) -> bool:
+    """Whether the task set or cleared (in check mode, would set or clear) this job's helper token."""
+    if desired.helper_token not in ("absent", "caller"):
+        return False
+    if "helper_token_changed" in job:
+        return job.get("helper_token_changed") is True
+    if job.get("changed") is not True:
+        return False
+    previous = job.get("previous_helper_token_sid")
+    if desired.helper_token == "absent":
+        return previous is not None
+    return not same_sid(previous, desired.caller_sid)
+
+
+def build_diff(jobs: t.Sequence[JobFacts], desired: Desired) -> object:
+    """Before/after text per job (flags, then the helper-token SID): one dict for one job, a list for several."""
+    diffs = [_job_diff(job, desired) for job in jobs]
     return diffs[0] if len(diffs) == 1 else diffs
 
 
-def _job_diff(job: JobFacts, desired: int | None, *, check_mode: bool) -> dict[str, str]:
+def _job_diff(job: JobFacts, desired: Desired) -> dict[str, str]:
     label = job_label(job)
-    after = flags_after(job, desired, check_mode=check_mode)
+    previous_sid = job.get("previous_helper_token_sid") if "previous_helper_token_sid" in job else _NOT_READ
     return {
         "before_header": label,
         "after_header": label,
-        "before": "%s: flags = %s\n" % (label, format_flags(job.get("previous_flags_value"))),
-        "after": "%s: flags = %s\n" % (label, format_flags(after)),
+        "before": _state_lines(label, job.get("previous_flags_value"), previous_sid),
+        "after": _state_lines(label, flags_after(job, desired), token_after(job, desired)),
     }
 
 
-def build_warnings(jobs: t.Sequence[JobFacts], desired: int | None, *, check_mode: bool) -> list[str]:
+_NOT_READ = object()
+
+
+def _state_lines(label: str, flags: object, sid: object) -> str:
+    token = "not read" if sid is _NOT_READ else sid_text(sid)
+    return "%s: flags = %s\n%s: helper token = %s\n" % (label, format_flags(flags), label, token)
+
+
+def build_warnings(jobs: t.Sequence[JobFacts], desired: Desired) -> list[str]:
     """Short warnings for the troubles the docs foresee, one per kind, naming the jobs concerned."""
+    check_mode = desired.check_mode
     warnings = [
         _forced_warning(jobs, check_mode=check_mode),
         _forced_unknown_warning(jobs, check_mode=check_mode),
         _no_helper_token_warning(jobs, desired),
-        _network_warning(jobs, desired, check_mode=check_mode),
+        _unused_token_warning(jobs, desired),
+        _token_lifetime_warning(jobs, desired),
+        _network_warning(jobs, desired),
     ]
     return [warning for warning in warnings if warning]
 
@@ -197,36 +271,70 @@ def _owned_by(jobs: t.Sequence[JobFacts]) -> str:
     return ", ".join("%s owned by %s" % (job_label(job), job.get("owner") or "an owner not read") for job in jobs)
 
 
-def _no_helper_token_warning(jobs: t.Sequence[JobFacts], desired: int | None) -> str | None:
-    if not desired:
-        return None
-    # Only where this task sets (or would set) flags: repeating it on every idempotent run is noise.
-    tokenless = [job for job in jobs if job.get("changed") is True
-                 and "helper_token_sid" in job and job.get("helper_token_sid") is None]
+def _no_helper_token_warning(jobs: t.Sequence[JobFacts], desired: Desired) -> str | None:
+    """Flags that the job ends up with (set, or kept while its token is cleared) and no token to use them."""
+    # Only where this task changes (or would change) the job: repeating it on every idempotent run is noise.
+    tokenless = [job for job in jobs if job.get("changed") is True and "helper_token_sid" in job
+                 and token_after(job, desired) is None and bool(dword_from_host(flags_after(job, desired)))]
     if not tokenless:
         return None
     return (
         "%s %s no helper token: its helper-token flags do nothing until a helper token is set with "
-        "IBitsTokenOptions::SetHelperToken" % (_labels(tokenless), _have(tokenless))
+        "IBitsTokenOptions::SetHelperToken (helper_token: caller)" % (_labels(tokenless), _have(tokenless))
     )
 
 
-def _network_warning(jobs: t.Sequence[JobFacts], desired: int | None, *, check_mode: bool) -> str | None:
-    added = [job for job in jobs if _adds_network(job, desired, check_mode=check_mode)]
+def _unused_token_warning(jobs: t.Sequence[JobFacts], desired: Desired) -> str | None:
+    """A token set (or that would be set) on a job whose flags send nothing through it."""
+    if desired.helper_token != "caller":
+        return None
+    flagless = [job for job in jobs if token_changed(job, desired)
+                and dword_from_host(flags_after(job, desired)) == 0]
+    if not flagless:
+        return None
+    return (
+        "%s %s no helper-token flags: the helper token %s is not used for anything until flags name the "
+        "resources BITS opens with it (flags: [local_file], [network] or both)"
+        % (_labels(flagless), _have(flagless), "it would get" if desired.check_mode else "just set")
+    )
+
+
+def _token_lifetime_warning(jobs: t.Sequence[JobFacts], desired: Desired) -> str | None:
+    """A token set from this task's logon lasts only as long as that logon session."""
+    if desired.helper_token != "caller":
+        return None
+    newly = [job for job in jobs if token_changed(job, desired)]
+    if not newly:
+        return None
+    return (
+        "the helper token of %s %s set to the token of %s, the user the module runs as. BITS keeps a helper "
+        "token only as long as the logon session it was set from and discards it when that user logs off; a "
+        "job that needs it then fails with 0x%08X (BG_E_TOKEN_REQUIRED). Over WinRM, PSRP or SSH that session "
+        "is this task's own logon (the connection's, or become's), which ends with the task: apply the token "
+        "again where a logon of that user lasts as long as the job needs the token (e.g. a scheduled task on the "
+        "host that runs as that user, sets it and keeps running), or run the play again shortly before the job "
+        "needs it"
+        % (_labels(newly), "would be" if desired.check_mode else "is now", desired.caller_sid or "the caller",
+           BG_E_TOKEN_REQUIRED)
+    )
+
+
+def _network_warning(jobs: t.Sequence[JobFacts], desired: Desired) -> str | None:
+    added = [job for job in jobs if _adds_network(job, desired)]
     if not added:
         return None
     return (
         "network %s set on %s: over HTTP, BITS sends implicit NTLM or Kerberos credentials only if the "
         "job's owner also calls IBackgroundCopyJob2::SetCredentials(..., NULL, NULL)"
-        % ("would be" if check_mode else "is now", _labels(added))
+        % ("would be" if desired.check_mode else "is now", _labels(added))
     )
 
 
-def _adds_network(job: JobFacts, desired: int | None, *, check_mode: bool) -> bool:
+def _adds_network(job: JobFacts, desired: Desired) -> bool:
     if job.get("changed") is not True:
         return False
     before = dword_from_host(job.get("previous_flags_value"))
-    after = dword_from_host(flags_after(job, desired, check_mode=check_mode))
+    after = dword_from_host(flags_after(job, desired))
     return before is not None and after is not None and not before & NETWORK and bool(after & NETWORK)
 
 

@@ -47,5 +47,12 @@ def same_sid(first: object, second: object) -> bool:
     return isinstance(first, str) and isinstance(second, str) and first.upper() == second.upper()
 
 
+def sid_text(sid: object) -> str:
+    """A helper-token SID for a message or diff: the SID, ``none`` for null (no token), else ``unknown``."""
+    if sid is None:
+        return "none"
+    return sid if isinstance(sid, str) and sid else "unknown"
+
+
 def _bare_guid(text: str) -> str:
     return text.strip().strip("{}").lower()

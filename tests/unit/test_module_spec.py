@@ -69,6 +69,7 @@ EXPECTED_OPTIONS: dict[str, dict[str, dict[str, Any]]] = {
     "bits_helper_token": {
         "job": {"type": "str", "required": True},
         "flags": {"type": "list", "elements": "str"},
+        "helper_token": {"type": "str", "choices": ["keep", "absent", "caller"], "default": "keep"},
         "all_matches": {"type": "bool", "default": False},
         "all_users": {"type": "bool", "default": False},
         "force": {"type": "bool", "default": False},
@@ -116,6 +117,10 @@ def test_spec_is_read_in_full(module):
      "option flags: choices is ['local_file', 'network'] in $spec, None in the docs"),
     ((b"        force = @{", b"        forced = @{"), "option forced is in $spec but not documented"),
     ((b"supports_check_mode = $true", b"supports_check_mode = $false"), "supports_check_mode is False in $spec"),
+    ((b"choices = 'keep', 'absent', 'caller'", b"choices = 'keep', 'absent'"),
+     "option helper_token: choices is ['keep', 'absent'] in $spec, ['keep', 'absent', 'caller'] in the docs"),
+    ((b"'caller'; default = 'keep' }", b"'caller'; default = 'absent' }"),
+     "option helper_token: default is 'absent' in $spec, 'keep' in the docs"),
 ])
 def test_a_mutated_spec_is_caught(source, change, expected):
     old, new = change

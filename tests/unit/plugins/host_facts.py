@@ -12,6 +12,9 @@ LOCAL_SYSTEM = "S-1-5-18"
 
 
 def host_job(**overrides: object) -> dict[str, object]:
+    """A job as the host reports it; ``previous_helper_token_sid`` is ``helper_token_sid`` unless given
+    (nothing written). ``flags_changed`` / ``helper_token_changed`` only when given: without them the
+    controller falls back on ``changed``, as for a host that does not report them."""
     job: dict[str, object] = {
         "id": GUID_A,
         "name": "myDownloadJob",
@@ -27,6 +30,7 @@ def host_job(**overrides: object) -> dict[str, object]:
         "rolled_back": False,
     }
     job.update(overrides)
+    job.setdefault("previous_helper_token_sid", job["helper_token_sid"])
     return job
 
 
@@ -39,11 +43,13 @@ def host_result(
     *,
     desired: int | None = None,
     who: dict[str, object] | None = None,
+    token: str = "keep",
 ) -> dict[str, object]:
     return {
         "changed": any(job.get("changed") is True for job in jobs),
         "caller": who if who is not None else caller(),
         "desired_flags_value": desired,
+        "desired_helper_token": token,
         "jobs": list(jobs),
         "error": None,
         "invocation": {"module_args": {"job": "myDownloadJob"}},
@@ -60,8 +66,9 @@ def host_failure(
     desired: int | None = None,
     who: dict[str, object] | None = None,
     message: str = "host message",
+    token: str = "keep",
 ) -> dict[str, object]:
-    raw = host_result(jobs, desired=desired, who=who)
+    raw = host_result(jobs, desired=desired, who=who, token=token)
     raw["failed"] = True
     raw["msg"] = message
     raw["error"] = {

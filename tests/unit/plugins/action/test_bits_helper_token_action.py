@@ -8,7 +8,7 @@ from unittest import mock
 import pytest
 
 from ansible_collections.winbits.bits.plugins.action.bits_helper_token import ActionModule
-from tests.unit.plugins.host_facts import GUID_A, OTHER_SID, host_failure, host_job, host_result
+from tests.unit.plugins.host_facts import GUID_A, OTHER_SID, USER_SID, caller, host_failure, host_job, host_result
 
 MODULE = "winbits.bits.bits_helper_token"
 
@@ -50,8 +50,8 @@ def test_run_calls_the_module_once_with_normalised_args() -> None:
     result = action.run(task_vars=task_vars)
     assert fake.calls == [{
         "module_name": MODULE,
-        "module_args": {"job": "myDownloadJob", "flags": ["local_file", "network"], "all_matches": False,
-                        "all_users": False, "force": True},
+        "module_args": {"job": "myDownloadJob", "flags": ["local_file", "network"], "helper_token": "keep",
+                        "all_matches": False, "all_users": False, "force": True},
         "task_vars": task_vars,
     }]
     assert result["changed"] is True
@@ -64,7 +64,7 @@ def test_ad_hoc_empty_flags_clears_all() -> None:
     job = "{%s}" % GUID_A.strip("{}").lower()
     action, fake = make_action({"job": job, "flags": ""})
     action.run(task_vars={})
-    assert fake.calls[0]["module_args"] == {"job": job, "flags": [],
+    assert fake.calls[0]["module_args"] == {"job": job, "flags": [], "helper_token": "keep",
                                             "all_matches": False, "all_users": False, "force": False}
 
 
@@ -91,7 +91,9 @@ def test_task_vars_none_is_accepted() -> None:
         ({"job": "j", "force": "sometimes"}, "force must be a boolean"),
         ({"job": "j", "all_users": 7}, "all_users must be a boolean"),
         ({"job": "j", "state": "present"}, "unsupported parameter: state; supported: all_matches, all_users, "
-                                           "flags, force, job"),
+                                           "flags, force, helper_token, job"),
+        ({"job": "j", "helper_token": "present"}, "helper_token must be one of keep, absent, caller"),
+        ({"job": "j", "helper_token": False}, "helper_token must be one of keep, absent, caller (keep leaves"),
     ],
 )
 def test_bad_input_fails_without_contacting_the_host(args: dict[str, object], fragment: str) -> None:
@@ -140,7 +142,7 @@ def test_check_mode_and_diff_reach_the_shaping() -> None:
     assert len(fake.calls) == 1
     assert result["changed"] is True
     assert result["flags"] == ["local_file"]  # nothing was written
-    assert t.cast(dict, result["diff"])["after"].endswith("flags = none\n")
+    assert "flags = none\n" in t.cast(dict, result["diff"])["after"]
 
 
 def test_host_error_fails_with_an_explanation_and_keeps_the_facts() -> None:
@@ -169,3 +171,38 @@ def test_async_is_refused() -> None:
     with pytest.raises(Exception, match="async"):
         action.run(task_vars={})
     assert fake.calls == []
+
+
+def test_helper_token_in_any_case_reaches_the_host_in_lower_case_with_the_flags_left_out() -> None:
+    raw = host_result([host_job(previous_helper_token_sid=OTHER_SID, helper_token_sid=None, helper_token_changed=True,
+                                changed=True, flags_value=0, previous_flags_value=0)], token="absent")
+    action, fake = make_action({"job": "myDownloadJob", "helper_token": "ABSENT"}, raw, diff=True)
+    result = action.run(task_vars={})
+    assert fake.calls[0]["module_args"] == {"job": "myDownloadJob", "helper_token": "absent", "all_matches": False,
+                                            "all_users": False, "force": False}
+    assert (result["previous_helper_token_sid"], result["helper_token_sid"], result["changed"]) == (OTHER_SID, None,
+                                                                                                   True)
+    assert t.cast(dict, result["diff"])["after"].endswith("helper token = none\n")
+    assert "desired_helper_token" not in result and "warnings" not in result
+
+
+def test_caller_as_system_in_check_mode_predicts_s_1_5_18_and_warns_about_the_lifetime() -> None:
+    job = host_job(previous_helper_token_sid=USER_SID, helper_token_sid=USER_SID, helper_token_changed=True,
+                   changed=True)
+    raw = host_result([job], token="caller", who=caller(sid="S-1-5-18", is_admin=True))
+    action, fake = make_action({"job": "myDownloadJob", "helper_token": "caller"}, raw, check_mode=True, diff=True)
+    result = action.run(task_vars={})
+    assert len(fake.calls) == 1
+    assert result["helper_token_sid"] == USER_SID  # nothing was written
+    assert t.cast(dict, result["diff"])["after"].endswith("helper token = S-1-5-18\n")
+    warnings = t.cast(list, result["warnings"])
+    assert len(warnings) == 1 and "would be set to the token of S-1-5-18" in warnings[0]
+    assert "BG_E_TOKEN_REQUIRED" in warnings[0]
+
+
+def test_a_token_failure_is_explained_without_the_host_only_keys() -> None:
+    raw = host_failure("com_error", call="SetHelperToken", hresult=0x80010123, job_id=GUID_A, jobs=[host_job()],
+                       token="caller")
+    result = make_action({"job": "myDownloadJob", "helper_token": "caller"}, raw)[0].run(task_vars={})
+    assert result["failed"] is True and "CO_E_FAILEDTOIMPERSONATE" in t.cast(str, result["msg"])
+    assert "desired_helper_token" not in result

@@ -565,3 +565,250 @@ def test_client_certificate_unknown_on_a_system_job_says_become_system() -> None
     # The host should not refuse a LocalSystem job (the rule does not apply), but if it does, the advice holds.
     message = explain(unknown_certificate(owner=LOCAL_SYSTEM))
     assert "become_user: SYSTEM) so that the module can see the certificate" in message
+
+
+# --- the helper token itself: SetHelperToken, ClearHelperToken, the blanket (issue 8) -----------
+
+TOKEN_ARGS = {"flags": None, "helper_token": "caller"}
+
+
+def token_failure(hresult: int, call: str = "SetHelperToken", *, token: str = "caller",
+                  who: dict[str, object] | None = None, **job: object) -> dict[str, object]:
+    return host_failure("com_error", call=call, hresult=hresult, job_id=GUID_A, jobs=[host_job(**job)], who=who,
+                        token=token)
+
+
+def explain_token(raw: t.Mapping[str, object], token: str = "caller") -> str:
+    return explain(raw, flags=None, helper_token=token)
+
+
+def test_co_e_failedtoimpersonate_is_the_sdks() -> None:
+    assert sdk_constant("winerror.h", "CO_E_FAILEDTOIMPERSONATE") == bits_errors.CO_E_FAILEDTOIMPERSONATE == 0x80010123
+
+
+def test_failed_to_impersonate_says_the_blanket_was_set_so_something_blocked_it() -> None:
+    message = explain_token(token_failure(0x80010123))
+    assert_structure(message)
+    assert message.startswith("SetHelperToken failed for job %s (myDownloadJob) with 0x80010123 "
+                              "(CO_E_FAILEDTOIMPERSONATE). Cause: BITS could not impersonate the caller" % GUID_A)
+    assert "RPC_C_IMP_LEVEL_IMPERSONATE) with dynamic cloaking (EOAC_DYNAMIC_CLOAKING)" in message
+    assert "the module sets exactly that on this job's IBitsTokenOptions proxy" in message
+    assert "a COM security policy" in message
+    assert "Fix: check the host's COM security (dcomcnfg" in message
+    assert "Default Impersonation Level Impersonate" in message
+    assert "SYSTEM's token, S-1-5-18, is then the helper token" in message
+    assert "No job's flags or helper token were changed." in message
+
+
+def test_access_denied_setting_a_token_before_1607() -> None:
+    message = explain_token(token_failure(0x80070005, who=caller(is_admin=False, os_build=10586)))
+    assert_structure(message)
+    assert "before Windows 10 1607 (build 14393) only administrators may set or clear a job's helper token; this " \
+        "host is build 10586 and %s is not an administrator" % USER_SID in message
+    assert "Fix: run the task as an administrator (become: true, become_method: runas, become_user: SYSTEM); the " \
+        "helper token is then the token of the user the task becomes (S-1-5-18 for SYSTEM)" in message
+
+
+def test_access_denied_clearing_a_token_before_1607_says_nothing_of_whose_token() -> None:
+    message = explain_token(token_failure(0x80070005, "ClearHelperToken", token="absent",
+                                          who=caller(is_admin=False, os_build=10586)), token="absent")
+    assert "ClearHelperToken failed for job %s (myDownloadJob) with 0x80070005 (E_ACCESSDENIED)" % GUID_A in message
+    assert "only administrators may set or clear a job's helper token" in message
+    assert "the helper token is then" not in message
+
+
+def test_access_denied_setting_the_token_of_another_users_job() -> None:
+    message = explain_token(token_failure(0x80070005, owner=OTHER_SID, who=caller(is_admin=False)))
+    assert "a non-administrator may only set the helper token of a job it owns; the job's owner is %s, the caller " \
+        "is %s, which is not an administrator" % (OTHER_SID, USER_SID) in message
+    assert "run the task as the job's owner (become_user), whose token then becomes the helper token" in message
+    # The flags' wording must not leak into the token's rule.
+    assert "set the flags" not in message
+
+
+def test_access_denied_clearing_the_token_of_another_users_job() -> None:
+    message = explain_token(token_failure(0x80070005, "ClearHelperToken", token="absent", owner=OTHER_SID,
+                                          who=caller(is_admin=False)), token="absent")
+    assert "may only clear the helper token of a job it owns" in message
+    assert "whose token" not in message
+
+
+def test_access_denied_replacing_an_administrators_token_says_clear_it_first() -> None:
+    raw = token_failure(0x80070005, previous_helper_token_sid=ADMIN_SID, helper_token_sid=ADMIN_SID,
+                        who=caller(is_admin=False))
+    message = explain_token(raw)
+    assert "%s owns the job, but from build 14393 a non-administrator may not replace or clear a helper token that " \
+        "has the Administrators SID enabled when its own token has not, and the job's current helper token (%s)" \
+        % (USER_SID, ADMIN_SID) in message
+    assert "clear it first as an administrator (helper_token: absent, with become: true, become_method: runas, " \
+        "become_user: SYSTEM), then run this task again as %s" % USER_SID in message
+
+
+def test_access_denied_rule_uses_the_token_read_before_the_write() -> None:
+    # The flags were written and rolled back, the token read back after is the same admin's; the rule looks at
+    # the token as it was before the task.
+    raw = token_failure(0x80070005, previous_helper_token_sid=ADMIN_SID, helper_token_sid=None,
+                        who=caller(is_admin=False))
+    assert "current helper token (%s)" % ADMIN_SID in explain_token(raw)
+
+
+def test_access_denied_owner_without_a_token_in_the_way_falls_back_to_admin() -> None:
+    message = explain_token(token_failure(0x80070005, previous_helper_token_sid=None, helper_token_sid=None,
+                                          who=caller(is_admin=False)))
+    assert "although the documented rule lets a non-administrator set the helper token of a job it owns" in message
+    assert "Fix: run the task as an administrator" in message
+
+
+def test_access_denied_for_an_administrator_setting_a_token_is_the_filtered_token() -> None:
+    message = explain_token(token_failure(0x80070005, owner=OTHER_SID, who=caller(sid=ADMIN_SID, is_admin=True)))
+    assert "reported as an administrator and BITS still denied it" in message
+
+
+def test_access_denied_setting_a_token_with_an_unknown_caller() -> None:
+    message = explain_token(token_failure(0x80070005, owner=OTHER_SID,
+                                          who={"sid": None, "is_admin": None, "os_build": None}))
+    assert "which of BITS' rules denied it is not known: a non-administrator may set the helper token only of a " \
+        "job it owns (this job's owner is %s)" % OTHER_SID in message
+    assert "None" not in message
+
+
+def test_invalid_state_on_a_token_call() -> None:
+    message = explain_token(token_failure(0x80200002, "ClearHelperToken", token="absent", state="CANCELLED"),
+                            token="absent")
+    assert "0x80200002 (BG_E_INVALID_STATE)" in message and "the job is CANCELLED" in message
+    assert "this job's helper token can no longer be set or cleared" in message
+
+
+def test_not_logged_on_setting_a_token_says_that_systems_token_is_then_set() -> None:
+    message = explain_token(token_failure(0x800704DD))
+    assert "0x800704DD (ERROR_NOT_LOGGED_ON)" in message
+    assert "Fix: run the task with become: true, become_method: runas, become_user: SYSTEM" in message
+    assert "helper_token: caller sets SYSTEM's own token (S-1-5-18) as the job's helper token, not the connecting " \
+        "user's." in message
+
+
+def test_not_logged_on_clearing_a_token_keeps_the_plain_advice() -> None:
+    message = explain_token(token_failure(0x800704DD, "ClearHelperToken", token="absent"), token="absent")
+    assert "so flags are read and set as SYSTEM." in message
+    assert "S-1-5-18) as the job's helper token" not in message
+
+
+@pytest.mark.parametrize("hresult", [0x80004002, 0x80070005])
+def test_query_interface_for_client_security_is_not_an_old_bits(hresult: int) -> None:
+    message = explain_token(token_failure(hresult, "QueryInterface(IClientSecurity)"))
+    assert_structure(message)
+    assert message.startswith("QueryInterface(IClientSecurity) failed for job %s (myDownloadJob)" % GUID_A)
+    assert "not a standard COM proxy, the only kind that has IClientSecurity" in message
+    assert "Flags and helper_token: absent need no blanket and still work" in message
+    assert "older than 4.0" not in message and "owner" not in message
+
+
+def test_set_blanket_failure_names_the_blanket_and_the_code() -> None:
+    message = explain_token(token_failure(0x80070057, "IClientSecurity.SetBlanket"))
+    assert_structure(message)
+    assert "IClientSecurity.SetBlanket failed for job %s (myDownloadJob) with 0x80070057" % GUID_A in message
+    assert "COM refused the blanket SetHelperToken needs (RPC_C_IMP_LEVEL_IMPERSONATE with EOAC_DYNAMIC_CLOAKING)" \
+        in message
+    assert "certutil -error 0x80070057" in message
+
+
+def test_token_readback_mismatch_after_set() -> None:
+    job = host_job(previous_helper_token_sid=None, helper_token_sid=OTHER_SID, changed=True)
+    raw = host_failure("readback_mismatch", call="GetHelperTokenSid", job_id=GUID_A, jobs=[job], token="caller")
+    message = explain_token(raw)
+    assert_structure(message)
+    assert "SetHelperToken set the token of %s (the user the module runs as), GetHelperTokenSid read back %s" % (
+        USER_SID, OTHER_SID) in message
+    assert "dynamic cloaking is not in effect" in message
+    assert "SetHelperTokenFlags wrote" not in message
+    assert "Changes already written and not restored: job %s (myDownloadJob) (now flags local_file (0x0001), " \
+        "helper token %s)." % (GUID_A, OTHER_SID) in message
+
+
+def test_token_readback_mismatch_after_clear() -> None:
+    job = host_job(previous_helper_token_sid=OTHER_SID, helper_token_sid=ADMIN_SID, changed=True)
+    raw = host_failure("readback_mismatch", call="GetHelperTokenSid", job_id=GUID_A, jobs=[job], token="absent")
+    message = explain_token(raw, token="absent")
+    assert "ClearHelperToken cleared it, GetHelperTokenSid read back %s" % ADMIN_SID in message
+    assert "set a helper token between the write and the read-back" in message
+
+
+def test_a_token_of_another_user_that_was_cleared_cannot_be_restored() -> None:
+    cleared = host_job(previous_helper_token_sid=OTHER_SID, helper_token_sid=None, helper_token_changed=True,
+                       changed=True, rolled_back=False)
+    failed = host_job(id=GUID_B, name="other", owner=OTHER_SID)
+    raw = host_failure("com_error", call="ClearHelperToken", hresult=0x80070005, job_id=GUID_B,
+                       jobs=[cleared, failed], who=caller(is_admin=False), token="absent")
+    message = explain_token(raw, token="absent")
+    assert "ClearHelperToken failed for job %s (other)" % GUID_B in message
+    assert "Changes already written and not restored: job %s (myDownloadJob) (now flags local_file (0x0001), " \
+        "helper token none)." % GUID_A in message
+    assert message.endswith(
+        "The previous helper token of job %s (myDownloadJob) (was %s) could not be put back: BITS only ever sets the "
+        "token of the caller (SetHelperToken takes no token), and it was another user's; to restore it, that user "
+        "sets it again (this module with helper_token: caller, run as that user)." % (GUID_A, OTHER_SID))
+    assert "were restored" not in message
+
+
+def test_the_callers_own_token_is_restored_and_said_so() -> None:
+    restored = host_job(previous_helper_token_sid=USER_SID, helper_token_sid=USER_SID, changed=True,
+                        rolled_back=True)
+    failed = host_job(id=GUID_B, name="other", owner=OTHER_SID)
+    raw = host_failure("com_error", call="ClearHelperToken", hresult=0x80070005, job_id=GUID_B,
+                       jobs=[restored, failed], who=caller(is_admin=False), token="absent")
+    message = explain_token(raw, token="absent")
+    assert "The previous flags and helper token of job %s (myDownloadJob) were restored." % GUID_A in message
+    assert "could not be put back" not in message and "not restored" not in message
+
+
+@pytest.mark.parametrize("previous", [USER_SID, USER_SID.lower()])
+def test_the_callers_own_token_left_cleared_is_not_blamed_on_another_user(previous: str) -> None:
+    # The host's best-effort restore of the caller's own token did not happen: the job is reported as
+    # written and not restored, but not as a token that BITS could never give back.
+    cleared = host_job(previous_helper_token_sid=previous, helper_token_sid=None, helper_token_changed=True,
+                       changed=True, rolled_back=False)
+    failed = host_job(id=GUID_B, name="other", owner=OTHER_SID)
+    raw = host_failure("com_error", call="ClearHelperToken", hresult=0x80070005, job_id=GUID_B,
+                       jobs=[cleared, failed], who=caller(is_admin=False), token="absent")
+    message = explain_token(raw, token="absent")
+    assert "Changes already written and not restored: job %s (myDownloadJob) (now flags local_file (0x0001), " \
+        "helper token none)." % GUID_A in message
+    assert "could not be put back" not in message and "another user's" not in message
+
+
+def test_a_replaced_token_that_the_host_did_not_change_is_not_called_lost() -> None:
+    # Flags were written (not rolled back: readback mismatch); the token of another user was never touched.
+    job = host_job(previous_helper_token_sid=OTHER_SID, helper_token_sid=OTHER_SID, helper_token_changed=False,
+                   changed=True, flags_value=2)
+    raw = host_failure("readback_mismatch", call="GetHelperTokenFlags", job_id=GUID_A, jobs=[job], desired=3,
+                       token="caller")
+    message = explain_token(raw)
+    assert "could not be put back" not in message
+    assert "SetHelperTokenFlags wrote local_file, network (0x0003)" in message
+
+
+TOKEN_FAILURES = [
+    token_failure(0x80010123),
+    token_failure(0x80070005),
+    token_failure(0x80070005, owner=OTHER_SID),
+    token_failure(0x80070005, previous_helper_token_sid=ADMIN_SID),
+    token_failure(0x80070005, "ClearHelperToken", token="absent"),
+    token_failure(0x80200002, "ClearHelperToken", token="absent"),
+    token_failure(0x800704DD),
+    token_failure(0x80004002, "QueryInterface(IClientSecurity)"),
+    token_failure(0x80070057, "IClientSecurity.SetBlanket"),
+    host_failure("readback_mismatch", call="GetHelperTokenSid", job_id=GUID_A, token="caller",
+                 jobs=[host_job(previous_helper_token_sid=OTHER_SID, helper_token_sid=None, changed=True)]),
+]
+
+
+@pytest.mark.parametrize("who", UNKNOWN_CALLERS, ids=["nulls", "false-and-zero", "absent"])
+@pytest.mark.parametrize("raw", TOKEN_FAILURES, ids=lambda raw: "%s-%s-%s" % (
+    raw["error"]["reason"], raw["error"]["call"], raw["error"]["hresult_hex"]))
+def test_every_token_explanation_copes_with_unknown_caller_facts(raw: dict[str, object],
+                                                                 who: dict[str, object]) -> None:
+    raw = {**raw, "caller": who} if who else {key: value for key, value in raw.items() if key != "caller"}
+    message = explain_token(raw, token=str(raw["desired_helper_token"]))
+    assert_structure(message)
+    assert "None" not in message and "build 0" not in message
+    assert "the connecting user owns the job" not in message

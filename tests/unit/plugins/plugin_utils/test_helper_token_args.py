@@ -8,7 +8,7 @@ from ansible_collections.winbits.bits.plugins.plugin_utils.helper_token_args imp
     normalise_task_args,
 )
 
-DEFAULTS = {"all_matches": False, "all_users": False, "force": False}
+DEFAULTS = {"helper_token": "keep", "all_matches": False, "all_users": False, "force": False}
 
 
 def module_args(args: dict[str, object]) -> dict[str, object]:
@@ -83,7 +83,7 @@ def test_unknown_options_are_rejected_listing_the_allowed_ones() -> None:
     with pytest.raises(TaskArgumentError) as caught:
         normalise_task_args({"job": "j", "flag": "network", "users": True})
     assert str(caught.value) == (
-        "unsupported parameters: flag, users; supported: all_matches, all_users, flags, force, job"
+        "unsupported parameters: flag, users; supported: all_matches, all_users, flags, force, helper_token, job"
     )
 
 
@@ -106,3 +106,31 @@ def test_job_and_flags_errors_name_the_parameter(args: dict[str, object], fragme
     with pytest.raises(TaskArgumentError) as caught:
         normalise_task_args(args)
     assert fragment in str(caught.value)
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    (None, "keep"), ("keep", "keep"), ("absent", "absent"), ("caller", "caller"),
+    ("ABSENT", "absent"), ("Caller", "caller"), (" Keep ", "keep"),
+])
+def test_helper_token_is_sent_in_lower_case(given: object, expected: str) -> None:
+    assert module_args({"job": "j", "helper_token": given})["helper_token"] == expected
+
+
+@pytest.mark.parametrize("flags", [None, [], ["network"]])
+@pytest.mark.parametrize("helper_token", ["absent", "caller"])
+def test_helper_token_works_with_or_without_flags(flags: object, helper_token: str) -> None:
+    sent = module_args({"job": "j", "flags": flags, "helper_token": helper_token})
+    assert sent["helper_token"] == helper_token
+    assert sent.get("flags") == (None if flags is None else flags)
+
+
+@pytest.mark.parametrize(("given", "shown"), [
+    ("present", "'present'"), ("", "''"), ("set", "'set'"), (True, "bool True"), (1, "int 1"),
+    (["caller"], "list ['caller']"),
+])
+def test_helper_token_outside_its_choices_is_refused_naming_them(given: object, shown: str) -> None:
+    with pytest.raises(TaskArgumentError) as caught:
+        normalise_task_args({"job": "j", "helper_token": given})
+    message = str(caught.value)
+    assert message.startswith("helper_token must be one of keep, absent, caller (")
+    assert message.endswith("not %s" % shown)

@@ -11,15 +11,16 @@ from tests.unit.plugins.host_facts import (
     GUID_B,
     OTHER_SID,
     USER_SID,
+    caller,
     host_failure,
     host_job,
     host_result,
 )
 
-ARGS = {"job": "myDownloadJob", "flags": ["local_file", "network"], "all_matches": False, "all_users": False,
-        "force": False}
+ARGS = {"job": "myDownloadJob", "flags": ["local_file", "network"], "helper_token": "keep", "all_matches": False,
+        "all_users": False, "force": False}
 JOB_KEYS = {"id", "name", "owner", "state", "previous_flags", "previous_flags_value", "flags", "flags_value",
-            "helper_token_sid", "client_certificate", "changed"}
+            "previous_helper_token_sid", "helper_token_sid", "client_certificate", "changed"}
 
 
 def shape(raw: t.Mapping[str, object], *, check_mode: bool = False, diff_mode: bool = False,
@@ -39,13 +40,14 @@ def test_one_changed_job_gives_the_documented_keys() -> None:
     assert result["previous_flags_value"] == 1
     assert result["flags"] == ["local_file", "network"]
     assert result["flags_value"] == 3
+    assert result["previous_helper_token_sid"] == USER_SID
     assert result["helper_token_sid"] == USER_SID
     assert result["caller"] == raw["caller"]
     assert result["invocation"] == raw["invocation"]
     jobs = t.cast(list, result["jobs"])
     assert len(jobs) == 1 and set(jobs[0]) == JOB_KEYS and jobs[0]["changed"] is True
     # Host-only facts and the null error are not part of the documented success result.
-    assert "desired_flags_value" not in result and "error" not in result
+    assert "desired_flags_value" not in result and "desired_helper_token" not in result and "error" not in result
     assert "failed" not in result
 
 
@@ -94,8 +96,8 @@ def test_diff_shows_flags_before_and_after() -> None:
     assert diff == {
         "before_header": label,
         "after_header": label,
-        "before": "%s: flags = local_file\n" % label,
-        "after": "%s: flags = local_file, network\n" % label,
+        "before": "%s: flags = local_file\n%s: helper token = %s\n" % (label, label, USER_SID),
+        "after": "%s: flags = local_file, network\n%s: helper token = %s\n" % (label, label, USER_SID),
     }
 
 
@@ -104,8 +106,8 @@ def test_diff_in_check_mode_shows_what_would_be_set() -> None:
     raw = host_result([host_job(previous_flags_value=3, flags_value=3, changed=True)], desired=0)
     result = shape(raw, check_mode=True, diff_mode=True, flags=[])
     diff = t.cast(dict, result["diff"])
-    assert diff["before"].endswith("flags = local_file, network\n")
-    assert diff["after"].endswith("flags = none\n")
+    assert "flags = local_file, network\n" in diff["before"]
+    assert "flags = none\n" in diff["after"]
     assert result["flags"] == ["local_file", "network"]  # the result stays what the host read
 
 
@@ -183,7 +185,7 @@ def test_flags_set_on_a_job_without_helper_token_warn() -> None:
     warnings = warnings_of(shape(host_result([job], desired=1), flags=["local_file"]))
     assert warnings == [
         "job %s (myDownloadJob) has no helper token: its helper-token flags do nothing until a helper token "
-        "is set with IBitsTokenOptions::SetHelperToken" % GUID_A
+        "is set with IBitsTokenOptions::SetHelperToken (helper_token: caller)" % GUID_A
     ]
 
 
@@ -245,6 +247,7 @@ def test_failure_keeps_the_error_facts_and_explains() -> None:
         "SetHelperTokenFlags failed for job %s (myDownloadJob) with 0x80070005 (E_ACCESSDENIED)" % GUID_A)
     assert set(t.cast(list, result["jobs"])[0]) == JOB_KEYS
     assert "job_id" not in result and "diff" not in result and "desired_flags_value" not in result
+    assert "desired_helper_token" not in result
     assert result["changed"] is False
 
 
@@ -334,3 +337,159 @@ def test_failure_result_has_the_documented_error_keys() -> None:
     result = shape(raw)
     assert set(t.cast(dict, result["error"])) == set(documented["error"]["contains"])
     assert set(result) - STANDARD_KEYS == {"error", "jobs", "caller"}
+
+
+# --- the helper token itself (helper_token: absent / caller) ---------------------------------
+
+LABEL = "job %s (myDownloadJob)" % GUID_A
+SYSTEM_SID = "S-1-5-18"
+
+
+def token_job(previous: str | None, now: str | None, *, changed: bool, flags: int = 1,
+              previous_flags: int | None = None, flags_changed: bool = False) -> dict[str, object]:
+    """A job as the host reports it after helper_token: the token before and after, and what changed."""
+    return host_job(previous_helper_token_sid=previous, helper_token_sid=now, helper_token_changed=changed,
+                    flags_changed=flags_changed, changed=changed or flags_changed, flags_value=flags,
+                    previous_flags_value=flags if previous_flags is None else previous_flags)
+
+
+def test_caller_sets_the_token_and_reports_both_sids_at_the_top_and_per_job() -> None:
+    raw = host_result([token_job(None, USER_SID, changed=True)], token="caller")
+    result = shape(raw, flags=None, helper_token="caller")
+    assert result["changed"] is True
+    assert (result["previous_helper_token_sid"], result["helper_token_sid"]) == (None, USER_SID)
+    job = t.cast(list, result["jobs"])[0]
+    assert (job["previous_helper_token_sid"], job["helper_token_sid"], job["changed"]) == (None, USER_SID, True)
+    assert set(job) == JOB_KEYS  # helper_token_changed / flags_changed stay host facts
+    assert "desired_helper_token" not in result
+
+
+def test_diff_shows_the_helper_token_before_and_after() -> None:
+    raw = host_result([token_job(OTHER_SID, None, changed=True)], token="absent")
+    diff = t.cast(dict, shape(raw, diff_mode=True, flags=None, helper_token="absent")["diff"])
+    assert diff["before"] == "%s: flags = local_file\n%s: helper token = %s\n" % (LABEL, LABEL, OTHER_SID)
+    assert diff["after"] == "%s: flags = local_file\n%s: helper token = none\n" % (LABEL, LABEL)
+
+
+@pytest.mark.parametrize(("token", "who", "after"), [
+    ("caller", USER_SID, USER_SID),
+    ("caller", SYSTEM_SID, SYSTEM_SID),  # become_user: SYSTEM
+    ("absent", USER_SID, "none"),
+])
+def test_check_mode_diff_predicts_the_token_from_the_hosts_facts(token: str, who: str, after: str) -> None:
+    # Check mode: nothing written, so the host reports the same SID before and after.
+    previous = OTHER_SID
+    raw = host_result([token_job(previous, previous, changed=True)], token=token, who=caller(sid=who))
+    result = shape(raw, check_mode=True, diff_mode=True, flags=None, helper_token=token)
+    diff = t.cast(dict, result["diff"])
+    assert diff["before"].endswith("helper token = %s\n" % previous)
+    assert diff["after"].endswith("helper token = %s\n" % after)
+    assert result["helper_token_sid"] == previous  # the result stays what the host read
+    assert result["changed"] is True
+
+
+def test_check_mode_diff_predicts_flags_and_token_together() -> None:
+    job = token_job(None, None, changed=True, flags=0, flags_changed=True)
+    raw = host_result([job], desired=3, token="caller")
+    diff = t.cast(dict, shape(raw, check_mode=True, diff_mode=True, helper_token="caller")["diff"])
+    assert diff["before"] == "%s: flags = none\n%s: helper token = none\n" % (LABEL, LABEL)
+    assert diff["after"] == "%s: flags = local_file, network\n%s: helper token = %s\n" % (LABEL, LABEL, USER_SID)
+
+
+def test_check_mode_follows_the_host_on_which_part_changes() -> None:
+    # Only the token would change: the flags stay as read even though the task asked for others.
+    raw = host_result([token_job(None, None, changed=True, flags=1)], desired=3, token="caller")
+    diff = t.cast(dict, shape(raw, check_mode=True, diff_mode=True, helper_token="caller")["diff"])
+    assert "flags = local_file\n" in diff["after"]
+    assert diff["after"].endswith("helper token = %s\n" % USER_SID)
+
+
+def test_idempotent_caller_changes_nothing_and_warns_nothing() -> None:
+    raw = host_result([token_job(USER_SID, USER_SID, changed=False)], token="caller")
+    result = shape(raw, diff_mode=True, flags=None, helper_token="caller")
+    assert result["changed"] is False and "warnings" not in result
+    diff = t.cast(dict, result["diff"])
+    assert diff["before"] == diff["after"]
+
+
+@pytest.mark.parametrize(("previous", "changed"), [(USER_SID.lower(), False), (OTHER_SID, True), (None, True)])
+def test_token_change_without_the_hosts_part_flags_is_judged_from_the_sids(previous: str | None,
+                                                                           changed: bool) -> None:
+    # An older host reports only `changed`: the token counts as set when it was not already the caller's.
+    job = host_job(previous_helper_token_sid=previous, helper_token_sid=previous, changed=True)
+    raw = host_result([job], token="caller")
+    diff = t.cast(dict, shape(raw, check_mode=True, diff_mode=True, flags=None, helper_token="caller")["diff"])
+    assert diff["after"].endswith("helper token = %s\n" % (USER_SID if changed else previous))
+
+
+def test_a_host_that_did_not_report_the_previous_sid_shows_not_read() -> None:
+    job = host_job()
+    del job["previous_helper_token_sid"]
+    result = shape(host_result([job]), diff_mode=True, flags=None)
+    assert result["previous_helper_token_sid"] is None
+    assert t.cast(dict, result["diff"])["before"].endswith("helper token = not read\n")
+
+
+def test_several_jobs_have_the_sids_per_job_only() -> None:
+    jobs = [token_job(None, USER_SID, changed=True), host_job(id=GUID_B, name="b")]
+    result = shape(host_result(jobs, token="caller"), all_matches=True, flags=None, helper_token="caller")
+    assert "previous_helper_token_sid" not in result and "helper_token_sid" not in result
+    assert [job["helper_token_sid"] for job in t.cast(list, result["jobs"])] == [USER_SID, USER_SID]
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_setting_the_token_warns_that_it_lives_as_long_as_the_logon(check_mode: bool) -> None:
+    job = token_job(None, None if check_mode else USER_SID, changed=True)
+    warnings = warnings_of(shape(host_result([job], token="caller"), check_mode=check_mode, flags=None,
+                                 helper_token="caller"))
+    lifetime = [w for w in warnings if w.startswith("the helper token of ")]
+    assert lifetime == [
+        "the helper token of %s %s set to the token of %s, the user the module runs as. BITS keeps a helper token "
+        "only as long as the logon session it was set from and discards it when that user logs off; a job that "
+        "needs it then fails with 0x80200056 (BG_E_TOKEN_REQUIRED). Over WinRM, PSRP or SSH that session is this "
+        "task's own logon (the connection's, or become's), which ends with the task: apply the token again where a "
+        "logon of that user lasts as long as the job needs the token (e.g. a scheduled task on the host that runs "
+        "as that user, sets it and keeps running), or run the play again shortly before the job needs it"
+        % (LABEL, "would be" if check_mode else "is now", USER_SID)
+    ]
+    assert warnings == lifetime  # the job has flags: nothing else to say
+
+
+def test_a_token_on_a_job_without_flags_warns_that_nothing_uses_it() -> None:
+    job = token_job(None, USER_SID, changed=True, flags=0)
+    warnings = warnings_of(shape(host_result([job], token="caller"), flags=None, helper_token="caller"))
+    assert warnings[0] == (
+        "%s has no helper-token flags: the helper token just set is not used for anything until flags name the "
+        "resources BITS opens with it (flags: [local_file], [network] or both)" % LABEL)
+    assert len(warnings) == 2 and warnings[1].startswith("the helper token of ")
+
+
+def test_no_unused_token_warning_when_the_same_task_sets_flags() -> None:
+    job = token_job(None, None, changed=True, flags=0, flags_changed=True)
+    warnings = warnings_of(shape(host_result([job], desired=1, token="caller"), check_mode=True,
+                                 flags=["local_file"], helper_token="caller"))
+    assert not any("no helper-token flags" in w for w in warnings)
+    # The token would be set in the same task: the flags will have one to use.
+    assert not any("has no helper token" in w for w in warnings)
+
+
+def test_clearing_the_token_of_a_job_with_flags_warns_that_they_do_nothing() -> None:
+    raw = host_result([token_job(OTHER_SID, None, changed=True, flags=2)], token="absent")
+    warnings = warnings_of(shape(raw, flags=None, helper_token="absent"))
+    assert warnings == [
+        "%s has no helper token: its helper-token flags do nothing until a helper token is set with "
+        "IBitsTokenOptions::SetHelperToken (helper_token: caller)" % LABEL
+    ]
+
+
+def test_clearing_the_token_in_check_mode_warns_from_the_prediction() -> None:
+    raw = host_result([token_job(OTHER_SID, OTHER_SID, changed=True, flags=1)], token="absent")
+    assert any("has no helper token" in w for w in warnings_of(shape(raw, check_mode=True, flags=None,
+                                                                      helper_token="absent")))
+
+
+def test_the_token_is_taken_from_the_task_when_the_host_did_not_say() -> None:
+    raw = host_result([token_job(None, None, changed=True)], token="keep")
+    del raw["desired_helper_token"]
+    diff = t.cast(dict, shape(raw, check_mode=True, diff_mode=True, flags=None, helper_token="caller")["diff"])
+    assert diff["after"].endswith("helper token = %s\n" % USER_SID)
