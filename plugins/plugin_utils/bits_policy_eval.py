@@ -128,8 +128,8 @@ class Judge:
         elif active is not None:
             entry.update(status="waived", problems=problems)
         else:
-            entry.update(status="violation", problems=problems, fix=build_fix(host, job.get("id"), job.get("name"),
-                                                                              rule, actual))
+            fix = build_fix(host, job.get("id"), job.get("name"), rule, actual, job.get("helper_token_sid"))
+            entry.update(status="violation", problems=problems, fix=fix)
         return entry
 
     def _expected(self, rule: Rule) -> dict[str, object]:
@@ -227,12 +227,13 @@ def find_problems(rule: Rule, actual: int, token_sid: object, token_name: object
         problems.append("%s forbidden by rule %s" % (_flag_names_are(actual & expect.forbidden), rule.name))
     has_token = token_sid is not None
     if expect.helper_token == "present" and not has_token:
-        problems.append("rule %s expects a helper token; the job has none" % rule.name)
+        # Reported, never fixed: whose token the job should carry is not the policy's to invent.
+        problems.append("rule %s expects a helper token; the job has none (set it with bits_helper_token "
+                        "helper_token: caller, run as the account whose token the job needs)" % rule.name)
     elif expect.helper_token == "absent" and has_token:
         holder = "%s (%s)" % (token_sid, token_name) if token_name else str(token_sid)
         problems.append("rule %s expects no helper token; the job has one, of %s; it must be cleared "
-                        "(IBitsTokenOptions::ClearHelperToken), which bits_helper_token cannot do yet"
-                        % (rule.name, holder))
+                        "(helper_token: absent)" % (rule.name, holder))
     return problems
 
 
@@ -265,49 +266,68 @@ def fixed_flags(expect: Expect, actual: int) -> int:
     return target
 
 
-def build_fix(host: str, job_id: object, job_name: object, rule: Rule, actual: int) -> dict[str, t.Any] | None:
-    """The bits_helper_token call that brings the job in line; None when flags are not what is wrong.
+def build_fix(host: str, job_id: object, job_name: object, rule: Rule, actual: int,
+              token_sid: object = None) -> dict[str, t.Any] | None:
+    """The bits_helper_token call that brings the job in line; None when nothing it can write is wrong.
 
-    A job is addressed by its GUID (unique, and found whoever owns it); one without a readable,
-    well-formed GUID gets no fix rather than one that might touch another job.
+    Wrong flags are set to what the rule wants; a helper token the rule forbids is cleared
+    (helper_token: absent). A missing token the rule wants is not fixed: whose token it should be
+    is not the policy's to invent. A job is addressed by its GUID (unique, and found whoever owns it);
+    one without a readable, well-formed GUID gets no fix rather than one that might touch another job.
     """
-    if flags_comply(rule.expect, actual) or not isinstance(job_id, str) or not is_guid(job_id):
-        return None  # when only the helper token is wrong: the module cannot fix that (yet)
-    target = fixed_flags(rule.expect, actual)
-    names = canonical_names(target)
+    flags_wrong = not flags_comply(rule.expect, actual)
+    clear_token = rule.expect.helper_token == "absent" and token_sid is not None
+    if not (flags_wrong or clear_token) or not isinstance(job_id, str) or not is_guid(job_id):
+        return None
+    names = canonical_names(fixed_flags(rule.expect, actual)) if flags_wrong else None
+    args: dict[str, t.Any] = {"job": job_id}
+    words = ["job=%s" % job_id]
+    if names is not None:
+        args["flags"] = names
+        words.append("flags=%s" % ",".join(names))
+    if clear_token:
+        args["helper_token"] = "absent"
+        words.append("helper_token=absent")
     return {
         "module": FIX_MODULE,
-        "args": {"job": job_id, "flags": names},
-        "task": fix_task_text(rule.name, job_name, job_id, names),
-        # An ad-hoc key=value string: the GUID and the canonical flag names need no key=value quoting.
-        "command": "ansible %s -m %s -a %s" % (shlex.quote(host), FIX_MODULE,
-                                               shlex.quote("job=%s flags=%s" % (job_id, ",".join(names)))),
+        "args": args,
+        "task": fix_task_text(rule.name, job_name, job_id, names, clear_token),
+        # An ad-hoc key=value string: the GUID, the canonical flag names and `absent` need no quoting.
+        "command": "ansible %s -m %s -a %s" % (shlex.quote(host), FIX_MODULE, shlex.quote(" ".join(words))),
     }
 
 
-def fix_task_text(rule_name: str, job_name: object, job_id: str, flags: list[str]) -> str:
+def fix_task_text(rule_name: str, job_name: object, job_id: str, flags: list[str] | None,
+                  clear_token: bool = False) -> str:
     """The YAML of a one-task list that runs the fix, as yaml.safe_dump writes it.
 
     Dumping is the costly part of judging a large fleet, and fleets repeat job names, so the text
-    is dumped once per rule, name and flags with a placeholder GUID, which is then replaced by the
-    job's. That is exact: both are braced hexadecimal GUIDs, which YAML quotes alike, and the
-    placeholder must occur exactly once (else the task is dumped afresh).
+    is dumped once per rule, name, flags and token action with a placeholder GUID, which is then
+    replaced by the job's. That is exact: both are braced hexadecimal GUIDs, which YAML quotes alike,
+    and the placeholder must occur exactly once (else the task is dumped afresh).
     """
+    flag_key = None if flags is None else tuple(flags)
     if _BRACED_GUID.fullmatch(job_id):
-        template = _task_template(rule_name, job_name if isinstance(job_name, str) else None, tuple(flags))
+        template = _task_template(rule_name, job_name if isinstance(job_name, str) else None, flag_key, clear_token)
         if template.count(_PLACEHOLDER_GUID) == 1:
             return template.replace(_PLACEHOLDER_GUID, job_id)
-    return dump_task(rule_name, job_name, job_id, flags)
+    return dump_task(rule_name, job_name, job_id, flags, clear_token)
 
 
 @functools.lru_cache(maxsize=4096)
-def _task_template(rule_name: str, job_name: str | None, flags: tuple[str, ...]) -> str:
-    return dump_task(rule_name, job_name, _PLACEHOLDER_GUID, list(flags))
+def _task_template(rule_name: str, job_name: str | None, flags: tuple[str, ...] | None, clear_token: bool) -> str:
+    return dump_task(rule_name, job_name, _PLACEHOLDER_GUID, None if flags is None else list(flags), clear_token)
 
 
-def dump_task(rule_name: str, job_name: object, job_id: str, flags: list[str]) -> str:
+def dump_task(rule_name: str, job_name: object, job_id: str, flags: list[str] | None,
+              clear_token: bool = False) -> str:
     label = "BITS job %s" % job_name if isinstance(job_name, str) else "a BITS job"
-    task = [{"name": "Apply policy rule %s to %s" % (rule_name, label), FIX_MODULE: {"job": job_id, "flags": flags}}]
+    args: dict[str, t.Any] = {"job": job_id}
+    if flags is not None:
+        args["flags"] = flags
+    if clear_token:
+        args["helper_token"] = "absent"
+    task = [{"name": "Apply policy rule %s to %s" % (rule_name, label), FIX_MODULE: args}]
     return yaml.dump(task, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1000)
 
 

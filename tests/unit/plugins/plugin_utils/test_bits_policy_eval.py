@@ -106,21 +106,32 @@ def test_flag_rules(policy: t.Any, flags: int, status: str, problems: list[str])
     assert job["rule"] == policy.rules[0].name
 
 
-@pytest.mark.parametrize(("expectation", "token", "status", "problems"), [
-    ("present", ALICE, "compliant", []),
-    ("present", None, "violation", ["rule token expects a helper token; the job has none"]),
-    ("absent", None, "compliant", []),
+PRESENT_PROBLEM = ("rule token expects a helper token; the job has none (set it with bits_helper_token "
+                   "helper_token: caller, run as the account whose token the job needs)")
+CLEAR = {"job": "{5D3B4C39-1F0A-4D5B-9E2F-000000000001}", "helper_token": "absent"}
+
+
+@pytest.mark.parametrize(("expectation", "token", "status", "problems", "fix_args"), [
+    ("present", ALICE, "compliant", [], None),
+    # Whose token a job should carry is not the policy's to invent: reported, never fixed.
+    ("present", None, "violation", [PRESENT_PROBLEM], None),
+    ("absent", None, "compliant", [], None),
     ("absent", ALICE, "violation", ["rule token expects no helper token; the job has one, of "
                                     "S-1-5-21-1000-1000-1000-1013 (CORP\\alice); it must be cleared "
-                                    "(IBitsTokenOptions::ClearHelperToken), which bits_helper_token cannot do yet"]),
+                                    "(helper_token: absent)"], CLEAR),
     ("absent", ("S-1-5-21-9", None), "violation", ["rule token expects no helper token; the job has one, of "
-                                                   "S-1-5-21-9; it must be cleared (IBitsTokenOptions::ClearHelperToken"
-                                                   "), which bits_helper_token cannot do yet"]),
+                                                   "S-1-5-21-9; it must be cleared (helper_token: absent)"], CLEAR),
 ])
-def test_helper_token_rules(expectation: str, token: t.Any, status: str, problems: list[str]) -> None:
+def test_helper_token_rules(expectation: str, token: t.Any, status: str, problems: list[str],
+                            fix_args: dict[str, str] | None) -> None:
     policy = policy_of(rule("token", {"helper_token": expectation}))
     job = only_job(policy, make_job(flags=1, token=token))
-    assert (job["status"], job["problems"], job["fix"]) == (status, problems, None)
+    assert (job["status"], job["problems"]) == (status, problems)
+    assert (job["fix"] or {}).get("args") == fix_args
+    if fix_args:
+        assert "helper_token=absent" in job["fix"]["command"] and "flags=" not in job["fix"]["command"]
+        (task,) = yaml.safe_load(job["fix"]["task"])
+        assert task[FIX_MODULE] == fix_args
 
 
 @pytest.mark.parametrize(("expect", "flag_problem"), [
@@ -134,7 +145,7 @@ def test_a_combined_rule_lists_every_problem_and_fixes_the_flags(expect: dict[st
     assert job["problems"][0] == flag_problem
     assert job["problems"][1].startswith("rule strict expects no helper token")
     assert len(job["problems"]) == 2
-    assert job["fix"]["args"] == {"job": guid(1), "flags": ["local_file"]}
+    assert job["fix"]["args"] == {"job": guid(1), "flags": ["local_file"], "helper_token": "absent"}
     assert job["expected"] == policy.rules[0].expect.to_dict()
     assert job["expected"]["helper_token"] == "absent"
 
@@ -149,16 +160,16 @@ def test_exact_flags_with_a_helper_token_expectation() -> None:
     policy = policy_of(rule("sync", {"flags": "local_file", "helper_token": "present"}))
     assert only_job(policy, make_job(flags=1, token=ALICE))["status"] == "compliant"
     job = only_job(policy, make_job(flags=1))
-    assert job["problems"] == ["rule sync expects a helper token; the job has none"]
-    assert job["fix"] is None  # the flags are right; the module cannot set a helper token
+    assert job["problems"] == [PRESENT_PROBLEM.replace("rule token", "rule sync")]
+    assert job["fix"] is None  # the flags are right, and whose token to set is not the policy's to say
 
 
-def test_flags_fine_but_token_wrong_gets_no_flag_fix_even_with_unknown_bits() -> None:
-    # 0x4 is no known flag: a fix would clear it although no flag expectation is broken.
+def test_flags_fine_but_token_wrong_clears_the_token_only_even_with_unknown_bits() -> None:
+    # 0x4 is no known flag: a flag fix would clear it although no flag expectation is broken.
     policy = policy_of(rule("no-token", {"forbidden_flags": ["network"], "helper_token": "absent"}))
     job = only_job(policy, make_job(flags=5, token=ALICE))
     assert job["status"] == "violation"
-    assert job["fix"] is None
+    assert job["fix"]["args"] == {"job": guid(1), "helper_token": "absent"}
 
 
 # --- matching ----------------------------------------------------------------------------------------
