@@ -17,7 +17,8 @@ from typing import Iterator, Sequence
 import pytest
 import yaml
 
-from tests.e2e.conftest import fleet  # noqa: F401  pylint: disable=unused-import  (the fleet fixture of tests/e2e)
+# The simulated fleet fixture of tests/e2e, offered to these tests too.
+from tests.e2e.conftest import fleet  # noqa: F401  pylint: disable=unused-import
 from tests.support.paths import REPO
 
 BIN = Path(sys.executable).parent

@@ -28,8 +28,8 @@ def _requirement_names(lines: list[str]) -> set[str]:
     return {Requirement(line.split("#", 1)[0].strip()).name.lower() for line in lines if line.split("#", 1)[0].strip()}
 
 
-def test_introspect_finds_the_collections_python_and_system_dependencies(installed_collection: InstalledCollection,
-                                                                          tmp_path: Path):
+def test_introspect_finds_the_collections_python_and_system_dependencies(
+        installed_collection: InstalledCollection, tmp_path: Path):
     done = run_tool(["ansible-builder", "introspect", "--sanitize", installed_collection.collections_path],
                     cwd=tmp_path, env=tool_env(tmp_path, installed_collection.collections_path))
     assert done.returncode == 0, done.stdout + done.stderr
@@ -56,8 +56,8 @@ def ee_context(installed_collection: InstalledCollection, tmp_path: Path) -> Pat
     return tmp_path / "context"
 
 
-def test_the_example_ee_is_schema_3_and_its_context_installs_the_collection_and_pywinrm(ee_context: Path,
-                                                                                       tmp_path: Path):
+def test_the_example_ee_is_schema_3_and_its_context_installs_the_collection_and_pywinrm(
+        ee_context: Path, tmp_path: Path):
     assert yaml.safe_load(EXAMPLE_EE.read_text(encoding="utf-8"))["version"] == 3
     build = ee_context / "_build"
     containerfile = (ee_context / "Containerfile").read_text(encoding="utf-8")
