@@ -64,9 +64,11 @@ make_venv() {
   rm -rf "$venv"
   echo "compat: creating $venv with $python ($("$python" --version))"
   "$python" -m venv "$venv"
-  # The project's pins, less its own ansible-core and the release tooling these tests do not use.
+  # The project's pins, less its own ansible-core and the release and ecosystem tooling these tests do
+  # not use (tests/ecosystem runs with the project's venv only; ansible-lint refuses ansible-core 2.17).
   requirements=$top/.build/compat-$version.requirements.txt
-  grep -v -E '^\s*(#|$)|^(ansible-core|antsibull-changelog)\b' "$top/requirements/test.txt" > "$requirements"
+  grep -v -E '^\s*(#|$)|^(ansible-core|antsibull-changelog|ansible-lint|ansible-builder|ansible-runner)\b' \
+      "$top/requirements/test.txt" > "$requirements"
   "$venv/bin/python" -m pip install -q --disable-pip-version-check "$requirement" -r "$requirements"
 }
 
