@@ -118,7 +118,8 @@ def fleet(tmp_path: Path) -> Iterator[Callable[[dict[str, Any]], Fleet]]:
         server.start()
         servers.append(server)
         inventory = work / "inventory.ini"
-        inventory.write_text(inventory_ini(hosts, {h.name: server.port_of(h.name) for h in hosts}), encoding="utf-8")
+        inventory.write_text(inventory_ini(hosts, {h.name: server.port_of(h.name) for h in hosts},
+                                           state_dir=state_dir), encoding="utf-8")
         return Fleet(server=server, inventory=inventory, state_dir=state_dir, work=work,
                      handlers={endpoint.name: endpoint.handler for endpoint in endpoints})
 
