@@ -45,8 +45,8 @@ log = logging.getLogger(__name__)
 
 PS_RESOURCE_URI = "http://schemas.microsoft.com/powershell/Microsoft.PowerShell"
 PS_NS = "http://schemas.microsoft.com/powershell"
-# pypsrp's spelling of PowerShell's Ctrl+C signal (MS-PSRP 3.1.5.4.5 uses the same typo).
-SIGNAL_CTRL_C = "powershell/signal/crtl_c"
+# PowerShell's Ctrl+C signal: pypsrp sends "ctrl_c", MS-PSRP 3.1.5.4.5 spells it "crtl_c".
+SIGNAL_CODES = frozenset({"powershell/signal/ctrl_c", "powershell/signal/crtl_c", SIGNAL_TERMINATE.lower()})
 # Largest PSRP payload (fragments) one Receive answer carries. pypsrp announces a 153,600-byte
 # MaxEnvelopeSize; 32 KiB (~44 KB of base64) leaves room, and a larger output takes several
 # fragments and Receives, as on Windows.
@@ -185,18 +185,22 @@ class _Pool:
             return data, done
 
     def signal(self, pipeline_id: uuid.UUID, code: str) -> None:
+        """Ctrl+C or Terminate: stop the pipeline if it still runs, then forget it.
+
+        A finished pipeline is accepted too: Ansible stops the previous task's pipeline with Ctrl+C
+        long after it completed.
+        """
+        if code.lower() not in SIGNAL_CODES:
+            raise _schema_error(f"unknown signal code {code!r}; this host knows {sorted(SIGNAL_CODES)}")
         with self.changed:
             pipeline = self.pipeline_of(pipeline_id)
-            if code == SIGNAL_CTRL_C and pipeline.server.state == PSInvocationState.Running:
+            if pipeline.server.state == PSInvocationState.Running:
                 pipeline.server.stop()  # the handler cannot be interrupted; its result is dropped
-                pipeline.finished = True
-            if code == SIGNAL_TERMINATE or pipeline.finished:
-                # A finished pipeline is forgotten whatever the code: Ansible stops the previous
-                # task's pipeline with Ctrl+C long after it completed.
-                self.pipelines.pop(pipeline_id, None)
-                self.pool.pipeline_table.pop(pipeline_id, None)
-                self.outgoing.pop(pipeline_id, None)
+            pipeline.finished = True
             self._queue_outgoing()
+            self.pipelines.pop(pipeline_id, None)
+            self.pool.pipeline_table.pop(pipeline_id, None)
+            self.outgoing.pop(pipeline_id, None)  # what it still had to say (e.g. Stopped) goes nowhere
             self.changed.notify_all()
 
 

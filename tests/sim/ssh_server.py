@@ -32,6 +32,7 @@ import typing
 
 import asyncssh
 
+from tests.sim.payload import UnsupportedCommand, decode_command_line
 from tests.sim.transport import CommandResult, Endpoint
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,20 @@ def exec_command(line: str) -> tuple[str, list[str]]:
     return f"{_RAW_PREFIX} {encoded}", []
 
 
+def reads_input(command: str, arguments: list[str]) -> bool:
+    """Whether the command's PowerShell reads its input (Ansible's wrappers read ``$input``).
+
+    Windows' sshd starts the command at once and the script reads stdin when it wants it. Ansible
+    sends a module's payload and then EOF, but for a command without input (``raw``) it keeps stdin
+    open on a pty: such a command must run without waiting for an EOF that never comes.
+    """
+    try:
+        script = decode_command_line(command, arguments)
+    except UnsupportedCommand:
+        return False  # the handler refuses it, no input needed for that
+    return "$input" in script.lower()
+
+
 def _powershell_words(line: str) -> list[str]:
     """Whitespace-separated words with '...' and "..." quoting; backslashes are not escapes (Windows paths)."""
     lexer = shlex.shlex(line, posix=True)
@@ -78,8 +93,9 @@ class _ExecSession(asyncssh.SSHServerSession):
         self._endpoint = endpoint
         self._executor = executor
         self._channel: asyncssh.SSHServerChannel | None = None
-        self._command: str | None = None
+        self._command: tuple[str, list[str]] | None = None
         self._stdin: list[bytes] = []
+        self._started = False
 
     def connection_made(self, chan: asyncssh.SSHServerChannel) -> None:  # type: ignore[override]
         self._channel = chan
@@ -94,21 +110,28 @@ class _ExecSession(asyncssh.SSHServerSession):
         return False  # no sftp: Windows modules are always pipelined
 
     def exec_requested(self, command: str) -> bool:
-        self._command = command
+        self._command = exec_command(command)
         return True
+
+    def session_started(self) -> None:
+        if self._command is not None and not reads_input(*self._command):
+            self._start()
 
     def data_received(self, data: bytes, datatype: int | None) -> None:  # type: ignore[override]
         if datatype is None:  # stdin; extended data from a client means nothing here
             self._stdin.append(data)
 
     def eof_received(self) -> bool:
-        asyncio.get_running_loop().create_task(self._run())
+        self._start()
         return True  # keep the channel open for the reply
 
-    async def _run(self) -> None:
-        assert self._channel is not None and self._command is not None
-        command, arguments = exec_command(self._command)
-        stdin = b"".join(self._stdin)
+    def _start(self) -> None:
+        if not self._started and self._command is not None:
+            self._started = True
+            asyncio.get_running_loop().create_task(self._run(*self._command, b"".join(self._stdin)))
+
+    async def _run(self, command: str, arguments: list[str], stdin: bytes) -> None:
+        assert self._channel is not None
         loop = asyncio.get_running_loop()
         result = await loop.run_in_executor(self._executor, self._call_handler, command, arguments, stdin)
         if "drop" in self._endpoint.faults:

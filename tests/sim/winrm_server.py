@@ -652,3 +652,7 @@ class FleetServer:
     def open_shells(self, name: str) -> int:
         """How many shells the endpoint holds (a client that forgets Delete leaks them)."""
         return self._servers[name].service.shell_count()
+
+    def open_runspace_pools(self, name: str) -> int:
+        """How many PowerShell runspace pools (PSRP shells) the endpoint holds."""
+        return self._servers[name].psrp.pool_count()
