@@ -44,15 +44,17 @@ DEFAULTS: dict[str, Any] = {
     "users": {"SYSTEM": {"sid": "S-1-5-18", "is_admin": True}},
 }
 # OpenSSH options for every SSH host: no connection sharing (ControlPersist would keep a connection
-# for 60 s and hide a later refusal), no host key bookkeeping for a loopback fleet that makes new
-# keys per state dir, no "Permanently added" noise on stderr.
+# for 60 s and hide a later refusal); the fleet's host key is known under one alias for all its hosts
+# (their ports differ), from a known_hosts file next to the keys, so the client checks it and prints
+# no "Permanently added" warning, while its own errors (e.g. a refused channel) still show.
 SSH_ARGS = "-o ControlMaster=no -o ControlPath=none"
-SSH_COMMON_ARGS = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
+HOST_KEY_ALIAS = "winbits-sim-fleet"
 SSH_AUTH_ARGS = {"key": "-o IdentitiesOnly=yes -o PreferredAuthentications=publickey -o PasswordAuthentication=no",
                  "password": "-o PreferredAuthentications=password,keyboard-interactive -o PubkeyAuthentication=no"}
 SSH_DIR = "ssh"
 CLIENT_KEY = "client_key"  # the private key Ansible logs on with (the inventory points to it)
 HOST_KEY = "host_key"
+KNOWN_HOSTS = "known_hosts"
 log = logging.getLogger("tests.sim.fleet")
 
 
@@ -179,8 +181,17 @@ def ssh_keys(state_dir: Path) -> tuple[str, str]:
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(key.export_private_key("openssh"))
             path.with_name(name + ".pub").write_bytes(key.export_public_key("openssh"))
+    host_public = (directory / (HOST_KEY + ".pub")).read_text(encoding="ascii").strip()
+    (directory / KNOWN_HOSTS).write_text(f"{HOST_KEY_ALIAS} {host_public}\n", encoding="ascii")
     public = (directory / (CLIENT_KEY + ".pub")).read_text(encoding="ascii").strip()
     return public, (directory / HOST_KEY).read_text(encoding="ascii")
+
+
+def ssh_common_args(state_dir: Path, auth: str) -> str:
+    """OpenSSH options for a fleet host: its known_hosts, and only the one authentication it takes."""
+    known_hosts = shlex.quote(str(state_dir / SSH_DIR / KNOWN_HOSTS))
+    return (f"-o UserKnownHostsFile={known_hosts} -o HostKeyAlias={HOST_KEY_ALIAS} -o StrictHostKeyChecking=yes "
+            f"{SSH_AUTH_ARGS[auth]}")
 
 
 def build_endpoints(hosts: list[HostConfig], state_dir: Path) -> list[Endpoint]:
@@ -201,7 +212,7 @@ def inventory_ini(hosts: list[HostConfig], ports: Mapping[str, int], group: str 
                   state_dir: Path | None = None) -> str:
     """An Ansible INI inventory for the fleet: each host on 127.0.0.1 over its own transport.
 
-    state_dir is where the fleet keeps its SSH client key; it is needed once a host uses SSH keys.
+    state_dir is where the fleet keeps its SSH keys and known_hosts; it is needed once a host uses SSH.
     """
     lines = [f"[{group}]"]
     for host in hosts:
@@ -232,14 +243,14 @@ def _connection_vars(host: HostConfig, state_dir: Path | None) -> dict[str, Any]
                              ansible_psrp_read_timeout=host.slow_timeout,
                              ansible_psrp_connection_timeout=host.slow_timeout)
         return {**variables, "ansible_password": host.winrm_user.password}
+    if state_dir is None:
+        raise ValueError(f"host {host.name}: an SSH host needs the fleet's state_dir (its keys live there)")
     variables = {"ansible_connection": "ssh", "ansible_shell_type": "powershell", "ansible_ssh_args": SSH_ARGS,
-                 "ansible_ssh_common_args": f"{SSH_COMMON_ARGS} {SSH_AUTH_ARGS[host.auth]}"}
+                 "ansible_ssh_common_args": ssh_common_args(state_dir, host.auth)}
     if slow:
         variables["ansible_ssh_timeout"] = host.slow_timeout  # OpenSSH's ConnectTimeout covers the greeting
     if host.auth == "password":
         return {**variables, "ansible_password": host.winrm_user.password}
-    if state_dir is None:
-        raise ValueError(f"host {host.name}: an SSH host with key auth needs the fleet's state_dir for its key")
     return {**variables, "ansible_ssh_private_key_file": str(ssh_key_path(state_dir))}
 
 
