@@ -103,7 +103,7 @@ def assert_healthy(fleet: FleetServer, key_file: Path) -> None:
     # 2.21 quotes the value (quote_pwsh_argument), 2.18/2.19 do not, 2.16 switches the code page first.
     (f"{POWERSHELL} 'SABp+A=='", ("powershell", POWERSHELL.split()[1:] + ["SABp+A=="])),
     (f"{POWERSHELL} SABp+A==", ("powershell", POWERSHELL.split()[1:] + ["SABp+A=="])),
-    (f"chcp.com 65001 > $null ; PowerShell -NoProfile -EncodedCommand SABp", ("PowerShell", ["-NoProfile", "-EncodedCommand", "SABp"])),
+    ("chcp.com 65001 > $null ; PowerShell -NoProfile -EncodedCommand SABp", ("PowerShell", ["-NoProfile", "-EncodedCommand", "SABp"])),
     ("C:\\Windows\\System32\\powershell.exe -EncodedCommand SABp", ("C:\\Windows\\System32\\powershell.exe", ["-EncodedCommand", "SABp"])),
 ])
 def test_exec_command_splits_the_powershell_line(line: str, expected: tuple[str, list[str]]) -> None:
