@@ -93,7 +93,7 @@ class Fleet:
         return self._run([str(BIN / "ansible-playbook"), "-i", str(self.inventory), str(playbook), *extra])
 
     def _run(self, command: list[str]) -> AnsibleRun:
-        done = subprocess.run(command, capture_output=True, text=True, env=self.env(), cwd=self.work, timeout=600,
+        done = subprocess.run(command, capture_output=True, text=True, env=self.env(), cwd=self.work, timeout=180,
                               check=False)
         try:
             output = json.loads(done.stdout)

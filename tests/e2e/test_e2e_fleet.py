@@ -32,6 +32,9 @@ def test_each_transport_fault_fails_only_its_host(fleet, transport):
     faults = ["unreachable", "http_500", "http_401", "drop", "slow"]
     hosts = {"healthy": {"jobs": [one_job()]}}
     hosts.update({fault.replace("_", ""): {"jobs": [one_job()], "faults": [fault]} for fault in faults})
+    # A long stall, so that a slow host that waited it out shows even on a loaded machine; its
+    # inventory gives the client the default 3 s timeout.
+    hosts["slow"]["slow_seconds"] = 60
     sim = fleet({"hosts": hosts})
     slow_seconds = sim.handlers["slow"].host.slow_seconds
     started = time.monotonic()

@@ -64,11 +64,14 @@ def test_check_mode_changes_nothing(fleet, transport):
 
 
 def test_enforce_then_idempotent(fleet, transport):
+    # One play: the task enforces, the same task again changes nothing (one ansible process, not two).
     sim = _single(fleet)
-    first = sim.playbook(_task({"job": JOB_ID, "flags": ["network"]})).result("win01")
-    second = sim.playbook(_task({"job": JOB_ID, "flags": ["network"]})).result("win01")
+    task = {"winbits.bits.bits_helper_token": {"job": JOB_ID, "flags": ["network"]}}
+    run = sim.playbook([{"hosts": "all", "gather_facts": False, "tasks": [task, task]}])
+    first, second = run.host_results("win01")
     assert first["changed"] is True and second["changed"] is False, (first, second)
     assert sim.job("win01")["flags"] == ["network"]
+    assert sim.handlers["win01"].module_runs == 2
 
 
 def test_diff_shows_before_and_after(fleet, transport):
