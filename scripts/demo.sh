@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The demo: start a simulated Windows fleet on 127.0.0.1, run examples/helper_token_flags.yml
 # against it (a check-mode report, enforcement, a second run that changes nothing), show how a
-# failure is explained, and stop the fleet. Ansible talks to the fleet over real WinRM; each host
-# runs the module's real C# core under Mono against a fake BITS (tests/sim/).
+# failure is explained, and stop the fleet. Ansible talks to the fleet with its real winrm, psrp and
+# ssh connections (each host's transport is in the fleet file); each host runs the module's real C#
+# core under Mono against a fake BITS (tests/sim/).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 venv=${WINBITS_VENV:-$top/.venv}
@@ -15,7 +16,8 @@ trap 'stop_fleet; rm -rf "$work"' EXIT
 cd "$top"
 "$venv/bin/python" -m tests.sim start --fleet tests/sim/fleets/demo.yml --state-dir "$work/state" \
     --pidfile "$work/fleet.pid" > "$work/inventory.ini"
-echo "== Fleet started: $(grep -c ansible_port "$work/inventory.ini") simulated hosts"
+echo "== Fleet started: $(grep -c ansible_port "$work/inventory.ini") simulated hosts, over" \
+     "$(grep -o 'ansible_connection=[a-z]*' "$work/inventory.ini" | cut -d= -f2 | sort | uniq -c | xargs)"
 
 export ANSIBLE_COLLECTIONS_PATH
 ANSIBLE_COLLECTIONS_PATH=$("$venv/bin/python" -c 'from tests.support.paths import collections_root; print(collections_root())')

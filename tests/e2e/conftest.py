@@ -1,9 +1,13 @@
 """The `fleet` fixture: a simulated Windows fleet served on 127.0.0.1, and Ansible from the venv against it.
 
-``fleet(spec)`` starts a FleetServer for a fleet dict (the fleet-file format of sim_api.md), seeds the
-state dir under tmp_path, writes the inventory, and returns a :class:`Fleet` whose ``ansible`` and
+``fleet(spec)`` starts a FleetServer for a fleet dict (the fleet-file format of docs/fleet-file.md), seeds
+the state dir under tmp_path, writes the inventory, and returns a :class:`Fleet` whose ``ansible`` and
 ``playbook`` run the real CLIs with a clean environment and a JSON stdout callback (callback_plugins/sim_json.py), returning the
 parsed results. Servers are stopped when the test ends.
+
+A test that also takes the ``transport`` fixture runs once per transport (ids winrm, psrp, ssh): its
+fleet's hosts default to that transport, so Ansible's real winrm, psrp or ssh connection plugin carries
+every task.
 """
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ BIN = Path(sys.executable).parent
 # ansible-core 2.21 ships no json stdout callback: tests/e2e/callback_plugins/sim_json.py prints the run.
 CALLBACKS = Path(__file__).parent / "callback_plugins"
 ADMIN_SID = "S-1-5-21-1000-1000-1000-500"
+TRANSPORTS = ("winrm", "psrp", "ssh")
 JOB_ID = "{5D3B4C39-1F0A-4D5B-9E2F-123456789ABC}"
 
 
@@ -88,7 +93,7 @@ class Fleet:
         return self._run([str(BIN / "ansible-playbook"), "-i", str(self.inventory), str(playbook), *extra])
 
     def _run(self, command: list[str]) -> AnsibleRun:
-        done = subprocess.run(command, capture_output=True, text=True, env=self.env(), cwd=self.work, timeout=600,
+        done = subprocess.run(command, capture_output=True, text=True, env=self.env(), cwd=self.work, timeout=180,
                               check=False)
         try:
             output = json.loads(done.stdout)
@@ -104,21 +109,31 @@ def one_job(**overrides: Any) -> dict[str, Any]:
             "flags": ["local_file"], **overrides}
 
 
+@pytest.fixture(params=TRANSPORTS)
+def transport(request: pytest.FixtureRequest) -> str:
+    """The transport of the fleet's hosts (unless a host names its own): the test runs once per transport."""
+    return str(request.param)
+
+
 @pytest.fixture
-def fleet(tmp_path: Path) -> Iterator[Callable[[dict[str, Any]], Fleet]]:
+def fleet(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Callable[[dict[str, Any]], Fleet]]:
     servers: list[FleetServer] = []
+    transport = request.getfixturevalue("transport") if "transport" in request.fixturenames else None
 
     def start(spec: dict[str, Any]) -> Fleet:
         work = tmp_path / f"fleet{len(servers)}"
         state_dir = work / "state"
         work.mkdir()
+        if transport is not None:
+            spec = {**spec, "defaults": {"transport": transport, **(spec.get("defaults") or {})}}
         hosts = load_fleet(spec)
         endpoints = build_endpoints(hosts, state_dir)
         server = FleetServer(endpoints)
         server.start()
         servers.append(server)
         inventory = work / "inventory.ini"
-        inventory.write_text(inventory_ini(hosts, {h.name: server.port_of(h.name) for h in hosts}), encoding="utf-8")
+        inventory.write_text(inventory_ini(hosts, {h.name: server.port_of(h.name) for h in hosts},
+                                           state_dir=state_dir), encoding="utf-8")
         return Fleet(server=server, inventory=inventory, state_dir=state_dir, work=work,
                      handlers={endpoint.name: endpoint.handler for endpoint in endpoints})
 

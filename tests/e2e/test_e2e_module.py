@@ -1,8 +1,13 @@
-"""The whole path: ansible / ansible-playbook -> winrm plugin -> simulated host -> real C# core under Mono."""
+"""The whole path: ansible / ansible-playbook -> winrm, psrp or ssh plugin -> simulated host -> real C# core under Mono.
+
+Tests that take the `transport` fixture run over each transport (ids winrm, psrp, ssh); the others
+exercise the module's own behaviour once, over WinRM.
+"""
 from __future__ import annotations
 
 import subprocess
 
+import pytest
 from ansible.release import __version__ as ANSIBLE_CORE
 
 from tests.e2e.conftest import ADMIN_SID, BIN, JOB_ID, one_job
@@ -25,7 +30,7 @@ def _version_tuple(version: str) -> tuple[int, int]:
     return int(major), int(minor)
 
 
-def test_the_cli_is_the_interpreters_own_ansible_and_the_host_sees_its_payload(fleet):
+def test_the_cli_is_the_interpreters_own_ansible_and_the_host_sees_its_payload(fleet, transport):
     # scripts/compat.sh runs these tests from another venv: they must drive that venv's ansible-core,
     # and the simulated host must decode the payload layout of that version.
     shown = subprocess.run([str(BIN / "ansible"), "--version"], capture_output=True, text=True, timeout=120,
@@ -48,7 +53,7 @@ def test_adhoc_sets_flags_from_a_comma_separated_string(fleet):
     assert sim.job("win01")["flags"] == ["local_file", "network"]
 
 
-def test_check_mode_changes_nothing(fleet):
+def test_check_mode_changes_nothing(fleet, transport):
     sim = _single(fleet)
     before = sim.state_bytes("win01")
     run = sim.playbook(_task({"job": "myDownloadJob", "flags": []}), "--check")
@@ -58,15 +63,18 @@ def test_check_mode_changes_nothing(fleet):
     assert sim.state_bytes("win01") == before
 
 
-def test_enforce_then_idempotent(fleet):
+def test_enforce_then_idempotent(fleet, transport):
+    # One play: the task enforces, the same task again changes nothing (one ansible process, not two).
     sim = _single(fleet)
-    first = sim.playbook(_task({"job": JOB_ID, "flags": ["network"]})).result("win01")
-    second = sim.playbook(_task({"job": JOB_ID, "flags": ["network"]})).result("win01")
+    task = {"winbits.bits.bits_helper_token": {"job": JOB_ID, "flags": ["network"]}}
+    run = sim.playbook([{"hosts": "all", "gather_facts": False, "tasks": [task, task]}])
+    first, second = run.host_results("win01")
     assert first["changed"] is True and second["changed"] is False, (first, second)
     assert sim.job("win01")["flags"] == ["network"]
+    assert sim.handlers["win01"].module_runs == 2
 
 
-def test_diff_shows_before_and_after(fleet):
+def test_diff_shows_before_and_after(fleet, transport):
     sim = _single(fleet)
     result = sim.playbook(_task({"job": "myDownloadJob", "flags": ["local_file", "network"]}), "--diff").result("win01")
     diff = result["diff"]
@@ -124,7 +132,7 @@ def test_access_denied_for_a_non_admin_on_another_users_job(fleet):
     assert other["error"]["hresult_hex"] == "0x80070005"
 
 
-def test_not_logged_on_then_become_succeeds(fleet):
+def test_not_logged_on_then_become_succeeds(fleet, transport):
     # SYSTEM's own job: as its owner, SYSTEM can tell that it has no client certificate.
     sim = _single(fleet, refuse_network_logon=True, jobs=[one_job(owner="S-1-5-18")])
     refused = sim.playbook(_task({"job": "myDownloadJob", "flags": ["network"]})).result("win01")
@@ -151,7 +159,7 @@ def test_network_on_a_job_whose_certificate_the_caller_cannot_see_needs_force(fl
     assert sim.job("win01")["flags"] == ["network"]
 
 
-def test_become_with_a_wrong_password_fails_like_windows(fleet):
+def test_become_with_a_wrong_password_fails_like_windows(fleet, transport):
     sim = _single(fleet, users={"alice": {"sid": USER_SID, "is_admin": False, "password": "Alice-1!"}})
     play = _task({"job": "myDownloadJob"}, become=True, become_method="runas", become_user="alice",
                  vars={"ansible_become_password": "wrong"})
@@ -164,6 +172,31 @@ def test_become_with_a_wrong_password_fails_like_windows(fleet):
     result = sim.playbook(good).result("win01")
     assert result["caller"]["sid"] == USER_SID  # alice owns no job named so: not found, but as alice
     assert result.get("failed") and result["error"]["reason"] == "not_found"
+
+
+def test_explained_errors_over_each_transport(fleet, transport):
+    # One run, one host per failure the module explains: each comes back with its facts over every transport.
+    bob = {"name": "bob", "password": "Bob-Passw0rd!", "sid": USER_SID, "is_admin": False}
+    sim = fleet({"hosts": {
+        "notfound": {"jobs": [one_job(name="otherJob")]},
+        "ambiguous": {"jobs": [one_job(), one_job(id=OTHER_ID)]},
+        "bits3": {"jobs": [one_job()], "bits_version": "3.0"},
+        "disabled": {"jobs": [one_job()], "faults": ["service_disabled"]},
+        "denied": {"jobs": [one_job()], "winrm_user": bob, "os_build": 17763},
+        "notloggedon": {"jobs": [one_job()], "refuse_network_logon": True},
+    }})
+    play = _task({"job": "{{ job_by_host[inventory_hostname] | default('myDownloadJob') }}", "flags": ["network"]},
+                 vars={"job_by_host": {"denied": JOB_ID}})
+    run = sim.playbook(play, "-f", "6")
+    expected = {"notfound": ("reason", "not_found"), "ambiguous": ("reason", "ambiguous"),
+                "bits3": ("reason", "no_token_options"), "disabled": ("hresult_hex", "0x80070422"),
+                "denied": ("hresult_hex", "0x80070005"), "notloggedon": ("hresult_hex", "0x800704DD")}
+    for host, (key, value) in expected.items():
+        result = run.result(host)
+        assert result.get("failed") is True, (host, result)
+        assert result["error"][key] == value, (host, result["error"])
+    assert "become" in run.result("notloggedon")["msg"]
+    assert all(sim.job(host)["flags"] == ["local_file"] for host in expected)
 
 
 def test_service_disabled(fleet):
@@ -190,7 +223,7 @@ def test_concurrent_change(fleet):
     assert result["error"]["reason"] == "readback_mismatch"
 
 
-def test_raw_powershell_is_refused_not_faked(fleet):
+def test_raw_powershell_is_refused_not_faked(fleet, transport):
     sim = _single(fleet)
     result = sim.ansible("win01", "Get-Service BITS", module="raw").result("win01")
     assert result["failed"] is True
@@ -209,7 +242,8 @@ def test_noop_baseline_module_runs_and_validates_its_spec(fleet):
     assert sim.state_bytes("win01") == before
 
 
-def test_ntlm_with_message_encryption(fleet):
+@pytest.mark.parametrize("transport", ["winrm", "psrp"])
+def test_ntlm_with_message_encryption(fleet, transport):
     sim = _single(fleet, auth="ntlm")
     result = sim.ansible("win01", "job=myDownloadJob flags=network").result("win01")
     assert result["changed"] is True, result

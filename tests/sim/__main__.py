@@ -1,7 +1,8 @@
-"""The simulated fleet's command line (sim_api.md).
+"""The simulated fleet's command line (the fleet file: docs/fleet-file.md).
 
     python -m tests.sim start --fleet FILE --state-dir DIR [--pidfile FILE]
-        serve the fleet on 127.0.0.1 and print its Ansible inventory (also written to DIR/inventory.ini);
+        serve the fleet on 127.0.0.1 (each host over its transport: winrm, psrp or ssh) and print its
+        Ansible inventory (also written to DIR/inventory.ini);
         in the foreground until SIGINT/SIGTERM, or as a daemon when --pidfile is given
     python -m tests.sim stop --pidfile FILE
     python -m tests.sim inventory --state-dir DIR
@@ -57,7 +58,7 @@ def _start(fleet_file: Path, state_dir: Path, pidfile: Path | None) -> int:
 def _serve(hosts, state_dir: Path, pidfile: Path | None) -> int:
     server = FleetServer(build_endpoints(hosts, state_dir))
     server.start()
-    inventory = inventory_ini(hosts, {host.name: server.port_of(host.name) for host in hosts})
+    inventory = inventory_ini(hosts, {host.name: server.port_of(host.name) for host in hosts}, state_dir=state_dir)
     if pidfile is not None:
         pidfile.write_text(f"{os.getpid()}\n", encoding="utf-8")
     # Written last: a daemon's parent waits for this file, so the pidfile already exists then.

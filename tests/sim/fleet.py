@@ -1,10 +1,11 @@
-"""The simulated fleet: a fleet file (format in /work/prompts/sim_api.md) -> host configs and Endpoints.
+"""The simulated fleet: a fleet file (format: docs/fleet-file.md) -> host configs, Endpoints, inventory.
 
-Each Endpoint's handler is what the host does with one WinRS command: decode Ansible's command line
-and stdin (payload.py), become the requested user the way Windows would let it (or fail like it),
-validate the module arguments as Ansible.Basic would (argspec.py), and run the real C# core under Mono
-against the host's fake BITS (bits_runner.py). Host state is seeded from the fleet file into
-``<state_dir>/<host>.json`` on first start and kept between calls and restarts.
+Each Endpoint's handler is what the host does with one command, whichever transport (WinRM, PSRP,
+SSH) brought it: decode Ansible's command line and stdin (payload.py), become the requested user the
+way Windows would let it (or fail like it), validate the module arguments as Ansible.Basic would
+(argspec.py), and run the real C# core under Mono against the host's fake BITS (bits_runner.py).
+Host state is seeded from the fleet file into ``<state_dir>/<host>.json`` on first start and kept
+between calls and restarts; the SSH keys live in ``<state_dir>/ssh/``.
 """
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ import dataclasses
 import functools
 import json
 import logging
+import os
+import shlex
 from pathlib import Path
 from typing import Any, Mapping
 
+import asyncssh
 import yaml
 
 from tests.sim import argspec
@@ -22,7 +26,7 @@ from tests.sim.bits_runner import (Caller, ModuleRun, SimHostError, SimHostPool,
                                    write_state)
 from tests.sim.payload import JOB_INFO_MODULE, NOOP_MODULE, SUPPORTED_MODULE, Become, ModuleRequest, \
     UnsupportedCommand, parse_request
-from tests.sim.transport import CommandResult, Endpoint
+from tests.sim.transport import AUTH_METHODS, TRANSPORT_FAULTS, TRANSPORTS, CommandResult, Endpoint, default_auth
 from tests.support.paths import JOB_INFO_DOCS, MODULE_DOCS, NOOP_MODULE_DOCS
 
 BITS_FAULTS = frozenset({"service_disabled", "concurrent_change"})
@@ -31,15 +35,36 @@ MODULE_SPECS = {SUPPORTED_MODULE: MODULE_DOCS, JOB_INFO_MODULE: JOB_INFO_DOCS, N
 # Service accounts: Ansible.Become needs no password for them (it uses the SYSTEM token).
 SERVICE_SIDS = frozenset({"S-1-5-18", "S-1-5-19", "S-1-5-20"})
 NETWORK_LOGONS = frozenset({"network", "networkcleartext"})
+# The client timeout (s) the inventory gives a host with the "slow" fault, and how much longer than
+# that the host must stall, at least: a slow host fails after slow_timeout, never succeeds late.
+DEFAULT_SLOW_TIMEOUT = 3
+SLOW_MARGIN_SECONDS = 2.0
 DEFAULTS: dict[str, Any] = {
     "os_build": 20348, "bits_version": "10.0", "logon": "network", "refuse_network_logon": False,
-    "auth": "basic", "port": 0, "faults": [], "jobs": [],
+    "transport": "winrm", "auth": None, "port": 0, "faults": [], "jobs": [],
+    "slow_timeout": DEFAULT_SLOW_TIMEOUT, "slow_seconds": None,
     "winrm_user": {"name": "ansible", "password": "Sim-Passw0rd!", "sid": "S-1-5-21-1000-1000-1000-500",
                    "is_admin": True},
     "users": {"SYSTEM": {"sid": "S-1-5-18", "is_admin": True}},
     "accounts": {},
 }
+# OpenSSH options for every SSH host: no connection sharing (ControlPersist would keep a connection
+# for 60 s and hide a later refusal); the fleet's host key is known under one alias for all its hosts
+# (their ports differ), from a known_hosts file next to the keys, so the client checks it and prints
+# no "Permanently added" warning, while its own errors (e.g. a refused channel) still show.
+SSH_ARGS = "-o ControlMaster=no -o ControlPath=none"
+HOST_KEY_ALIAS = "winbits-sim-fleet"
+SSH_AUTH_ARGS = {"key": "-o IdentitiesOnly=yes -o PreferredAuthentications=publickey -o PasswordAuthentication=no",
+                 "password": "-o PreferredAuthentications=password,keyboard-interactive -o PubkeyAuthentication=no"}
+SSH_DIR = "ssh"
+CLIENT_KEY = "client_key"  # the private key Ansible logs on with (the inventory points to it)
+HOST_KEY = "host_key"
+KNOWN_HOSTS = "known_hosts"
 log = logging.getLogger("tests.sim.fleet")
+
+
+class FleetFileError(ValueError):
+    """A fleet file the simulator cannot serve; the message names the host, the key and what is allowed."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,16 +79,18 @@ class User:
 class HostConfig:
     name: str
     port: int
-    auth: str
+    auth: str                          # winrm/psrp: basic | ntlm; ssh: key | password
     faults: frozenset[str]
-    winrm_user: User
+    winrm_user: User                   # the account Ansible logs on with, whatever the transport
     users: Mapping[str, User]          # keyed by lower-case account name
     logon: str                         # how the WinRM user is logged on: network, batch, interactive
     refuse_network_logon: bool
     os_build: int
     bits_version: str
     jobs: tuple[dict[str, Any], ...]
-    slow_seconds: float = 30.0
+    slow_seconds: float = DEFAULT_SLOW_TIMEOUT + 10.0
+    transport: str = "winrm"
+    slow_timeout: int = DEFAULT_SLOW_TIMEOUT
     accounts: Mapping[str, str] = dataclasses.field(default_factory=dict)   # SID -> account name
 
     def initial_state(self) -> dict[str, Any]:
@@ -89,12 +116,49 @@ def _host_config(name: str, merged: dict[str, Any]) -> HostConfig:
                                password=value.get("password"))
              for key, value in (merged.get("users") or {}).items()}
     users.setdefault(winrm_user.name.lower(), winrm_user)
-    return HostConfig(name=name, port=int(merged["port"]), auth=merged["auth"],
-                      faults=frozenset(merged.get("faults") or ()), winrm_user=winrm_user, users=users,
-                      logon=str(merged["logon"]).lower(), refuse_network_logon=bool(merged["refuse_network_logon"]),
+    transport = _choice(name, "transport", merged["transport"], TRANSPORTS)
+    auth = _choice(name, "auth", merged["auth"] or default_auth(transport), AUTH_METHODS[transport],
+                   f" for transport {transport}")
+    faults = frozenset(merged.get("faults") or ())
+    unknown = sorted(faults - TRANSPORT_FAULTS - BITS_FAULTS)
+    if unknown:
+        raise FleetFileError(f"host {name}: unknown faults {unknown}; allowed: "
+                             f"{sorted(TRANSPORT_FAULTS | BITS_FAULTS)}")
+    slow_timeout, slow_seconds = _slow_timing(name, merged)
+    return HostConfig(name=name, port=int(merged["port"]), auth=auth, faults=faults, winrm_user=winrm_user,
+                      users=users, logon=str(merged["logon"]).lower(),
+                      refuse_network_logon=bool(merged["refuse_network_logon"]),
                       os_build=int(merged["os_build"]), bits_version=str(merged["bits_version"]),
-                      jobs=tuple(merged.get("jobs") or ()), slow_seconds=float(merged.get("slow_seconds", 30.0)),
-                      accounts=_accounts(name, merged, users))
+                      jobs=tuple(merged.get("jobs") or ()), slow_seconds=slow_seconds, transport=transport,
+                      slow_timeout=slow_timeout, accounts=_accounts(name, merged, users))
+
+
+def _choice(host: str, key: str, value: Any, allowed: tuple[str, ...], context: str = "") -> str:
+    text = str(value).lower()
+    if text not in allowed:
+        raise FleetFileError(f"host {host}: {key} must be one of {list(allowed)}{context}, not {value!r}")
+    return text
+
+
+def _slow_timing(host: str, merged: dict[str, Any]) -> tuple[int, float]:
+    """(slow_timeout, slow_seconds): the client gives up first, on every transport, always."""
+    try:
+        slow_timeout = int(merged["slow_timeout"])
+    except (TypeError, ValueError):
+        slow_timeout = 0
+    if slow_timeout < 2:
+        # pywinrm and pypsrp need a read timeout above the operation timeout, which is at least 1 s.
+        raise FleetFileError(f"host {host}: slow_timeout must be a whole number of seconds >= 2, "
+                             f"not {merged['slow_timeout']!r}")
+    least = slow_timeout + SLOW_MARGIN_SECONDS
+    if merged["slow_seconds"] is None:
+        return slow_timeout, least + 8.0
+    slow_seconds = float(merged["slow_seconds"])
+    if slow_seconds < least:
+        raise FleetFileError(f"host {host}: slow_seconds ({slow_seconds:g}) must be at least slow_timeout "
+                             f"({slow_timeout}) + {SLOW_MARGIN_SECONDS:g} s, so that the client's timeout "
+                             "expires first and a slow host never succeeds late")
+    return slow_timeout, slow_seconds
 
 
 def _accounts(host: str, merged: Mapping[str, Any], users: Mapping[str, User]) -> dict[str, str]:
@@ -112,23 +176,96 @@ def seed_state(host: HostConfig, state_dir: Path) -> Path:
     return path
 
 
+def ssh_key_path(state_dir: Path) -> Path:
+    """The private key Ansible uses for the fleet's SSH hosts with key auth."""
+    return state_dir / SSH_DIR / CLIENT_KEY
+
+
+def ssh_keys(state_dir: Path) -> tuple[str, str]:
+    """(client public key, host private key) of the fleet, made on first use and kept with the state."""
+    directory = state_dir / SSH_DIR
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in (CLIENT_KEY, HOST_KEY):
+        path = directory / name
+        if not path.exists():
+            key = asyncssh.generate_private_key("ssh-ed25519")
+            # OpenSSH refuses a private key that others may read.
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(key.export_private_key("openssh"))
+            path.with_name(name + ".pub").write_bytes(key.export_public_key("openssh"))
+    host_public = (directory / (HOST_KEY + ".pub")).read_text(encoding="ascii").strip()
+    (directory / KNOWN_HOSTS).write_text(f"{HOST_KEY_ALIAS} {host_public}\n", encoding="ascii")
+    public = (directory / (CLIENT_KEY + ".pub")).read_text(encoding="ascii").strip()
+    return public, (directory / HOST_KEY).read_text(encoding="ascii")
+
+
+def ssh_common_args(state_dir: Path, auth: str) -> str:
+    """OpenSSH options for a fleet host: its known_hosts, and only the one authentication it takes."""
+    known_hosts = shlex.quote(str(state_dir / SSH_DIR / KNOWN_HOSTS))
+    return (f"-o UserKnownHostsFile={known_hosts} -o HostKeyAlias={HOST_KEY_ALIAS} -o StrictHostKeyChecking=yes "
+            f"{SSH_AUTH_ARGS[auth]}")
+
+
 def build_endpoints(hosts: list[HostConfig], state_dir: Path) -> list[Endpoint]:
     runner = SimHostPool()  # one warm Mono pool for the whole fleet; FleetServer.stop() closes it
-    return [Endpoint(name=host.name, port=host.port, username=host.winrm_user.name,
-                     password=host.winrm_user.password or "", auth=host.auth, faults=host.faults,
-                     slow_seconds=host.slow_seconds, handler=HostHandler(host, seed_state(host, state_dir), runner))
-            for host in hosts]
+    keys = ssh_keys(state_dir) if any(host.transport == "ssh" for host in hosts) else ("", "")
+    return [_endpoint(host, state_dir, keys, runner) for host in hosts]
 
 
-def inventory_ini(hosts: list[HostConfig], ports: Mapping[str, int], group: str = "windows") -> str:
-    """An Ansible INI inventory for the fleet (sim_api.md: winrm over http on 127.0.0.1)."""
+def _endpoint(host: HostConfig, state_dir: Path, keys: tuple[str, str], runner: SimHostPool) -> Endpoint:
+    public_key, host_key = keys if host.transport == "ssh" else ("", "")
+    return Endpoint(name=host.name, port=host.port, username=host.winrm_user.name,
+                    password=host.winrm_user.password or "", auth=host.auth, faults=host.faults,
+                    slow_seconds=host.slow_seconds, handler=HostHandler(host, seed_state(host, state_dir), runner),
+                    transport=host.transport, authorized_key=public_key if host.auth == "key" else "",
+                    host_key=host_key)
+
+
+def inventory_ini(hosts: list[HostConfig], ports: Mapping[str, int], group: str = "windows",
+                  state_dir: Path | None = None) -> str:
+    """An Ansible INI inventory for the fleet: each host on 127.0.0.1 over its own transport.
+
+    state_dir is where the fleet keeps its SSH keys and known_hosts; it is needed once a host uses SSH.
+    """
     lines = [f"[{group}]"]
     for host in hosts:
-        encryption = " ansible_winrm_message_encryption=never" if host.auth == "basic" else ""
-        lines.append(f"{host.name} ansible_connection=winrm ansible_host=127.0.0.1 ansible_port={ports[host.name]} "
-                     f"ansible_winrm_transport={host.auth} ansible_winrm_scheme=http{encryption} "
-                     f"ansible_user={host.winrm_user.name} ansible_password='{host.winrm_user.password}'")
+        connection = _connection_vars(host, state_dir)
+        variables = {"ansible_connection": connection.pop("ansible_connection"), "ansible_host": "127.0.0.1",
+                     "ansible_port": ports[host.name], "ansible_user": host.winrm_user.name, **connection}
+        lines.append(" ".join([host.name, *(f"{key}={shlex.quote(str(value))}" for key, value in variables.items())]))
     return "\n".join(lines) + "\n"
+
+
+def _connection_vars(host: HostConfig, state_dir: Path | None) -> dict[str, Any]:
+    slow = "slow" in host.faults
+    if host.transport == "winrm":
+        variables: dict[str, Any] = {"ansible_connection": "winrm", "ansible_winrm_transport": host.auth,
+                                     "ansible_winrm_scheme": "http"}
+        if host.auth == "basic":
+            variables["ansible_winrm_message_encryption"] = "never"
+        if slow:  # pywinrm: the read timeout must exceed the operation timeout
+            variables.update(ansible_winrm_operation_timeout_sec=host.slow_timeout - 1,
+                             ansible_winrm_read_timeout_sec=host.slow_timeout)
+        return {**variables, "ansible_password": host.winrm_user.password}
+    if host.transport == "psrp":
+        variables = {"ansible_connection": "psrp", "ansible_psrp_protocol": "http", "ansible_psrp_auth": host.auth}
+        if host.auth == "basic":
+            variables["ansible_psrp_message_encryption"] = "never"  # Basic over http is refused otherwise
+        if slow:
+            variables.update(ansible_psrp_operation_timeout=host.slow_timeout - 1,
+                             ansible_psrp_read_timeout=host.slow_timeout,
+                             ansible_psrp_connection_timeout=host.slow_timeout)
+        return {**variables, "ansible_password": host.winrm_user.password}
+    if state_dir is None:
+        raise ValueError(f"host {host.name}: an SSH host needs the fleet's state_dir (its keys live there)")
+    variables = {"ansible_connection": "ssh", "ansible_shell_type": "powershell", "ansible_ssh_args": SSH_ARGS,
+                 "ansible_ssh_common_args": ssh_common_args(state_dir, host.auth)}
+    if slow:
+        variables["ansible_ssh_timeout"] = host.slow_timeout  # OpenSSH's ConnectTimeout covers the greeting
+    if host.auth == "password":
+        return {**variables, "ansible_password": host.winrm_user.password}
+    return {**variables, "ansible_ssh_private_key_file": str(ssh_key_path(state_dir))}
 
 
 class HostHandler:

@@ -26,51 +26,25 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from xml.sax.saxutils import escape
 
 import spnego
 import spnego.exceptions
 
+from tests.sim.psrp_server import PS_RESOURCE_URI, PSRPService
+from tests.sim.ssh_server import SSHServers
 from tests.sim.transport import CommandHandler, CommandResult, Endpoint
+from tests.sim.wsman import (CMD_RESOURCE_URI, NS, SHELL_NS, SIGNAL_TERMINATE, WSManFault, WSManRequest,
+                             action_not_supported, command_not_found, element_text, fault_envelope,
+                             operation_timed_out, parse_request, resource_not_found, response_envelope,
+                             shell_not_found)
 
 log = logging.getLogger(__name__)
 
-NS = {
-    "s": "http://www.w3.org/2003/05/soap-envelope",
-    "a": "http://schemas.xmlsoap.org/ws/2004/08/addressing",
-    "x": "http://schemas.xmlsoap.org/ws/2004/09/transfer",
-    "w": "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd",
-    "p": "http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd",
-    "rsp": "http://schemas.microsoft.com/wbem/wsman/1/windows/shell",
-    "f": "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault",
-}
-CMD_RESOURCE_URI = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd"
-ANONYMOUS = "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"
-SHELL_NS = NS["rsp"]
-ACTIONS = {
-    "http://schemas.xmlsoap.org/ws/2004/09/transfer/Create": "Create",
-    "http://schemas.xmlsoap.org/ws/2004/09/transfer/Delete": "Delete",
-    f"{SHELL_NS}/Command": "Command",
-    f"{SHELL_NS}/Send": "Send",
-    f"{SHELL_NS}/Receive": "Receive",
-    f"{SHELL_NS}/Signal": "Signal",
-}
-RESPONSE_ACTIONS = {
-    "Create": "http://schemas.xmlsoap.org/ws/2004/09/transfer/CreateResponse",
-    "Delete": "http://schemas.xmlsoap.org/ws/2004/09/transfer/DeleteResponse",
-    "Command": f"{SHELL_NS}/CommandResponse",
-    "Send": f"{SHELL_NS}/SendResponse",
-    "Receive": f"{SHELL_NS}/ReceiveResponse",
-    "Signal": f"{SHELL_NS}/SignalResponse",
-}
-FAULT_ACTION = "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault"
-SIGNAL_TERMINATE = f"{SHELL_NS}/signal/terminate"
 
 # Windows splits a command's output over several Receive responses; so do we, so that clients'
 # Receive loops are exercised. 64 KiB of output is ~87 KB of base64, well inside the 153,600-byte
 # MaxEnvelopeSize pywinrm announces.
 RECEIVE_CHUNK_BYTES = 64 * 1024
-DEFAULT_OPERATION_TIMEOUT = 20.0
 
 ENCRYPTED_PROTOCOL = "application/HTTP-SPNEGO-session-encrypted"
 ENCRYPTED_CONTENT_TYPE = f'multipart/encrypted;protocol="{ENCRYPTED_PROTOCOL}";boundary="Encrypted Boundary"'
@@ -95,127 +69,6 @@ class EndpointStats:
     def copy(self) -> EndpointStats:
         return EndpointStats(Counter(self.operations), self.http_requests, self.request_bytes,
                              self.request_body_bytes, self.response_bytes)
-
-
-# --- SOAP ---------------------------------------------------------------------------------------
-
-class WSManFault(Exception):
-    """A SOAP fault the way Windows words it (pywinrm turns it into WSManFaultError)."""
-
-    def __init__(self, code: str, subcode: str, wsman_code: int, reason: str, detail: str | None = None) -> None:
-        super().__init__(reason)
-        self.code = code  # s:Sender | s:Receiver
-        self.subcode = subcode
-        self.wsman_code = wsman_code
-        self.reason = reason
-        self.detail = detail or reason
-
-
-def shell_not_found(shell_id: str) -> WSManFault:
-    return WSManFault(
-        "s:Sender", "w:InvalidSelectors", 2150858843,  # 0x8033805B
-        "The WS-Management service cannot process the request because the request contained invalid "
-        "selectors for the resource.",
-        f"The request for the Windows Remote Shell with ShellId {shell_id} failed because the shell was not "
-        "found on the server. Possible causes are: the specified ShellId is incorrect or the shell no longer "
-        "exists on the server. Provide the correct ShellId or create a new shell and retry the operation.")
-
-
-def command_not_found() -> WSManFault:
-    return WSManFault(
-        "s:Sender", "w:InvalidSelectors", 2150858843,
-        "The WS-Management service cannot process the request because the request contained invalid "
-        "selectors for the resource.",
-        "The Windows Remote Shell received a request to perform an operation on a command identifier that "
-        "does not exist. Either the command has completed execution or the client specified an invalid "
-        "command identifier.")
-
-
-def action_not_supported() -> WSManFault:
-    return WSManFault("s:Sender", "a:ActionNotSupported", 2150858771,  # ERROR_WSMAN_ACTION_NOT_SUPPORTED
-                      "The WS-Management service does not support the action specified in the request.")
-
-
-def resource_not_found(resource_uri: str) -> WSManFault:
-    return WSManFault("s:Sender", "w:DestinationUnreachable", 2150858752,  # ERROR_WSMAN_RESOURCE_NOT_FOUND
-                      "The WS-Management service cannot process the request. The service cannot find the "
-                      f"resource identified by the resource URI and selectors: {resource_uri}")
-
-
-def operation_timed_out() -> WSManFault:
-    # pywinrm maps this code to WinRMOperationTimeoutError and simply polls again.
-    return WSManFault("s:Receiver", "w:TimedOut", 2150858793,
-                      "The WS-Management service cannot complete the operation within the time specified in "
-                      "OperationTimeout.")
-
-
-@dataclass
-class WSManRequest:
-    action: str  # short name (Create, Command, ...) or the full URI when unknown
-    message_id: str
-    resource_uri: str
-    shell_id: str | None
-    operation_timeout: float
-    body: ET.Element
-
-
-def _text(element: ET.Element | None) -> str:
-    return (element.text or "").strip() if element is not None else ""
-
-
-def _duration_seconds(value: str) -> float:
-    """xs:duration as WS-Man uses it for OperationTimeout ("PT20S", "PT60.000S")."""
-    match = re.fullmatch(r"PT(?:(\d+)M)?(\d+(?:\.\d+)?)S", value.strip())
-    if not match:
-        return DEFAULT_OPERATION_TIMEOUT
-    return int(match.group(1) or 0) * 60 + float(match.group(2))
-
-
-def parse_request(xml: bytes) -> WSManRequest:
-    root = ET.fromstring(xml)
-    header = root.find("s:Header", NS)
-    body = root.find("s:Body", NS)
-    if header is None or body is None:
-        raise ValueError("not a SOAP 1.2 envelope")
-    action_uri = _text(header.find("a:Action", NS))
-    shell_id = None
-    for selector in header.findall("w:SelectorSet/w:Selector", NS):
-        if selector.get("Name") == "ShellId":
-            shell_id = _text(selector)
-    return WSManRequest(
-        action=ACTIONS.get(action_uri, action_uri),
-        message_id=_text(header.find("a:MessageID", NS)),
-        resource_uri=_text(header.find("w:ResourceURI", NS)),
-        shell_id=shell_id,
-        operation_timeout=_duration_seconds(_text(header.find("w:OperationTimeout", NS))),
-        body=body,
-    )
-
-
-def _envelope(action_uri: str, relates_to: str, body: str) -> bytes:
-    namespaces = " ".join(f'xmlns:{prefix}="{uri}"' for prefix, uri in NS.items() if prefix != "f")
-    return (
-        f'<s:Envelope xml:lang="en-US" {namespaces}><s:Header>'
-        f"<a:Action>{action_uri}</a:Action>"
-        f"<a:MessageID>uuid:{str(uuid.uuid4()).upper()}</a:MessageID>"
-        f"<a:To>{ANONYMOUS}</a:To>"
-        f"<a:RelatesTo>{escape(relates_to)}</a:RelatesTo>"
-        f"</s:Header><s:Body>{body}</s:Body></s:Envelope>"
-    ).encode("utf-8")
-
-
-def response_envelope(action: str, relates_to: str, body: str) -> bytes:
-    return _envelope(RESPONSE_ACTIONS[action], relates_to, body)
-
-
-def fault_envelope(fault: WSManFault, relates_to: str) -> bytes:
-    body = (
-        f"<s:Fault><s:Code><s:Value>{fault.code}</s:Value><s:Subcode><s:Value>{fault.subcode}</s:Value>"
-        f'</s:Subcode></s:Code><s:Reason><s:Text xml:lang="en-US">{escape(fault.reason)}</s:Text></s:Reason>'
-        f'<s:Detail><f:WSManFault xmlns:f="{NS["f"]}" Code="{fault.wsman_code}" Machine="127.0.0.1">'
-        f"<f:Message>{escape(fault.detail)}</f:Message></f:WSManFault></s:Detail></s:Fault>"
-    )
-    return _envelope(FAULT_ACTION, relates_to, body)
 
 
 # --- WinRS state --------------------------------------------------------------------------------
@@ -386,7 +239,7 @@ class _WinRSService:
         command_id = ((signal.get("CommandId") if signal is not None else "") or "").upper()
         shell = self._shell(request)
         self._command_of(request, command_id)
-        if _text(signal.find("rsp:Code", NS) if signal is not None else None) == SIGNAL_TERMINATE:
+        if element_text(signal.find("rsp:Code", NS) if signal is not None else None) == SIGNAL_TERMINATE:
             with self._lock:
                 shell.commands.pop(command_id, None)
         return response_envelope("Signal", request.message_id, "<rsp:SignalResponse/>")
@@ -514,6 +367,7 @@ class _EndpointHTTPServer(ThreadingHTTPServer):
         self.server_address = sock.getsockname()
         self.endpoint = endpoint
         self.service = _WinRSService(endpoint.handler)
+        self.psrp = PSRPService(endpoint.handler)  # the PowerShell resource URI on the same endpoint
         self.stats = EndpointStats()
         self.stats_lock = threading.Lock()
         self.stopping = threading.Event()
@@ -618,8 +472,14 @@ class _WSManHTTPHandler(BaseHTTPRequestHandler):
         if request.action == "Receive" and "drop" in endpoint.faults:
             raise _DropConnection()
         try:
-            return _Reply(200, self.server.service.dispatch(request))
+            service = self.server.psrp if request.resource_uri == PS_RESOURCE_URI else self.server.service
+            return _Reply(200, service.dispatch(request))
         except WSManFault as fault:
+            return _Reply(500, fault_envelope(fault, request.message_id))
+        except Exception as error:  # a simulator bug: a fault that names it, not a dropped connection
+            log.exception("%s: %s failed", endpoint.name, request.action)
+            fault = WSManFault("s:Receiver", "w:InternalError", 2147500037,  # E_FAIL
+                               f"simulated host {endpoint.name}: internal error in {request.action}: {error!r}")
             return _Reply(500, fault_envelope(fault, request.message_id))
 
     def _unauthorized(self, challenge: str) -> _Reply:
@@ -683,7 +543,11 @@ class _WSManHTTPHandler(BaseHTTPRequestHandler):
 # --- the fleet ----------------------------------------------------------------------------------
 
 class FleetServer:
-    """One process, one listening socket per Endpoint on 127.0.0.1, a thread per connection."""
+    """One process, one listening socket per Endpoint on 127.0.0.1.
+
+    A winrm or psrp endpoint is an HTTP server (a thread per connection) that serves both the cmd
+    shell and the PowerShell resource URI; an ssh endpoint is served by ssh_server.SSHServers.
+    """
 
     def __init__(self, endpoints: list[Endpoint]) -> None:
         names = [endpoint.name for endpoint in endpoints]
@@ -695,6 +559,7 @@ class FleetServer:
         self._threads: list[threading.Thread] = []
         self._ntlm_lines: list[str] = []
         self._ports: dict[str, int] = {}
+        self._ssh = SSHServers()
 
     def start(self) -> None:
         try:
@@ -722,6 +587,9 @@ class FleetServer:
         if unreachable:
             self._reserved[endpoint.name] = sock  # bound, never listening: connect() is refused
             return
+        if endpoint.transport == "ssh":
+            self._ssh.add(endpoint, sock)
+            return
         if endpoint.auth == "ntlm":
             line = _NtlmUserFile.line_for(endpoint.username, endpoint.password)
             _NTLM_USERS.add(line)
@@ -734,6 +602,7 @@ class FleetServer:
         self._threads.append(thread)
 
     def stop(self) -> None:
+        self._ssh.stop()
         for server in self._servers.values():
             server.stopping.set()  # wakes "slow" stalls
         # shutdown() waits up to a poll interval per server: stop them side by side.
@@ -787,3 +656,7 @@ class FleetServer:
     def open_shells(self, name: str) -> int:
         """How many shells the endpoint holds (a client that forgets Delete leaks them)."""
         return self._servers[name].service.shell_count()
+
+    def open_runspace_pools(self, name: str) -> int:
+        """How many PowerShell runspace pools (PSRP shells) the endpoint holds."""
+        return self._servers[name].psrp.pool_count()

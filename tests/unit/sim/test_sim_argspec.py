@@ -47,7 +47,8 @@ def _failure(spec, traits, args):
 
 
 def test_spec_is_read_from_the_docs(spec):
-    assert list(spec.options) == ["job", "flags", "all_matches", "all_users", "force"]
+    assert sorted(spec.options) == ["all_matches", "all_users", "flags", "force", "helper_token", "job"]
+    assert spec.options["helper_token"].default == "keep"
     assert spec.options["job"].required
     assert (spec.options["flags"].type, spec.options["flags"].elements) == ("list", "str")
     assert spec.options["force"].default is False
@@ -75,7 +76,7 @@ def test_unknown_ansible_basic_is_refused():
 def test_defaults_conversion_and_comma_split(spec, traits_221):
     done = validate(spec, traits_221, _args(job="myDownloadJob", flags="local_file, network", force="yes"))
     assert done.params == {"job": "myDownloadJob", "flags": ["local_file", "network"], "all_matches": False,
-                           "all_users": False, "force": True}
+                           "all_users": False, "force": True, "helper_token": "keep"}
     assert done.module_name == MODULE and done.check_mode is False
 
 
@@ -98,7 +99,7 @@ def test_integer_flags_become_a_one_item_list(spec, traits_221):
 def test_unknown_option_message(spec, traits_221):
     result = _failure(spec, traits_221, _args(job="j", colour="red", bogus=1))
     assert result["msg"] == (f"Unsupported parameters for ({MODULE}) module: bogus, colour. Supported parameters "
-                             "include: all_matches, all_users, flags, force, job")
+                             "include: all_matches, all_users, flags, force, helper_token, job")
     assert "invocation" not in result
 
 
