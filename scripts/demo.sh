@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo: start a simulated Windows fleet on 127.0.0.1, run examples/helper_token_flags.yml
 # against it (a check-mode report, enforcement, a second run that changes nothing), show how a
-# failure is explained, and stop the fleet. Ansible talks to the fleet with its real winrm, psrp and
+# failure is explained, audit the fleet against examples/bits_policy.yml with the bits_report role
+# (the report is kept in .build/demo-report), and stop the fleet. Ansible talks to the fleet with its real winrm, psrp and
 # ssh connections (each host's transport is in the fleet file); each host runs the module's real C#
 # core under Mono against a fake BITS (tests/sim/).
 set -euo pipefail
@@ -41,5 +42,23 @@ echo
 echo "== 4. A host whose BITS is too old: the failure names the cause and the fix"
 "$venv/bin/ansible" -i "$work/inventory.ini" legacy01 -m winbits.bits.bits_helper_token \
     -a "job=contentSync flags=local_file all_users=true" 2>&1 | sed -n '/^\[ERROR\]/,/^Origin/p' || true
+echo
+echo "== 5. Audit the fleet against examples/bits_policy.yml (role winbits.bits.bits_report)"
+report="$top/.build/demo-report"
+"$venv/bin/ansible-playbook" -i "$work/inventory.ini" examples/audit.yml -e "bits_report_dir=$report" \
+    | grep -E 'msg|bits_compliance_report' || true
+"$venv/bin/python" - "$report/bits-compliance.json" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1], encoding="utf-8"))
+hosts, jobs = report["summary"]["hosts"], report["summary"]["jobs"]
+print(f"   hosts: {hosts['compliant']} compliant, {hosts['noncompliant']} noncompliant, "
+      f"{hosts['not_assessed']} not assessed; jobs: {jobs['violation']} in violation, {jobs['compliant']} compliant")
+for host in report["hosts"]:
+    for job in host["jobs"]:
+        if job["status"] == "violation":
+            print(f"   {host['name']} {job['name']}: {'; '.join(job['problems'])}")
+            print(f"     fix: {job['fix']['command']}")
+PY
+echo "   The report: $report/bits-compliance.html (also .json, .csv, .junit.xml)"
 echo
 echo "== Done; the fleet is stopped."
