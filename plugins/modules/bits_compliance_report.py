@@ -239,7 +239,7 @@ host_results:
   sample: [/srv/audit/bits-results/web01.json]
 fixes:
   description:
-    - With O(mode=plan), one entry per job of the host in violation that a flag change fixes, by GUID:
+    - With O(mode=plan), one entry per job of the host in violation that a flag change fixes, by GUID -
       C(job), C(name), C(rule), C(problems), C(flags_before) and C(args), the exact options of
       M(winbits.bits.bits_helper_token) that fix it (C(job) and C(flags)). Empty when nothing differs.
   returned: mode is plan
@@ -261,8 +261,8 @@ unfixable:
   elements: dict
 unassessed:
   description:
-    - With O(mode=plan), the jobs a rule may select that could not be judged (flags unreadable: access
-      denied, BITS older than 4.0), with C(job), C(name), C(rule) and C(explanation), the host module's.
+    - With O(mode=plan), the jobs a rule may select that could not be judged (flags unreadable after access
+      denied or on BITS older than 4.0), with C(job), C(name), C(rule) and C(explanation), the host module's.
   returned: mode is plan
   type: list
   elements: dict
