@@ -161,3 +161,10 @@ def test_a_malformed_policy_fails_before_any_host_is_contacted(compliance):
     assert "rules[0].expect.forbidden_flags[0]" in json.dumps(run.output)
     assert all(stats.operations["Command"] == 0 for stats in compliance.server.stats.values()), \
         "the hosts were contacted although the policy was malformed"
+
+
+def test_the_example_playbook_finds_the_policy_beside_it_and_reports_in_check_mode(compliance):
+    before = compliance.state_bytes("web02")
+    run = compliance.playbook(REPO / "examples" / "enforce.yml", "--check", "--diff", "-e", "target=web02")
+    assert run.returncode == 0, json.dumps(run.output)[-4000:]
+    assert run.stats["web02"]["changed"] == 1 and compliance.state_bytes("web02") == before
