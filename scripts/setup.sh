@@ -48,6 +48,13 @@ make_venv() {
   "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$top/requirements/test.txt"
 }
 
+# The collection where Ansible looks for it: .build/collections/ansible_collections/winbits/bits is a
+# link to this repository (the molecule scenarios and the README's commands use that path).
+link_collection() {
+  (cd "$top" && "$venv/bin/python" -c 'from tests.support.paths import collections_root; collections_root()')
+}
+
 install_apt_packages
 make_venv
+link_collection
 echo "setup: ready ($("$venv/bin/python" --version), ansible-core $("$venv/bin/python" -c 'import ansible.release as r; print(r.__version__)'))"

@@ -8,7 +8,9 @@ Modes:
 - ``report``: the registered results of ``hosts`` (from hostvars) -> the report in ``dest``;
 - ``host_results``: the same results saved as one ``<host>.json`` each in ``results_dir`` (sliced runs);
 - ``aggregate``: every ``*.json`` of ``results_dir`` -> the report in ``dest``;
-- ``validate``: only load and check the policy (the role does this before any host is contacted).
+- ``validate``: only load and check the policy (the role does this before any host is contacted);
+- ``plan``: the registered result of the task's own host -> the bits_helper_token calls that enforce
+  the policy there (the bits_enforce role loops over them).
 """
 from __future__ import annotations
 
@@ -26,7 +28,14 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.winbits.bits.plugins.plugin_utils.bits_policy import (
     PolicyError,
     evaluate_fleet,
+    evaluate_host,
     load_policy,
+)
+from ansible_collections.winbits.bits.plugins.plugin_utils.bits_enforce_plan import (
+    enforcement_plan,
+    failure_message,
+    plan_message,
+    unfixable_warnings,
 )
 from ansible_collections.winbits.bits.plugins.plugin_utils.bits_report import (
     FORMATS,
@@ -43,12 +52,13 @@ from ansible_collections.winbits.bits.plugins.plugin_utils.bits_report_results i
     collect_results,
     plain,
     read_results_dir,
+    registered_result,
     render_result_file,
     result_file_name,
 )
 
 NAME = "bits_compliance_report"
-MODES = ("report", "host_results", "aggregate", "validate")
+MODES = ("report", "host_results", "aggregate", "validate", "plan")
 ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {
     "policy": {"type": "raw", "required": True},
     "dest": {"type": "path"},
@@ -174,6 +184,11 @@ class ActionModule(ActionBase):
             return {"policy": {"version": policy.version, "digest": policy.digest,
                                "rules": [rule.name for rule in policy.rules]},
                     "msg": f"the policy is valid: {len(policy.rules)} rules, {len(policy.waivers)} waivers"}
+        if mode == "plan":
+            if options["hosts"] is not None:
+                raise OptionError("hosts: not used with mode=plan, which plans for the task's own host "
+                                  "(inventory_hostname); run the task on the hosts to plan for")
+            return self._plan(policy, task_vars, options["result_var"], today)
         if mode == "aggregate":
             try:
                 results = read_results_dir(self._local_path(options["results_dir"]))
@@ -196,6 +211,22 @@ class ActionModule(ActionBase):
         if not self._task.check_mode:
             self._write(files, "dest")
         return self._outcome(report, files, fail_on_violation=options["fail_on_violation"])
+
+    @staticmethod
+    def _plan(policy: t.Any, task_vars: abc.Mapping[str, t.Any], result_var: str,
+              today: datetime.date) -> dict[str, t.Any]:
+        """The fixes for this host, judged by the same evaluation as the report; nothing is written."""
+        host = task_vars.get("inventory_hostname")
+        if not isinstance(host, str) or not host:
+            raise OptionError("mode=plan: the task has no inventory_hostname to plan for")
+        result = registered_result(task_vars.get("hostvars") or {}, host, result_var)
+        plan = enforcement_plan(evaluate_host(policy, host, result, today=today))
+        outcome: dict[str, t.Any] = {**plan, "as_of": today.isoformat(), "failure": failure_message(plan),
+                                     "msg": plan_message(plan)}
+        warnings = unfixable_warnings(plan)
+        if warnings:
+            outcome["warnings"] = warnings
+        return outcome
 
     def _save_host_results(self, results: abc.Mapping[str, t.Any], directory: Path) -> dict[str, t.Any]:
         files = []
