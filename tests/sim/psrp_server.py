@@ -332,4 +332,3 @@ def _b64(text: str | None) -> bytes:
 def _schema_error(detail: str) -> WSManFault:
     return WSManFault("s:Sender", "w:SchemaValidationError", 2150858817,
                       "The SOAP XML in the message does not match the corresponding XML schema definition.", detail)
-

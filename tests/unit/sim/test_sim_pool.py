@@ -175,7 +175,7 @@ def test_a_pool_answers_when_its_pipes_are_numbered_above_fd_setsize():
     if hard != resource.RLIM_INFINITY and hard < 1200:
         pytest.skip(f"the descriptor limit ({hard}) is too low to push pipes past 1024")
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
-    filler = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    filler = [os.open(os.devnull, os.O_RDONLY) for _count in range(1100)]
     pool = SimHostPool(size=1)
     try:
         outcome = run_noop(NOOP, {}, runner=pool)

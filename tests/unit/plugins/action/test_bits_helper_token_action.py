@@ -180,8 +180,8 @@ def test_helper_token_in_any_case_reaches_the_host_in_lower_case_with_the_flags_
     result = action.run(task_vars={})
     assert fake.calls[0]["module_args"] == {"job": "myDownloadJob", "helper_token": "absent", "all_matches": False,
                                             "all_users": False, "force": False}
-    assert (result["previous_helper_token_sid"], result["helper_token_sid"], result["changed"]) == (OTHER_SID, None,
-                                                                                                   True)
+    token_facts = (result["previous_helper_token_sid"], result["helper_token_sid"], result["changed"])
+    assert token_facts == (OTHER_SID, None, True)
     assert t.cast(dict, result["diff"])["after"].endswith("helper token = none\n")
     assert "desired_helper_token" not in result and "warnings" not in result
 

@@ -484,8 +484,8 @@ def test_clearing_the_token_of_a_job_with_flags_warns_that_they_do_nothing() -> 
 
 def test_clearing_the_token_in_check_mode_warns_from_the_prediction() -> None:
     raw = host_result([token_job(OTHER_SID, OTHER_SID, changed=True, flags=1)], token="absent")
-    assert any("has no helper token" in w for w in warnings_of(shape(raw, check_mode=True, flags=None,
-                                                                      helper_token="absent")))
+    warnings = warnings_of(shape(raw, check_mode=True, flags=None, helper_token="absent"))
+    assert any("has no helper token" in w for w in warnings)
 
 
 def test_the_token_is_taken_from_the_task_when_the_host_did_not_say() -> None:
