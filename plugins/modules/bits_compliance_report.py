@@ -254,9 +254,9 @@ fixes:
       args: {job: "{6A000000-0000-4000-8000-000000000201}", flags: [local_file, network]}
 unfixable:
   description:
-    - With O(mode=plan), the violations the policy gives no fix for (a helper token it wants: whose
-      token is not the policy's to say), with C(job), C(name), C(rule) and C(problems); each is also a
-      warning.
+    - With O(mode=plan), the violations the policy gives no fix for (a helper token it wants, since
+      whose token it should be is not the policy's to say), with C(job), C(name), C(rule) and
+      C(problems); each is also a warning.
   returned: mode is plan
   type: list
   elements: dict

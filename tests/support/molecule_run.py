@@ -7,7 +7,6 @@ so the steps' times come from the run itself. ``python -m tests.support.molecule
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import subprocess
 import sys

@@ -21,6 +21,7 @@ POLICY = load_policy({
         {"name": "user-jobs", "match": {"owner": "CORP\\alice"}, "expect": {"allowed_flags": ["local_file"]}},
         {"name": "no-network", "match": {"job": "*Upload"}, "expect": {"forbidden_flags": ["network"]}},
         {"name": "no-token", "match": {"job": "tokenless"}, "expect": {"helper_token": "absent"}},
+        {"name": "needs-token", "match": {"job": "tokenful"}, "expect": {"helper_token": "present"}},
     ],
     "waivers": [{"rule": "no-network", "hosts": "backup*", "job": "backupUpload", "reason": "CHG-1234",
                  "expires": "2027-03-31"}],
@@ -58,11 +59,17 @@ def test_compliant_unmanaged_and_waived_jobs_get_no_fix_until_the_waiver_expires
     assert plan_of(*jobs, host="web01")["fixes"][0]["name"] == "backupUpload", "the waiver is for backup* only"
 
 
-def test_a_helper_token_violation_is_a_warning_not_a_fix_nor_a_failure() -> None:
+def test_a_forbidden_helper_token_is_a_fix_that_clears_it() -> None:
     plan = plan_of(make_job(1, "tokenless", flags=0, token=("S-1-5-21-1000-1000-1000-1013", "CORP\\svc-sync")))
-    assert plan["fixes"] == [] and [item["name"] for item in plan["unfixable"]] == ["tokenless"]
+    assert [fix["args"] for fix in plan["fixes"]] == [{"job": make_job(1, "x")["id"], "helper_token": "absent"}]
+    assert plan["unfixable"] == [] and failure_message(plan) is None
+
+
+def test_a_wanted_helper_token_is_a_warning_not_a_fix_nor_a_failure() -> None:
+    plan = plan_of(make_job(1, "tokenful", flags=0))
+    assert plan["fixes"] == [] and [item["name"] for item in plan["unfixable"]] == ["tokenful"]
     [warning] = unfixable_warnings(plan)
-    assert "web01" in warning and "no-token" in warning and "expects no helper token" in warning
+    assert "web01" in warning and "needs-token" in warning and "expects a helper token" in warning
     assert failure_message(plan) is None
 
 
