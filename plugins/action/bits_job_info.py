@@ -2,55 +2,31 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action plugin of winbits.bits.bits_job_info: check the arguments, run the module once, explain.
 
-As for bits_helper_token (DESIGN.md section 1): the task's arguments are validated and normalised
-before the host is contacted, the module lists the jobs in one round trip, and the facts it returns
-become the documented result (sorted, named, explained) and its warnings.
+As for bits_helper_token (plugin_utils/module_action.py): the task's arguments are validated and
+normalised before the host is contacted, the module lists the jobs in one round trip, and the facts
+it returns become the documented result (sorted, named, explained) and its warnings. The module only
+reads, so check mode is a normal run.
 """
 from __future__ import annotations
 
 import typing as t
-
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.winbits.bits.plugins.plugin_utils.job_info_args import (
     TaskArgumentError,
     normalise_info_args,
 )
 from ansible_collections.winbits.bits.plugins.plugin_utils.job_info_result import shape_info_result
+from ansible_collections.winbits.bits.plugins.plugin_utils.module_action import NormalisedArgs, OneRunModuleAction
 
 MODULE_NAME = "winbits.bits.bits_job_info"
 
 
-class ActionModule(ActionBase):
-    # The module only reads, so check mode is a normal run. Async is refused by ActionBase: an async
-    # job id carries none of the facts the result is shaped from.
-    _supports_check_mode = True
-    _supports_async = False
+class ActionModule(OneRunModuleAction):
+    MODULE_NAME = MODULE_NAME
+    ARGUMENT_ERROR = TaskArgumentError
 
-    def run(
-        self,
-        tmp: str | None = None,
-        task_vars: dict[str, t.Any] | None = None,
-    ) -> dict[str, t.Any]:
-        if task_vars is None:
-            task_vars = {}
-        result = super().run(tmp, task_vars)
-        del tmp  # no longer has any effect
+    def normalise(self, args: t.Mapping[str, object]) -> NormalisedArgs:
+        return normalise_info_args(args)
 
-        try:
-            normalised = normalise_info_args(self._task.args)
-        except TaskArgumentError as error:
-            result.update(failed=True, changed=False, msg="bits_job_info: %s" % error)
-            return result
-
-        # _execute_module adds the _ansible_* keys to the dict it is given: hand it a copy, so that
-        # the result is shaped from the arguments the task asked for.
-        raw = self._execute_module(
-            module_name=MODULE_NAME,
-            module_args=dict(normalised.module_args),
-            task_vars=task_vars,
-        )
-        result.update(shape_info_result(raw, normalised.module_args))
-        if normalised.warnings:
-            result["warnings"] = list(normalised.warnings) + list(result.get("warnings") or [])
-        return result
+    def shape(self, raw: t.Mapping[str, object], module_args: t.Mapping[str, object]) -> dict[str, object]:
+        return shape_info_result(raw, module_args)
