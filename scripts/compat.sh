@@ -65,9 +65,10 @@ make_venv() {
   echo "compat: creating $venv with $python ($("$python" --version))"
   "$python" -m venv "$venv"
   # The project's pins, less its own ansible-core and the release and ecosystem tooling these tests do
-  # not use (tests/ecosystem runs with the project's venv only; ansible-lint refuses ansible-core 2.17).
+  # not use (tests/ecosystem runs with the project's venv only; ansible-lint and molecule 26 refuse
+  # ansible-core 2.17).
   requirements=$top/.build/compat-$version.requirements.txt
-  grep -v -E '^\s*(#|$)|^(ansible-core|antsibull-changelog|ansible-lint|ansible-builder|ansible-runner)\b' \
+  grep -v -E '^\s*(#|$)|^(ansible-core|antsibull-changelog|ansible-lint|ansible-builder|ansible-runner|molecule)\b' \
       "$top/requirements/test.txt" > "$requirements"
   "$venv/bin/python" -m pip install -q --disable-pip-version-check "$requirement" -r "$requirements"
 }

@@ -32,6 +32,8 @@ NOOP_MODULE = "winbits.benchmark.noop"
 SUPPORTED_MODULES = (SUPPORTED_MODULE, JOB_INFO_MODULE, NOOP_MODULE)
 # The collection's C# utils, as the wrappers name them (the .cs suffix is dropped where present).
 COLLECTION_UTIL_PREFIX = "ansible_collections.winbits.bits.plugins.module_utils."
+# A util a module names relative to itself, as `#AnsibleRequires -CSharpUtil ..module_utils.X` does.
+_RELATIVE_UTIL = re.compile(r"\.\.module_utils\.(\w+)")
 _COLLECTION_MODULE_PREFIX = "ansible_collections."
 _EXEC_WRAPPER_SEPARATOR = b"\0\0\0\0"
 _BOOTSTRAP_SEPARATOR = b"\n\0\0\0\0\n"
@@ -86,10 +88,20 @@ class ModuleRequest:
                                  f"(sent: {', '.join(sorted(self.csharp_utils)) or 'none'})")
 
     def collection_utils(self) -> dict[str, str]:
-        """The collection's C# utils that were sent, by short name (``BitsCom``, ``BitsHelperToken``...)."""
-        return {name.removesuffix(".cs").removeprefix(COLLECTION_UTIL_PREFIX): source
-                for name, source in self.csharp_utils.items()
-                if name.startswith(COLLECTION_UTIL_PREFIX)}
+        """The collection's C# utils that were sent, by short name (``BitsCom``, ``BitsHelperToken``...).
+
+        2.19+ names every util in full; 2.16-2.18 keep the module's own ``#AnsibleRequires`` as written,
+        relative (``..module_utils.BitsHelperToken``), and name the utils it pulls in by ``using`` in full.
+        """
+        utils = {}
+        for name, source in self.csharp_utils.items():
+            bare = name.removesuffix(".cs")
+            relative = _RELATIVE_UTIL.fullmatch(bare)
+            if bare.startswith(COLLECTION_UTIL_PREFIX):
+                utils[bare.removeprefix(COLLECTION_UTIL_PREFIX)] = source
+            elif relative:
+                utils[relative.group(1)] = source
+        return utils
 
 
 def decode_command_line(command: str, arguments: list[str]) -> str:

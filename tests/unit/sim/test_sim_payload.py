@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.sim.payload import Become, UnsupportedCommand, decode_command_line, parse_request
+from tests.sim.payload import Become, ModuleRequest, UnsupportedCommand, decode_command_line, parse_request
 from tests.support.paths import REPO, collections_root
 from tests.unit.sim.recorded import VERSIONS, load_recorded
 
@@ -149,3 +149,21 @@ def test_live_payload_of_the_installed_ansible(tmp_path):
     assert request.complex_args["job"] == "x"
     assert request.module_name == "winbits.bits.bits_helper_token"
     assert request.check_mode is True
+
+
+def test_the_collections_utils_are_found_whatever_the_wrapper_calls_them(recorded):
+    """2.16-2.18 name the module's own util relatively (``..module_utils.X``), 2.19+ in full: the
+    simulated host must compile it either way, or every module run on those versions fails."""
+    utils = _parse(recorded["adhoc_string_flags"]).collection_utils()
+    assert "BitsHelperToken" in utils
+    assert "namespace ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken" in utils["BitsHelperToken"]
+    assert "Ansible.Basic" not in utils
+
+
+def test_relative_and_full_util_names_map_to_short_names():
+    request = ModuleRequest(wrapper="exec_wrapper", module_name="winbits.bits.bits_helper_token", module_source="",
+                            complex_args={}, become=None,
+                            csharp_utils={"..module_utils.BitsHelperToken": "core", "Ansible.Basic": "basic",
+                                          "ansible_collections.winbits.bits.plugins.module_utils.BitsCom": "com",
+                                          "ansible_collections.winbits.bits.plugins.module_utils.BitsJobInfo.cs": "info"})
+    assert request.collection_utils() == {"BitsHelperToken": "core", "BitsCom": "com", "BitsJobInfo": "info"}
