@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -79,7 +80,9 @@ def test_role_argument_spec_renders(entry_point: str) -> None:
     done = ansible("ansible-doc", "-t", "role", "-e", entry_point, ROLE)
     assert done.returncode == 0, done.stderr
     assert our_warnings(done.stderr) == []
-    assert f"ENTRY POINT: *{entry_point}*" in done.stdout and "= bits_report_policy" in done.stdout
+    # ansible-core 2.17+ marks the entry point's name with asterisks, 2.16 does not.
+    assert re.search(rf"ENTRY POINT: \*?{entry_point}\*?", done.stdout), done.stdout[:500]
+    assert "= bits_report_policy" in done.stdout
 
 
 def argument_specs() -> dict[str, t.Any]:
