@@ -1,45 +1,21 @@
 """The action plugin's run(): validate first, one module execution, shaped result."""
 from __future__ import annotations
 
-import copy
 import typing as t
-from unittest import mock
 
 import pytest
 
 from ansible_collections.winbits.bits.plugins.action.bits_helper_token import ActionModule
+from tests.unit.plugins.action_fakes import FakeModule, action_with_fake_module
 from tests.unit.plugins.host_facts import GUID_A, OTHER_SID, USER_SID, caller, host_failure, host_job, host_result
 
 MODULE = "winbits.bits.bits_helper_token"
 
 
-class FakeModule:
-    """Stands in for ActionBase._execute_module: records each call, returns a canned raw result."""
-
-    def __init__(self, raw: dict[str, object]) -> None:
-        self.raw = raw
-        self.calls: list[dict[str, object]] = []
-
-    def __call__(self, **kwargs: object) -> dict[str, object]:
-        # Ansible adds _ansible_* keys to module_args in place; record what we were given, then do that.
-        self.calls.append(copy.deepcopy(kwargs))
-        t.cast(dict, kwargs["module_args"])["_ansible_check_mode"] = False
-        return copy.deepcopy(self.raw)
-
-
 def make_action(args: dict[str, object], raw: dict[str, object] | None = None, *, check_mode: bool = False,
                 diff: bool = False) -> tuple[ActionModule, FakeModule]:
-    task = mock.MagicMock()
-    task.args = args
-    task.async_val = 0
-    task.check_mode = check_mode
-    task.diff = diff
-    task.action = MODULE
-    action = ActionModule(task, mock.MagicMock(), mock.MagicMock(), loader=None, templar=None,
-                          shared_loader_obj=None)
-    fake = FakeModule(raw if raw is not None else host_result([host_job()]))
-    action._execute_module = fake  # type: ignore[method-assign]
-    return action, fake
+    return action_with_fake_module(ActionModule, MODULE, args, raw if raw is not None else host_result([host_job()]),
+                                   check_mode=check_mode, diff=diff)
 
 
 def test_run_calls_the_module_once_with_normalised_args() -> None:

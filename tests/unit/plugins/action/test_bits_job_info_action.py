@@ -1,46 +1,22 @@
 """bits_job_info's action plugin: validate first, one module execution with the normalised arguments, shaped result."""
 from __future__ import annotations
 
-import copy
 import typing as t
-from unittest import mock
 
 import pytest
 
 from ansible_collections.winbits.bits.plugins.action.bits_job_info import ActionModule
+from tests.unit.plugins.action_fakes import FakeModule, action_with_fake_module
 from tests.unit.plugins.host_facts import USER_SID
 from tests.unit.plugins.job_info_facts import GUID_1, GUID_2, bits3_job, caller, raw_failure, raw_job, raw_result
 
 MODULE = "winbits.bits.bits_job_info"
 
 
-class FakeModule:
-    """Stands in for ActionBase._execute_module: records each call, returns a canned raw result."""
-
-    def __init__(self, raw: dict[str, object]) -> None:
-        self.raw = raw
-        self.calls: list[dict[str, object]] = []
-
-    def __call__(self, **kwargs: object) -> dict[str, object]:
-        # Ansible adds _ansible_* keys to module_args in place; record what we were given, then do that.
-        self.calls.append(copy.deepcopy(kwargs))
-        t.cast(dict, kwargs["module_args"])["_ansible_check_mode"] = False
-        return copy.deepcopy(self.raw)
-
-
 def make_action(args: dict[str, object], raw: dict[str, object] | None = None, *,
                 check_mode: bool = False) -> tuple[ActionModule, FakeModule]:
-    task = mock.MagicMock()
-    task.args = args
-    task.async_val = 0
-    task.check_mode = check_mode
-    task.diff = False
-    task.action = MODULE
-    action = ActionModule(task, mock.MagicMock(), mock.MagicMock(), loader=None, templar=None,
-                          shared_loader_obj=None)
-    fake = FakeModule(raw if raw is not None else raw_result([raw_job()]))
-    action._execute_module = fake  # type: ignore[method-assign]
-    return action, fake
+    return action_with_fake_module(ActionModule, MODULE, args, raw if raw is not None else raw_result([raw_job()]),
+                                   check_mode=check_mode, diff=False)
 
 
 def test_run_calls_the_module_once_with_normalised_args() -> None:
