@@ -1,7 +1,6 @@
 """bits_job_info's action plugin: validate first, one module execution with the normalised arguments, shaped result."""
 from __future__ import annotations
 
-import typing as t
 
 import pytest
 
