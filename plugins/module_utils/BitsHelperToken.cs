@@ -393,16 +393,23 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken
                     MarkChanged(entry, entry.WritesFlags, entry.TokenChange != TokenChange.None);
                     continue;
                 }
+                string step = null;   // what an exception that names no call happened in
                 try
                 {
                     if (entry.WritesFlags)
+                    {
+                        step = "SetHelperTokenFlags";
                         WriteFlags(entry, desiredFlags.Value);
+                    }
                     if (entry.TokenChange != TokenChange.None)
+                    {
+                        step = entry.TokenChange == TokenChange.Set ? "SetHelperToken" : "ClearHelperToken";
                         WriteToken(entry);
+                    }
                 }
                 catch (Exception e)
                 {
-                    Failure failure = Failure.Of(e, null, entry.Id);
+                    Failure failure = Failure.Of(e, step, entry.Id);
                     // A read-back that differs means someone else wrote this job meanwhile: theirs is the
                     // newer intent, so this job is left as it is; the other jobs of the run are restored.
                     RollBack(failure.Reason == "readback_mismatch" ? entry : null);

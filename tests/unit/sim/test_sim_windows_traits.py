@@ -113,6 +113,12 @@ def test_a_language_without_bits_messages_gets_the_us_english_description(tmp_pa
     assert (error["description"], error["description_error"]) == ("A helper token is required.", None)
 
 
+def test_the_description_is_asked_in_the_host_language_first(tmp_path, pool):
+    """A host with German BITS messages only: the module runs in its UI language, so German is asked."""
+    state = _host(tmp_path, language="de-DE", message_languages=["de-DE"], jobs=[_job_in_error()])
+    assert _info(pool, state)["jobs"][0]["error"]["description"] == "A helper token is required."
+
+
 def test_without_any_bits_messages_the_description_is_null_and_says_why(tmp_path, pool):
     state = _host(tmp_path, language="fr-FR", message_languages=[], jobs=[_job_in_error()])
     error = _info(pool, state)["jobs"][0]["error"]
