@@ -1,12 +1,11 @@
 # Copyright: (c) 2026, winbits.bits contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Helper-token usage flags: parse what a user may write, name what a host reports.
-
-Controller-only code (plugin_utils): it never runs on a Windows host.
 """
 from __future__ import annotations
 
 import re
+
 
 # BG_TOKEN_* from bits4_0.h, in bit order; the canonical names are what the host accepts.
 FLAG_BITS: dict[str, int] = {"local_file": 0x0001, "network": 0x0002}

@@ -1,17 +1,24 @@
 # Copyright: (c) 2026, winbits.bits contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Validate the job option: a BITS job GUID or display name.
+"""Jobs as the collection names them: GUIDs, job references in task arguments, and job records from hosts.
 
-The host treats a value of exactly the GUID form (``xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx``, braces
-optional, any case) as a GUID and anything else as a display name (docs/host-contract.md), which it
-receives as data: ``Sync {prod}``, ``@{a=1}`` and ``${env:COMPUTERNAME}`` are display names. A GUID
-with a typo would silently become a display name that matches nothing, so such a value is sent as a
-display name with a warning that says it was not read as a GUID (both modules share that warning).
+A task names a job by GUID or display name. The host treats a value of exactly the GUID form
+(``xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx``, braces optional, any case) as a GUID and anything else as a
+display name (docs/host-contract.md), which it receives as data: ``Sync {prod}``, ``@{a=1}`` and
+``${env:COMPUTERNAME}`` are display names. A GUID with a typo would silently become a display name
+that matches nothing, so such a value is sent as a display name with a warning that says it was not
+read as a GUID (both modules share that warning).
+
+A job record is what a host reports of one job (docs/host-contract.md, "jobs"); one that failed
+half-way through being read has only some keys, and the readers here never raise on that.
 """
 from __future__ import annotations
 
 import re
+import typing as t
 import unicodedata
+from collections import abc
+
 
 # IBackgroundCopyJob::SetDisplayName: "limited to 256 characters, not including the null
 # terminator" - WCHARs, i.e. UTF-16 code units.
@@ -135,19 +142,86 @@ def describe_guid_problem(text: str) -> str:
     return "not of the GUID form"
 
 
-def _reject_control_characters(value: str) -> None:
-    for index, char in enumerate(value):
+def control_character_problem(text: str, where: str) -> str | None:
+    """Why ``text`` cannot name a job (it holds a control character, which no display name has), else None."""
+    for index, char in enumerate(text):
         if unicodedata.category(char) == "Cc":
-            raise JobReferenceError(
-                "job must not contain control characters; found U+%04X at position %d of %r"
-                % (ord(char), index + 1, value)
-            )
+            return "%s must not contain control characters; found U+%04X at position %d of %r" % (
+                where, ord(char), index + 1, text)
+    return None
+
+
+def utf16_units(text: str) -> int:
+    """The length BITS counts: UTF-16 code units (a lone surrogate counts as one)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _reject_control_characters(value: str) -> None:
+    problem = control_character_problem(value, "job")
+    if problem:
+        raise JobReferenceError(problem)
 
 
 def _reject_too_long(value: str) -> None:
-    units = len(value.encode("utf-16-le")) // 2
+    units = utf16_units(value)
     if units > MAX_DISPLAY_NAME_UTF16:
         raise JobReferenceError(
             "job is %d characters (UTF-16) long; BITS display names are at most %d characters"
             % (units, MAX_DISPLAY_NAME_UTF16)
         )
+
+
+JobFacts = t.Mapping[str, object]
+
+
+def host_jobs(raw: t.Mapping[str, object]) -> list[JobFacts]:
+    """The ``jobs`` list of a raw result, keeping only entries that are mappings."""
+    jobs = raw.get("jobs")
+    if not isinstance(jobs, list):
+        return []
+    return [job for job in jobs if isinstance(job, abc.Mapping)]
+
+
+def job_label(job: JobFacts) -> str:
+    """``job {GUID} (name)``, as far as the host reported them."""
+    job_id = job.get("id")
+    name = job.get("name")
+    label = "job %s" % job_id if job_id else "job"
+    if isinstance(name, str):
+        label += " (%s)" % name
+    return label
+
+
+def find_job(jobs: t.Sequence[JobFacts], job_id: object) -> JobFacts | None:
+    """The job with this GUID (compared case-insensitively, braces ignored), or None."""
+    if not isinstance(job_id, str):
+        return None
+    wanted = bare_guid(job_id)
+    for job in jobs:
+        candidate = job.get("id")
+        if isinstance(candidate, str) and bare_guid(candidate) == wanted:
+            return job
+    return None
+
+
+def same_sid(first: object, second: object) -> bool:
+    """SIDs compare case-insensitively (S-1-5-18 vs s-1-5-18); unknown never equals anything."""
+    return isinstance(first, str) and isinstance(second, str) and first.upper() == second.upper()
+
+
+def sid_text(sid: object) -> str:
+    """A helper-token SID for a message or diff: the SID, ``none`` for null (no token), else ``unknown``."""
+    if sid is None:
+        return "none"
+    return sid if isinstance(sid, str) and sid else "unknown"
+
+
+def bare_guid(text: str) -> str:
+    """A GUID without braces, in lower case, for comparing GUIDs however they were written."""
+    return text.strip().strip("{}").lower()
+
+
+def guid_order(job: JobFacts) -> tuple[bool, str]:
+    """Sort key of jobs by GUID (as reports and results list them), jobs without one last."""
+    job_id = job.get("id")
+    return (not isinstance(job_id, str), str(job_id).upper() if isinstance(job_id, str) else "")

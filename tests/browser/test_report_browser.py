@@ -21,11 +21,11 @@ from tests.support.paths import REPO, collections_root
 if str(collections_root()) not in sys.path:
     sys.path.insert(0, str(collections_root()))
 
-from ansible_collections.winbits.bits.plugins.plugin_utils.bits_report import (  # noqa: E402
+from ansible_collections.winbits.bits.plugins.plugin_utils._report.build import (  # noqa: E402
     build_report,
     write_reports,
 )
-from tests.unit.plugins.bits_report_assessment import (  # noqa: E402
+from ansible_collections.winbits.bits.tests.unit.utils.bits_report_assessment import (  # noqa: E402
     NASTY_NAME,
     assessment,
     sample_assessment,

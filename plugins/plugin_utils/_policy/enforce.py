@@ -2,22 +2,20 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What enforcing the policy on one host means: the host's assessment turned into a list of fixes.
 
-The assessment comes from bits_policy.evaluate_host, the judgement the report uses too, so the
+The assessment comes from evaluate.evaluate_host, the judgement the report uses too, so the
 report and the enforcement cannot disagree. Each violation that has a fix becomes one
 winbits.bits.bits_helper_token call (the fix's ``args``, by GUID); compliant, waived and unmanaged
 jobs are left alone. A fix sets the flags, clears a helper token the policy forbids, or both. A
 violation without a fix (a helper token the policy wants: whose token it should be is not the
 policy's to say) and a job that could not be judged are listed, with why, for the role to warn about
 or fail on.
-
-Controller-only code (plugin_utils): it never runs on a Windows host.
 """
 from __future__ import annotations
 
 import typing as t
 from collections import abc
 
-from ansible_collections.winbits.bits.plugins.plugin_utils.bits_policy_eval import JOB_STATUSES
+from .evaluate import JOB_STATUSES
 
 
 def enforcement_plan(host: abc.Mapping[str, t.Any]) -> dict[str, t.Any]:

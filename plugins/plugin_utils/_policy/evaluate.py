@@ -5,8 +5,6 @@
 Conservative by design: a job whose flags (or any fact a rule depends on) could not be read is
 ``unassessed``, never compliant, and a host that gave no usable result is ``not_assessed``, never
 dropped. The output is ordered (hosts by name, jobs by GUID) so that two assessments diff cleanly.
-
-Controller-only code (plugin_utils): it never runs on a Windows host.
 """
 from __future__ import annotations
 
@@ -19,20 +17,10 @@ from collections import abc
 
 import yaml
 
-from ansible_collections.winbits.bits.plugins.plugin_utils.bits_policy_model import (
-    Expect,
-    Policy,
-    Rule,
-    Waiver,
-)
-from ansible_collections.winbits.bits.plugins.plugin_utils.helper_token_flags import (
-    KNOWN_MASK,
-    canonical_names,
-    dword_from_host,
-    format_flags,
-    names_from_host,
-)
-from ansible_collections.winbits.bits.plugins.plugin_utils.job_reference import is_guid
+from .._flags import KNOWN_MASK, canonical_names, dword_from_host, format_flags, names_from_host
+from .._jobs import guid_order, is_guid
+from .model import Expect, Policy, Rule, Waiver
+
 
 FIX_MODULE = "winbits.bits.bits_helper_token"
 # Shape A's job keys (bits_job_info's RETURN): every assessed job has them all, null when the host sent none.
@@ -101,7 +89,7 @@ class Judge:
         for waiver in self.policy.waivers:
             if waiver.selection.selects_host(name):
                 waivers.setdefault(waiver.rule, []).append(waiver)
-        entry["jobs"] = [self.job(name, job, rules, waivers) for job in sorted(jobs, key=_job_order)]
+        entry["jobs"] = [self.job(name, job, rules, waivers) for job in sorted(jobs, key=guid_order)]
         entry["status"], entry["reason"] = host_status(entry["jobs"])
         return entry
 
@@ -192,11 +180,6 @@ def usable_jobs(result: object) -> tuple[list[abc.Mapping[str, t.Any]] | None, s
 def _message(result: abc.Mapping[str, t.Any]) -> str:
     message = result.get("msg")
     return str(message) if message else "no message"
-
-
-def _job_order(job: abc.Mapping[str, t.Any]) -> tuple[bool, str]:
-    job_id = job.get("id")
-    return (not isinstance(job_id, str), job_id.upper() if isinstance(job_id, str) else "")
 
 
 def first_rule(rules: t.Iterable[Rule], job: abc.Mapping[str, t.Any]) -> tuple[Rule | None, bool]:

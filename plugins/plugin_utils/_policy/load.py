@@ -5,8 +5,6 @@
 Every problem is collected, each named by its path in the file (``rules[2].expect.flags[0]``), and
 raised together in one PolicyError, so that a user fixes a policy in one pass and no host is
 contacted with a policy that cannot be applied.
-
-Controller-only code (plugin_utils): it never runs on a Windows host.
 """
 from __future__ import annotations
 
@@ -19,33 +17,23 @@ from collections import abc
 
 import yaml
 
-from ansible_collections.winbits.bits.plugins.plugin_utils.bits_policy_model import (
-    HELPER_TOKEN_STATES,
-    SUPPORTED_VERSION,
+from .._flags import ALLOWED_HINT, FlagsError, canonical_names, parse_flags
+from .._jobs import GUID_FORM, bare_guid, describe_guid_problem, is_guid, looks_like_guid
+from .model import (
     Expect,
+    HELPER_TOKEN_STATES,
     HostSelector,
     JobSelector,
     OwnerSelector,
     Policy,
     PolicyError,
     Rule,
+    SUPPORTED_VERSION,
     Selection,
     Waiver,
-    bare_guid,
     compile_globs,
 )
-from ansible_collections.winbits.bits.plugins.plugin_utils.helper_token_flags import (
-    ALLOWED_HINT,
-    FlagsError,
-    canonical_names,
-    parse_flags,
-)
-from ansible_collections.winbits.bits.plugins.plugin_utils.job_reference import (
-    GUID_FORM,
-    describe_guid_problem,
-    is_guid,
-    looks_like_guid,
-)
+
 
 TOP_KEYS = ("version", "rules", "waivers")
 RULE_KEYS = ("name", "description", "match", "expect")

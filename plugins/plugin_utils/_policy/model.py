@@ -5,8 +5,6 @@
 Everything here is already validated and normalised by bits_policy_load; evaluation
 (bits_policy_eval) only reads it. Selectors are compiled once so that a fleet of thousands of
 hosts is judged quickly.
-
-Controller-only code (plugin_utils): it never runs on a Windows host.
 """
 from __future__ import annotations
 
@@ -17,7 +15,9 @@ import json
 import re
 import typing as t
 
-from ansible_collections.winbits.bits.plugins.plugin_utils.helper_token_flags import canonical_names
+from .._flags import canonical_names
+from .._jobs import bare_guid
+
 
 SUPPORTED_VERSION = 1
 HELPER_TOKEN_STATES = ("present", "absent")
@@ -59,11 +59,6 @@ def _glob_to_regex(pattern: str) -> str:
         else:
             parts.append(re.escape(char))
     return "".join(parts)
-
-
-def bare_guid(text: str) -> str:
-    """A GUID without braces, in lower case, for comparing GUIDs however they were written."""
-    return text.strip().strip("{}").lower()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,7 +21,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from ansible_collections.winbits.bits.plugins.plugin_utils.bits_report_formats import RENDERERS
+from .formats import RENDERERS
+
 
 SCHEMA_VERSION = 1
 FORMATS: tuple[str, ...] = ("json", "csv", "junit", "html")

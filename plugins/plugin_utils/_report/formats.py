@@ -16,14 +16,9 @@ import re
 import typing as t
 import xml.etree.ElementTree as ET
 
-from ansible_collections.winbits.bits.plugins.plugin_utils.bits_report_html import render_html
-from ansible_collections.winbits.bits.plugins.plugin_utils.bits_report_text import (
-    describe_expected,
-    describe_flags,
-    describe_job_error,
-    describe_read_error,
-    job_label,
-)
+from .html import render_html
+from .text import describe_expected, describe_flags, describe_job_error, describe_read_error, testcase_name
+
 
 CSV_COLUMNS: tuple[str, ...] = (
     "host", "host_status", "host_reason", "job_id", "job_name", "status", "rule", "expected", "problems",
@@ -127,7 +122,7 @@ def _violation_text(job: t.Mapping[str, t.Any]) -> str:
 
 
 def _job_testcase(suite: ET.Element, host: str, job: t.Mapping[str, t.Any], counts: dict[str, int]) -> None:
-    case = _sub(suite, "testcase", classname=host, name=job_label(job))
+    case = _sub(suite, "testcase", classname=host, name=testcase_name(job))
     status = job.get("status")
     if status == "violation":
         counts["failures"] += 1

@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, winbits.bits contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The hosts' registered bits_job_info results: read from hostvars, saved per host, aggregated.
+"""The hosts' registered bits_job_info results, saved one file per host and aggregated.
 
 Sliced runs (one play per slice of the inventory) cannot share hostvars; each slice saves one file
 per host in a results directory, and a last play aggregates the directory into one fleet report.
@@ -16,6 +16,7 @@ import urllib.parse
 from collections import abc
 from pathlib import Path
 
+
 # The key and version that mark a file as one of ours: aggregate refuses anything else.
 RESULT_FILE_KEY = "winbits_bits_host_result"
 RESULT_FILE_VERSION = 1
@@ -24,39 +25,6 @@ _PLAIN_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}", re.ASCII)
 
 class ResultsError(ValueError):
     """A results directory or file that cannot be aggregated; the message names the file."""
-
-
-def plain(value: object) -> t.Any:
-    """A copy made of plain JSON types only (Ansible may hand over tagged or lazy containers)."""
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, abc.Mapping):
-        return {str(key): plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [plain(item) for item in value]
-    return str(value)
-
-
-def registered_result(hostvars: abc.Mapping[str, t.Any], host: str, var: str) -> dict[str, t.Any] | None:
-    """``hostvars[host][var]`` as a plain dict; None when the host has no such result at all."""
-    if host not in hostvars:
-        return None
-    host_vars = hostvars[host]
-    try:
-        value = host_vars[var] if var in host_vars else None
-    except KeyError:
-        return None
-    return plain(value) if isinstance(value, abc.Mapping) else None
-
-
-def collect_results(hostvars: abc.Mapping[str, t.Any], hosts: t.Iterable[str], var: str) -> dict[str, dict[str, t.Any] | None]:
-    return {str(host): registered_result(hostvars, str(host), var) for host in hosts}
 
 
 def result_file_name(host: str) -> str:

@@ -23,12 +23,9 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from ansible_collections.winbits.bits.plugins.plugin_utils.bits_report_text import (
-    describe_expected,
-    describe_flags,
-    describe_job_error,
-    describe_read_error,
-)
+from .._policy.evaluate import HOST_STATUSES, JOB_STATUSES
+from .text import describe_expected, describe_flags, describe_job_error, describe_read_error
+
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATE = "bits-compliance.html.j2"
@@ -37,8 +34,6 @@ STYLE = "bits-compliance.css"
 # Static lists (drift, hosts not assessed) show this many items; the JSON report has them all.
 LIST_LIMIT = 200
 
-HOST_STATUSES = ("compliant", "noncompliant", "not_assessed")
-JOB_STATUSES = ("compliant", "violation", "waived", "unmanaged", "unassessed")
 RULE_STATUSES = ("compliant", "violation", "waived", "unassessed")
 STATUS_LABELS = {
     "compliant": "Compliant", "noncompliant": "Non-compliant", "not_assessed": "Not assessed",

@@ -50,7 +50,7 @@ def describe_read_error(read_error: t.Mapping[str, t.Any] | None) -> str:
     return f"{head}: {tail}" if tail else head
 
 
-def job_label(job: t.Mapping[str, t.Any]) -> str:
-    """'contentSync {GUID}', or the GUID alone when the name could not be read."""
+def testcase_name(job: t.Mapping[str, t.Any]) -> str:
+    """A JUnit test case's name: 'contentSync {GUID}', or the GUID alone when the name could not be read."""
     name, job_id = job.get("name"), job.get("id")
     return f"{name} {job_id}" if name is not None else str(job_id)

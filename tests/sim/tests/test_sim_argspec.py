@@ -10,7 +10,7 @@ from tests.sim.argspec import (BasicTraits, ModuleExit, basic_traits, dotnet_to_
                                validate)
 from tests.sim.payload import parse_request
 from tests.support.paths import MODULE_DOCS
-from tests.unit.sim.recorded import load_recorded
+from tests.sim.tests.recorded import load_recorded
 
 VENV_BASIC = Path(ansible.__file__).parent / "module_utils" / "csharp" / "Ansible.Basic.cs"
 MODULE = "winbits.bits.bits_helper_token"

@@ -11,7 +11,7 @@ import pytest
 
 from tests.sim.payload import Become, ModuleRequest, UnsupportedCommand, decode_command_line, parse_request
 from tests.support.paths import REPO, collections_root
-from tests.unit.sim.recorded import VERSIONS, load_recorded
+from tests.sim.tests.recorded import VERSIONS, load_recorded
 
 
 @pytest.fixture(scope="module", params=VERSIONS)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import typing as t
+from pathlib import Path
 from unittest import mock
 
 
@@ -34,3 +35,21 @@ def action_with_fake_module(action_class: type, module: str, args: dict[str, obj
     fake = FakeModule(raw)
     action._execute_module = fake
     return action, fake
+
+
+def run_controller_action(action_class: type, module: str, args: dict[str, t.Any], task_vars: dict[str, t.Any], *,
+                          check_mode: bool = False, basedir: t.Any = None) -> dict[str, t.Any]:
+    """Run a controller-only action (bits_policy, bits_compliance_report) for a task with these args.
+
+    A relative path is taken from ``basedir``, as Ansible's loader takes it from the playbook's directory.
+    """
+    task = mock.MagicMock()
+    task.args = args
+    task.async_val = 0
+    task.check_mode = check_mode
+    task.action = module
+    loader = mock.MagicMock()
+    loader.path_dwim.side_effect = lambda path: str(Path(basedir or "/nonexistent") / path)
+    action = action_class(task, mock.MagicMock(), mock.MagicMock(), loader=loader, templar=None,
+                          shared_loader_obj=None)
+    return action.run(task_vars=task_vars)

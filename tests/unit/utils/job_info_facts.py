@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typing as t
 
-from tests.unit.plugins.host_facts import ADMIN_SID, LOCAL_SYSTEM
+from ansible_collections.winbits.bits.tests.unit.utils.host_facts import ADMIN_SID, LOCAL_SYSTEM
 
 GUID_1 = "{5D3B4C39-1F0A-4D5B-9E2F-000000000001}"
 GUID_2 = "{5D3B4C39-1F0A-4D5B-9E2F-000000000002}"

@@ -1,14 +1,10 @@
 # Copyright: (c) 2026, winbits.bits contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Turn the host's error facts into a message that says what failed, why, and what to do.
+"""Explain a failed bits_helper_token (or bits_job_info) call: what failed, why, and what to do.
 
 The host reports facts only (docs/host-contract.md, "error"): a reason, the failed call, its HRESULT,
-the job, plus the caller's SID, admin status and OS build and what it read of each job. The rules of
-DESIGN.md section 3 are applied here, on the controller.
-
-For bits_job_info (issue 6) the same rules explain a whole-task failure (``explain_info_failure``), a
-job that could not be fully read (``explain_read_error``) and the error a job is in
-(``explain_job_error``, from a table of the job errors BITS reports).
+the job, plus the caller's SID, admin status and OS build and what it read of each job. The BITS
+access rules (docs/dev/design.md) are applied here, on the controller.
 """
 from __future__ import annotations
 
@@ -16,62 +12,26 @@ import dataclasses
 import typing as t
 from collections import abc
 
-from ansible_collections.winbits.bits.plugins.plugin_utils.helper_token_flags import (
-    FLAG_BITS,
-    dword_from_host,
-    format_flags,
+from ..._flags import format_flags
+from ..._jobs import JobFacts, find_job, host_jobs, job_label, same_sid, sid_text
+from .hresults import (
+    BG_E_INVALID_STATE,
+    BG_E_NOT_FOUND,
+    CO_E_FAILEDTOIMPERSONATE,
+    ERROR_NOT_LOGGED_ON,
+    ERROR_SERVICE_DISABLED,
+    ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY,
+    E_ACCESSDENIED,
+    E_NOINTERFACE,
+    Explanation,
+    FIRST_BUILD_FOR_OWNERS,
+    LOCAL_SYSTEM_SID,
+    RPC_X_BAD_STUB_DATA,
+    hresult_of,
+    hresult_text,
 )
-from ansible_collections.winbits.bits.plugins.plugin_utils.job_facts import (
-    JobFacts,
-    find_job,
-    host_jobs,
-    job_label,
-    same_sid,
-    sid_text,
-)
 
-BG_E_NOT_FOUND = 0x80200001
-BG_E_INVALID_STATE = 0x80200002
-E_ACCESSDENIED = 0x80070005
-E_NOINTERFACE = 0x80004002
-ERROR_NOT_LOGGED_ON = 0x800704DD
-ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY = 0x80072F9A
-ERROR_SERVICE_DISABLED = 0x80070422
-# SetHelperToken without a proxy blanket that lets BITS impersonate the caller with dynamic cloaking.
-CO_E_FAILEDTOIMPERSONATE = 0x80010123
-# HRESULT_FROM_WIN32(RPC_X_BAD_STUB_DATA): what GetClientCertificate answers both for "no certificate"
-# and for "you may not see it" (Microsoft's docs of IBackgroundCopyJobHttpOptions::GetClientCertificate).
-RPC_X_BAD_STUB_DATA = 0x800706F7
 
-# Job errors (IBackgroundCopyJob::GetError) that bits_job_info reports; values from the SDK's
-# bitsmsg.h (tests/unit/plugins/plugin_utils/test_bits_errors.py checks them against it).
-BG_E_DESTINATION_LOCKED = 0x8020000D
-BG_E_NETWORK_DISCONNECTED = 0x80200010
-BG_E_TIMEOUT = 0x8020003B
-BG_E_HTTP_ERROR_401 = 0x80190191
-BG_E_HTTP_ERROR_403 = 0x80190193
-BG_E_HTTP_ERROR_404 = 0x80190194
-BG_E_HTTP_ERROR_407 = 0x80190197
-# Not in mingw-w64's bitsmsg.h, which stops before the BITS 4.0 codes: the value is DESIGN.md's, the
-# same as the Windows SDK's (win32metadata's Windows.Win32.Networking.BackgroundIntelligentTransferService
-# has BG_E_TOKEN_REQUIRED = -2145386410, i.e. 0x80200056).
-BG_E_TOKEN_REQUIRED = 0x80200056
-
-LOCAL_SYSTEM_SID = "S-1-5-18"
-# Windows 10 1607: from this build on a non-administrator may set flags on a job it owns.
-FIRST_BUILD_FOR_OWNERS = 14393
-
-HRESULT_NAMES: dict[int, str] = {
-    BG_E_NOT_FOUND: "BG_E_NOT_FOUND",
-    BG_E_INVALID_STATE: "BG_E_INVALID_STATE",
-    E_ACCESSDENIED: "E_ACCESSDENIED",
-    E_NOINTERFACE: "E_NOINTERFACE",
-    ERROR_NOT_LOGGED_ON: "ERROR_NOT_LOGGED_ON",
-    ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY: "ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY",
-    ERROR_SERVICE_DISABLED: "ERROR_SERVICE_DISABLED",
-    RPC_X_BAD_STUB_DATA: "RPC_X_BAD_STUB_DATA",
-    CO_E_FAILEDTOIMPERSONATE: "CO_E_FAILEDTOIMPERSONATE",
-}
 # error.call of a caller_identity failure that read the build (the other is WindowsIdentity.GetCurrent).
 CALLER_BUILD_CALL = "Registry(CurrentBuildNumber)"
 BECOME_SYSTEM = "become: true, become_method: runas, become_user: SYSTEM"
@@ -83,14 +43,6 @@ TOKEN_CALLS = (SET_TOKEN_CALL, CLEAR_TOKEN_CALL)
 BLANKET_CALLS = ("QueryInterface(IClientSecurity)", "IClientSecurity.SetBlanket")
 HELPER_TOKEN_WRITES = ("absent", "caller")
 
-
-@dataclasses.dataclass(frozen=True)
-class Explanation:
-    """What happened, why, and what the user can do about it."""
-
-    what: str
-    cause: str
-    fix: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -198,29 +150,9 @@ def desired_helper_token(raw: t.Mapping[str, object], module_args: t.Mapping[str
     return "keep"
 
 
-def hresult_of(error: t.Mapping[str, object]) -> int | None:
-    """The HRESULT as an unsigned 32-bit number, from ``hresult`` or else ``hresult_hex``."""
-    value = error.get("hresult")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value & 0xFFFFFFFF
-    text = error.get("hresult_hex")
-    if isinstance(text, str):
-        try:
-            return int(text, 16) & 0xFFFFFFFF
-        except ValueError:
-            return None
-    return None
-
-
-def hresult_text(hresult: int) -> str:
-    """``0x80070005 (E_ACCESSDENIED)``, or the bare hex for codes without a name here."""
-    name = HRESULT_NAMES.get(hresult)
-    return "0x%08X (%s)" % (hresult, name) if name else "0x%08X" % hresult
-
-
 def explain_failure(facts: FailureFacts) -> str:
     """The failure message: what, cause, fix, and what became of flags already written."""
-    explanation = _explain_reason(facts)
+    explanation = explain_reason(facts)
     message = "%s. Cause: %s. Fix: %s." % (explanation.what, explanation.cause, explanation.fix)
     aftermath = _aftermath(facts)
     return "%s %s" % (message, aftermath) if aftermath else message
@@ -229,14 +161,14 @@ def explain_failure(facts: FailureFacts) -> str:
 # --- one function per reason ------------------------------------------------------------------
 
 
-def _explain_reason(facts: FailureFacts) -> Explanation:
+def explain_reason(facts: FailureFacts) -> Explanation:
     explain = _BY_REASON.get(facts.reason, _explain_com_error)
     return explain(facts)
 
 
 def _explain_invalid_parameter(facts: FailureFacts) -> Explanation:
     return Explanation(
-        what="The host refused the module arguments for %s: %s" % (facts.subject, _host_message(facts)),
+        what="The host refused the module arguments for %s: %s" % (facts.subject, host_message(facts)),
         cause="the action plugin checked these arguments and the host disagrees, which is a bug in "
         "winbits.bits",
         fix="report it with this message; meanwhile check the job, flags and helper_token values",
@@ -245,7 +177,7 @@ def _explain_invalid_parameter(facts: FailureFacts) -> Explanation:
 
 def _explain_manager_unavailable(facts: FailureFacts) -> Explanation:
     if facts.hresult is not None and facts.hresult in _BY_HRESULT:
-        return _explain_hresult(facts)
+        return explain_hresult(facts)
     return Explanation(
         what="Could not connect to the BITS service for %s: %s failed with %s"
         % (facts.subject, facts.call or "CoCreateInstance", _code(facts)),
@@ -257,7 +189,7 @@ def _explain_manager_unavailable(facts: FailureFacts) -> Explanation:
 
 def _explain_not_found(facts: FailureFacts) -> Explanation:
     if facts.hresult is not None and facts.hresult != BG_E_NOT_FOUND:
-        return _explain_hresult(facts)
+        return explain_hresult(facts)
     if facts.hresult == BG_E_NOT_FOUND or facts.call == "GetJob":
         return _guid_not_found(facts, facts.call or "GetJob")
     return _name_not_found(facts)
@@ -311,8 +243,8 @@ def _ambiguous_entry(job: JobFacts) -> str:
 
 def _explain_no_token_options(facts: FailureFacts) -> Explanation:
     if facts.hresult is not None and facts.hresult != E_NOINTERFACE:
-        return _explain_hresult(facts)
-    return _no_interface(facts)
+        return explain_hresult(facts)
+    return no_interface(facts)
 
 
 def _explain_client_certificate(facts: FailureFacts) -> Explanation:
@@ -357,7 +289,7 @@ def _account_of(sid: str | None) -> str:
 def _explain_caller_identity(facts: FailureFacts) -> Explanation:
     code = " with %s" % hresult_text(facts.hresult) if facts.hresult is not None else ""
     what = "Could not read who the module runs as on the host, for %s: %s failed%s (%s)" % (
-        facts.subject, facts.call or "reading the caller's identity", code, _host_message(facts))
+        facts.subject, facts.call or "reading the caller's identity", code, host_message(facts))
     if facts.call == CALLER_BUILD_CALL:
         cause = ("the module reads the Windows build (CurrentBuildNumber under HKLM\\SOFTWARE\\Microsoft\\Windows NT\\"
                  "CurrentVersion) to know which of BITS' rules apply, and the account it runs as may not read that "
@@ -406,7 +338,7 @@ def _token_readback_mismatch(facts: FailureFacts) -> Explanation:
 
 
 def _explain_com_error(facts: FailureFacts) -> Explanation:
-    return _explain_hresult(facts)
+    return explain_hresult(facts)
 
 
 _BY_REASON: dict[str, t.Callable[[FailureFacts], Explanation]] = {
@@ -426,7 +358,7 @@ _BY_REASON: dict[str, t.Callable[[FailureFacts], Explanation]] = {
 # --- one function per HRESULT -----------------------------------------------------------------
 
 
-def _explain_hresult(facts: FailureFacts) -> Explanation:
+def explain_hresult(facts: FailureFacts) -> Explanation:
     if facts.call in BLANKET_CALLS:
         # Whatever the code (E_NOINTERFACE here is not an old BITS), the blanket could not be set.
         return _blanket_failure(facts)
@@ -437,7 +369,7 @@ def _explain_hresult(facts: FailureFacts) -> Explanation:
     return explain(facts)
 
 
-def _failed_call(facts: FailureFacts) -> str:
+def failed_call(facts: FailureFacts) -> str:
     """``SetHelperTokenFlags failed for job {...} (name) with 0x80070005 (E_ACCESSDENIED)``."""
     return "%s failed for %s with %s" % (facts.call or "A BITS call", facts.subject, _code(facts))
 
@@ -446,7 +378,7 @@ def _not_found_hresult(facts: FailureFacts) -> Explanation:
     if facts.call == "GetJob":
         return _guid_not_found(facts, "GetJob")
     return Explanation(
-        what=_failed_call(facts),
+        what=failed_call(facts),
         cause="the job left the transfer queue while the module was working on it (completed, "
         "cancelled or removed by someone else)",
         fix="check the job on the host (Get-BitsTransfer -AllUsers) and run the task again",
@@ -457,7 +389,7 @@ def _invalid_state(facts: FailureFacts) -> Explanation:
     state = (facts.job or {}).get("state")
     state_text = "is %s" % state if state else "is probably ACKNOWLEDGED or CANCELLED"
     return Explanation(
-        what=_failed_call(facts),
+        what=failed_call(facts),
         cause="the job %s: BITS lets nobody change a job that is acknowledged or cancelled" % state_text,
         fix="this job's %s; target a job that is still active (with all_matches, a finished job of the "
         "same name may have matched)"
@@ -467,11 +399,11 @@ def _invalid_state(facts: FailureFacts) -> Explanation:
 
 
 def _access_denied(facts: FailureFacts) -> Explanation:
-    cause, fix = _access_rule(facts)
-    return Explanation(what=_failed_call(facts), cause=cause, fix=fix)
+    cause, fix = access_rule(facts)
+    return Explanation(what=failed_call(facts), cause=cause, fix=fix)
 
 
-def _access_rule(facts: FailureFacts) -> tuple[str, str]:
+def access_rule(facts: FailureFacts) -> tuple[str, str]:
     """Which documented rule denied the caller (DESIGN.md section 3), from the reported facts."""
     job = facts.job or {}
     owner = job.get("owner")
@@ -493,7 +425,7 @@ def _access_rule(facts: FailureFacts) -> tuple[str, str]:
     if facts.call == "GetJob":
         return (
             "the job belongs to another user, and only administrators may open other users' jobs; "
-            "%s %s" % (caller, _admin_status(facts)),
+            "%s %s" % (caller, admin_status(facts)),
             "run the task as the job's owner or as an administrator (become)",
         )
     if facts.call in TOKEN_CALLS:
@@ -531,7 +463,7 @@ def _access_rule(facts: FailureFacts) -> tuple[str, str]:
     return (
         "BITS denied %s, which %s, although the documented rule lets an owner set its own job's flags "
         "from build %d on; the owner SID seen by BITS may differ (impersonation) or a policy forbids it"
-        % (caller, _admin_status(facts), FIRST_BUILD_FOR_OWNERS),
+        % (caller, admin_status(facts), FIRST_BUILD_FOR_OWNERS),
         "run the task as an administrator (become)",
     )
 
@@ -579,7 +511,7 @@ def _token_access_rule(facts: FailureFacts) -> tuple[str, str]:
         "BITS denied %s, which %s, although the documented rule lets a non-administrator %s the helper token of a "
         "job it owns from build %d on while no helper token with the Administrators SID enabled is in the way; the "
         "identity BITS saw may differ (impersonation) or a policy forbids it"
-        % (caller, _admin_status(facts), act, FIRST_BUILD_FOR_OWNERS),
+        % (caller, admin_status(facts), act, FIRST_BUILD_FOR_OWNERS),
         _as_admin_fix(setting),
     )
 
@@ -598,7 +530,7 @@ def _whose_token(setting: bool) -> str:
 
 def _failed_to_impersonate(facts: FailureFacts) -> Explanation:
     return Explanation(
-        what=_failed_call(facts),
+        what=failed_call(facts),
         cause="BITS could not impersonate the caller to take its token: SetHelperToken needs a proxy blanket that "
         "allows impersonation (RPC_C_IMP_LEVEL_IMPERSONATE) with dynamic cloaking (EOAC_DYNAMIC_CLOAKING), and "
         "the module sets exactly that on this job's IBitsTokenOptions proxy just before the call, so something on "
@@ -628,14 +560,14 @@ def _blanket_failure(facts: FailureFacts) -> Explanation:
         fix = ("check the host's COM security (dcomcnfg: Component Services > Computers > My Computer > Properties "
                "> Default Properties) and look the code up (certutil -error %s). Flags and helper_token: absent "
                "need no blanket and still work" % ("0x%08X" % facts.hresult if facts.hresult is not None else "it"))
-    return Explanation(what=_failed_call(facts), cause=cause, fix=fix)
+    return Explanation(what=failed_call(facts), cause=cause, fix=fix)
 
 
-def _no_interface(facts: FailureFacts) -> Explanation:
+def no_interface(facts: FailureFacts) -> Explanation:
     build = facts.os_build
     on_host = " (Windows build %d)" % build if build is not None else ""
     return Explanation(
-        what=_failed_call(facts),
+        what=failed_call(facts),
         cause="BITS on this host%s is older than 4.0 and has no IBitsTokenOptions interface" % on_host,
         fix="helper-token flags need BITS 4.0: Windows 7 or Windows Server 2008 R2 and later (Windows Vista "
         "and Server 2008 SP2 get it with the Windows Management Framework)",
@@ -651,7 +583,7 @@ def _not_logged_on(facts: FailureFacts) -> Explanation:
     else:
         acts = "flags are read and set as SYSTEM"
     return Explanation(
-        what=_failed_call(facts),
+        what=failed_call(facts),
         cause="BITS refuses this call to a caller with a network logon, which is what WinRM, PSRP and SSH give a "
         "task without become",
         fix="run the task with %s, which BITS accepts where runas to a named user was seen to fail "
@@ -662,7 +594,7 @@ def _not_logged_on(facts: FailureFacts) -> Explanation:
 
 def _client_cert_no_key(facts: FailureFacts) -> Explanation:
     return Explanation(
-        what=_failed_call(facts),
+        what=failed_call(facts),
         cause="the job's client certificate's private key cannot be read; Microsoft documents this for a "
         "job with a client certificate, not owned by LocalSystem (%s), once network is set" % LOCAL_SYSTEM_SID,
         fix="remove network from this job's flags, or have the job owned by LocalSystem",
@@ -671,7 +603,7 @@ def _client_cert_no_key(facts: FailureFacts) -> Explanation:
 
 def _service_disabled(facts: FailureFacts) -> Explanation:
     return Explanation(
-        what=_failed_call(facts),
+        what=failed_call(facts),
         cause="the Background Intelligent Transfer Service (BITS) is disabled on the host",
         fix="enable it, e.g. ansible.windows.win_service with name=BITS start_mode=manual (or "
         "Set-Service -Name BITS -StartupType Manual), then run the task again",
@@ -681,8 +613,8 @@ def _service_disabled(facts: FailureFacts) -> Explanation:
 def _unknown_hresult(facts: FailureFacts) -> Explanation:
     code = "0x%08X" % facts.hresult if facts.hresult is not None else "an unknown error"
     return Explanation(
-        what=_failed_call(facts),
-        cause="the host reported %s, which this module does not explain (%s)" % (code, _host_message(facts)),
+        what=failed_call(facts),
+        cause="the host reported %s, which this module does not explain (%s)" % (code, host_message(facts)),
         fix="look the code up on the host (certutil -error %s) or in Microsoft's BITS return values; the "
         "facts are in the result's error key" % code,
     )
@@ -692,7 +624,7 @@ _BY_HRESULT: dict[int, t.Callable[[FailureFacts], Explanation]] = {
     BG_E_NOT_FOUND: _not_found_hresult,
     BG_E_INVALID_STATE: _invalid_state,
     E_ACCESSDENIED: _access_denied,
-    E_NOINTERFACE: _no_interface,
+    E_NOINTERFACE: no_interface,
     ERROR_NOT_LOGGED_ON: _not_logged_on,
     ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY: _client_cert_no_key,
     ERROR_SERVICE_DISABLED: _service_disabled,
@@ -753,7 +685,7 @@ def _admin_phrase(facts: FailureFacts) -> str:
     return "the host did not say whether the caller is one"
 
 
-def _admin_status(facts: FailureFacts) -> str:
+def admin_status(facts: FailureFacts) -> str:
     if facts.is_admin is True:
         return "is an administrator"
     if facts.is_admin is False:
@@ -770,398 +702,6 @@ def _flags_text(value: object) -> str:
     return text if text == "unknown" else "%s (0x%04X)" % (text, int(t.cast(int, value)) & 0xFFFFFFFF)
 
 
-def _host_message(facts: FailureFacts) -> str:
+def host_message(facts: FailureFacts) -> str:
     message = facts.error.get("message")
     return str(message) if message else "no message"
-
-
-def _sentence(explanation: Explanation) -> str:
-    return "%s. Cause: %s. Fix: %s." % (explanation.what, explanation.cause, explanation.fix)
-
-
-# --- bits_job_info: the whole task failed ------------------------------------------------------
-
-
-def explain_info_failure(facts: FailureFacts) -> str:
-    """The failure message of bits_job_info (which never writes, so there is no aftermath to tell)."""
-    return _sentence(_explain_info(dataclasses.replace(facts, module="bits_job_info")))
-
-
-def _explain_info(facts: FailureFacts) -> Explanation:
-    if facts.reason == "invalid_parameter":
-        return Explanation(
-            what="The host refused the module arguments for %s: %s" % (facts.subject, _host_message(facts)),
-            cause="the action plugin checked these arguments and the host disagrees, which is a bug in "
-            "winbits.bits",
-            fix="report it with this message; meanwhile check the job and all_users values",
-        )
-    if facts.hresult == E_ACCESSDENIED and facts.call == "EnumJobs" and facts.module_args.get("all_users") \
-            and facts.is_admin is not True:
-        return _list_all_users_denied(facts)
-    return _explain_reason(facts)
-
-
-def _list_all_users_denied(facts: FailureFacts) -> Explanation:
-    return Explanation(
-        what=_failed_call(facts),
-        cause="all_users is true (the default), which lists the jobs of every user (BG_JOB_ENUM_ALL_USERS) "
-        "and needs an administrator; %s %s" % (facts.caller_sid, _admin_status(facts)),
-        fix="set all_users: false to list only the jobs of %s, or connect as an administrator (or run the "
-        "task with become: true, become_method: runas, become_user: SYSTEM)" % facts.caller_sid,
-    )
-
-
-# --- bits_job_info: one job could not be fully read --------------------------------------------
-
-
-def explain_read_error(
-    read_error: t.Mapping[str, object],
-    job: JobFacts,
-    caller: t.Mapping[str, object],
-    module_args: t.Mapping[str, object],
-) -> str:
-    """Why reading one job stopped at ``read_error["call"]``, and what would let it be read."""
-    facts = FailureFacts(
-        error={**read_error, "job_id": job.get("id")},
-        caller=caller,
-        jobs=[job],
-        module_args=module_args,
-        desired_flags_value=None,
-        changed=False,
-        module="bits_job_info",
-    )
-    return _sentence(_explain_read(facts))
-
-
-def _explain_read(facts: FailureFacts) -> Explanation:
-    hresult = facts.hresult
-    if hresult == E_NOINTERFACE or (facts.reason == "no_token_options" and hresult is None):
-        return _no_interface(facts)
-    if hresult == E_ACCESSDENIED:
-        return _read_access_denied(facts)
-    return _explain_hresult(facts)
-
-
-def _read_access_denied(facts: FailureFacts) -> Explanation:
-    if facts.is_admin is True:
-        cause, fix = _access_rule(facts)  # the filtered-token rule: the same for reading and writing
-        return Explanation(what=_failed_call(facts), cause=cause, fix=fix)
-    owner = (facts.job or {}).get("owner")
-    build = facts.os_build
-    token_call = "IBitsTokenOptions" in (facts.call or "") or "HelperToken" in (facts.call or "")
-    if token_call and build is not None and build < FIRST_BUILD_FOR_OWNERS:
-        cause = ("before Windows 10 1607 (build %d) only administrators may use a job's IBitsTokenOptions; "
-                 "this host is build %d and %s %s" % (FIRST_BUILD_FOR_OWNERS, build, facts.caller_sid,
-                                                      _admin_status(facts)))
-    elif isinstance(owner, str) and facts.caller.get("sid") and not same_sid(owner, facts.caller.get("sid")):
-        cause = ("only the job's owner (%s) and administrators may read it, and the caller %s is neither"
-                 % (owner, facts.caller_sid))
-    else:
-        cause = "BITS denied %s, which %s, reading this job" % (facts.caller_sid, _admin_status(facts))
-    return Explanation(
-        what=_failed_call(facts),
-        cause=cause,
-        fix="connect as an administrator (or run the task with become: true, become_method: runas, "
-        "become_user: SYSTEM); the facts read before %s are listed" % (facts.call or "the failure"),
-    )
-
-
-# --- bits_job_info: the error a job is in (ERROR or TRANSIENT_ERROR) ---------------------------
-
-# BG_ERROR_CONTEXT, for a host that reports only the number.
-ERROR_CONTEXTS: dict[int, str] = {
-    0: "NONE",
-    1: "UNKNOWN",
-    2: "GENERAL_QUEUE_MANAGER",
-    3: "QUEUE_MANAGER_NOTIFICATION",
-    4: "LOCAL_FILE",
-    5: "REMOTE_FILE",
-    6: "GENERAL_TRANSPORT",
-    7: "REMOTE_APPLICATION",
-}
-LOCAL_FILE_RESOURCES = ("the job's local file (the local file of an upload, the temporary file of a download, "
-                        "the reply file of an upload-reply)")
-REMOTE_FILE_RESOURCES = "the job's remote file (on an SMB share, or an HTTP server asking for NTLM or Kerberos)"
-
-
-@dataclasses.dataclass(frozen=True)
-class JobErrorFacts:
-    """A job's error as the host read it (GetError), with the rest of the job's facts."""
-
-    error: t.Mapping[str, object]
-    job: JobFacts
-
-    @property
-    def hresult(self) -> int | None:
-        return hresult_of(self.error)
-
-    @property
-    def context(self) -> str | None:
-        """The BG_ERROR_CONTEXT name: as the host wrote it, else from its number."""
-        name = self.error.get("context")
-        if isinstance(name, str) and name:
-            return name
-        value = self.error.get("context_value")
-        return ERROR_CONTEXTS.get(value) if isinstance(value, int) else None
-
-    @property
-    def flags(self) -> int | None:
-        return dword_from_host(self.job.get("flags_value"))
-
-    @property
-    def state(self) -> str | None:
-        state = self.job.get("state")
-        return state if isinstance(state, str) else None
-
-    @property
-    def owner(self) -> str:
-        """``the job's owner, NT AUTHORITY\\SYSTEM (S-1-5-18)``."""
-        return "the job's owner, %s" % _account(self.job.get("owner_name"), self.job.get("owner"))
-
-    @property
-    def helper(self) -> str:
-        """``the helper token's account, CORP\\svc-sync (S-1-5-21-...)``, or that the job has none."""
-        if "helper_token_sid" in self.job and self.job.get("helper_token_sid") is None:
-            return "the helper token (the job has none now)"
-        return "the helper token's account, %s" % _account(self.job.get("helper_token_name"),
-                                                           self.job.get("helper_token_sid"))
-
-    def has_flag(self, name: str) -> bool | None:
-        """Whether the job's flags include ``name``; None when they could not be read."""
-        flags = self.flags
-        return None if flags is None else bool(flags & FLAG_BITS[name])
-
-    def account_for(self, flag: str) -> str:
-        """Whose context BITS uses for the resources ``flag`` routes through the helper token."""
-        routed = self.has_flag(flag)
-        if routed is None:
-            return "%s or, if %s is set, %s" % (self.owner, flag, self.helper)
-        return self.helper if routed else self.owner
-
-
-def job_error_name(hresult: int | None) -> str | None:
-    """The symbolic name of a job error this collection knows, e.g. ``BG_E_TOKEN_REQUIRED``."""
-    if hresult is None:
-        return None
-    return JOB_ERROR_NAMES.get(hresult) or HRESULT_NAMES.get(hresult)
-
-
-def explain_job_error(error: t.Mapping[str, object], job: JobFacts) -> str:
-    """Cause and fix of the error a job is in, in the words of the job's own facts."""
-    facts = JobErrorFacts(error=error, job=job)
-    hresult = facts.hresult
-    explain = _BY_JOB_ERROR.get(hresult, _unknown_job_error) if hresult is not None else _unknown_job_error
-    return _sentence(explain(facts))
-
-
-def _job_error_what(facts: JobErrorFacts) -> str:
-    hresult = facts.hresult
-    code = "an error without an HRESULT" if hresult is None else "0x%08X" % hresult
-    name = job_error_name(hresult)
-    if name:
-        code += " (%s)" % name
-    context = facts.context
-    return "The job is in error %s%s" % (code, " in the %s context" % context if context else "")
-
-
-def _token_required(facts: JobErrorFacts) -> Explanation:
-    flags = facts.flags
-    uses = "the job's flags (%s) send" % format_flags(flags) if flags else "the job's flags send"
-    return Explanation(
-        what=_job_error_what(facts),
-        cause="%s some of its work through its helper token, and BITS discarded that token at a log-off: "
-        "BITS keeps a helper token only as long as the logon session it was set from" % uses,
-        fix="set the helper token again (IBitsTokenOptions::SetHelperToken) while its user is logged on, from "
-        "the program or service that manages the job, then resume the job (Resume-BitsTransfer); or, if "
-        "the job does not need the helper token, clear its flags with winbits.bits.bits_helper_token "
-        "(flags: []) and resume it",
-    )
-
-
-def _job_access_denied(facts: JobErrorFacts) -> Explanation:
-    if facts.context == "LOCAL_FILE":
-        return _token_routed_denial(facts, "local_file", LOCAL_FILE_RESOURCES)
-    if facts.context == "REMOTE_FILE":
-        return _token_routed_denial(facts, "network", REMOTE_FILE_RESOURCES)
-    return Explanation(
-        what=_job_error_what(facts),
-        cause="an account BITS used for this job was denied access: %s or, for the resources its flags "
-        "(%s) name, %s" % (facts.owner, format_flags(facts.flags), facts.helper),
-        fix="give that account access to what the job reads and writes, then resume the job",
-    )
-
-
-def _token_routed_denial(facts: JobErrorFacts, flag: str, resources: str) -> Explanation:
-    """Access denied on a resource that ``flag`` routes through the helper token when it is set."""
-    routed = facts.has_flag(flag)
-    if routed is True:
-        why = "%s is set" % flag
-        fix = ("give that account access to it, or remove %s from the job's flags (winbits.bits.bits_helper_token) "
-               "so that BITS opens it as the job's owner, who then needs the access" % flag)
-    elif routed is False:
-        why = "%s is not set" % flag
-        fix = ("give the owner access to it, or have BITS open it as a helper token's account that has access: "
-               "set the helper token and add %s to the job's flags (winbits.bits.bits_helper_token)" % flag)
-    else:
-        why = "the flags could not be read"
-        fix = "give that account access to it; %s in the job's flags decides which account it is" % flag
-    return Explanation(
-        what=_job_error_what(facts),
-        cause="BITS opened %s as %s, and that account may not open it (%s)" % (resources, facts.account_for(flag), why),
-        fix=fix + "; then resume the job",
-    )
-
-
-def _job_not_logged_on(facts: JobErrorFacts) -> Explanation:
-    return Explanation(
-        what=_job_error_what(facts),
-        cause="BITS has no logon session of %s, to transfer with: it transfers a job only while its owner is "
-        "logged on, and a network logon (WinRM, PSRP or SSH without become) does not count" % facts.owner,
-        fix="create and manage the job from a logon BITS accepts; with Ansible, become: true, "
-        "become_method: runas, become_user: SYSTEM (SYSTEM, an administrator, is then the caller, its SID "
-        "%s in caller, and owns the jobs it creates); or keep the owner logged on; then resume the job"
-        % LOCAL_SYSTEM_SID,
-    )
-
-
-def _http_unauthorized(facts: JobErrorFacts) -> Explanation:
-    return _http_challenge(facts, "the HTTP server answered 401 Unauthorized")
-
-
-def _proxy_unauthorized(facts: JobErrorFacts) -> Explanation:
-    return _http_challenge(facts, "the proxy answered 407 Proxy Authentication Required")
-
-
-def _http_challenge(facts: JobErrorFacts, answered: str) -> Explanation:
-    """401 and 407: the network flag decides whose implicit credentials BITS offers."""
-    if facts.has_flag("network") is True:
-        cause = ("%s: it refused the credentials BITS offered; network is set, so BITS answers NTLM or Kerberos "
-                 "challenges as %s, and over HTTP only if the job's owner also called "
-                 "IBackgroundCopyJob2::SetCredentials(..., NULL, NULL)" % (answered, facts.helper))
-        fix = ("check that this account may use the URL and that the job allows implicit credentials "
-               "(SetCredentials with a NULL user name and password), or give the job explicit credentials "
-               "(Set-BitsTransfer -Credential); then resume the job")
-    else:
-        cause = ("%s: it wants credentials the job did not give; BITS answers NTLM or Kerberos challenges as %s, "
-                 "and over HTTP only after SetCredentials(..., NULL, NULL)" % (answered, facts.account_for("network")))
-        fix = ("give the job credentials (Set-BitsTransfer -Credential), or let BITS answer as a helper token's "
-               "account that the server accepts: set the helper token, add network to the job's flags "
-               "(winbits.bits.bits_helper_token) and call SetCredentials(..., NULL, NULL); then resume the job")
-    return Explanation(what=_job_error_what(facts), cause=cause, fix=fix)
-
-
-def _http_forbidden(facts: JobErrorFacts) -> Explanation:
-    return Explanation(
-        what=_job_error_what(facts),
-        cause="the HTTP server answered 403 Forbidden: it refuses the URL to the account BITS presented, %s"
-        % facts.account_for("network"),
-        fix="grant that account access on the server, or have BITS present one that has it (network in the "
-        "job's flags decides between the owner and the helper token; winbits.bits.bits_helper_token sets "
-        "them); then resume the job",
-    )
-
-
-def _http_not_found(facts: JobErrorFacts) -> Explanation:
-    return Explanation(
-        what=_job_error_what(facts),
-        cause="the HTTP server answered 404 Not Found: the job's remote URL does not exist there (moved, "
-        "misspelt or removed); the helper token and its flags play no part in this",
-        fix="correct the job's remote name (IBackgroundCopyFile2::SetRemoteName, or create the job again) "
-        "and resume it, or cancel the job",
-    )
-
-
-def _network_disconnected(facts: JobErrorFacts) -> Explanation:
-    return Explanation(
-        what=_job_error_what(facts),
-        cause="the host had no network connection when BITS tried to transfer",
-        fix=_retry_fix(facts, "restore the host's network connection"),
-    )
-
-
-def _timeout(facts: JobErrorFacts) -> Explanation:
-    return Explanation(
-        what=_job_error_what(facts),
-        cause="the server or a proxy did not answer in time",
-        fix=_retry_fix(facts, "check that the server and any proxy answer from this host"),
-    )
-
-
-def _retry_fix(facts: JobErrorFacts, remedy: str) -> str:
-    if facts.state == "TRANSIENT_ERROR":
-        return "usually none: BITS retries a job in TRANSIENT_ERROR by itself; if it persists, %s" % remedy
-    return ("%s, then resume the job (Resume-BitsTransfer): BITS does not retry a job in ERROR, as it gave up "
-            "after the job's no-progress timeout" % remedy)
-
-
-def _job_client_cert_no_key(facts: JobErrorFacts) -> Explanation:
-    return Explanation(
-        what=_job_error_what(facts),
-        cause="BITS could not read the private key of the job's client certificate: Microsoft documents this "
-        "for a job with a client certificate whose owner is not LocalSystem (%s) once network is set; this "
-        "job's owner is %s and its flags are %s"
-        % (LOCAL_SYSTEM_SID, _account(facts.job.get("owner_name"), facts.job.get("owner")), format_flags(facts.flags)),
-        fix="remove network from the job's flags (winbits.bits.bits_helper_token), or have the job owned by "
-        "LocalSystem, then resume it",
-    )
-
-
-def _destination_locked(facts: JobErrorFacts) -> Explanation:
-    return Explanation(
-        what=_job_error_what(facts),
-        cause="another program has the job's destination file open, so BITS cannot create or replace it",
-        fix="close the program that holds the file (or wait for it to let go), then resume the job",
-    )
-
-
-def _unknown_job_error(facts: JobErrorFacts) -> Explanation:
-    hresult = facts.hresult
-    code = "0x%08X" % hresult if hresult is not None else "an error without an HRESULT"
-    description = facts.error.get("description")
-    said = "the host's description: %s" % str(description).strip() if description else "no description"
-    return Explanation(
-        what=_job_error_what(facts),
-        cause="BITS reported %s in the %s context, which winbits.bits does not explain (%s)"
-        % (code, facts.context or "unknown", said),
-        fix="look the code up on the host (certutil -error %s) or in Microsoft's BITS return values, "
-        "then resume the job once its cause is gone" % code,
-    )
-
-
-def _account(name: object, sid: object) -> str:
-    """``CORP\\svc-sync (S-1-5-21-...)``, or whichever of the two the host reported."""
-    has_name = isinstance(name, str) and bool(name)
-    has_sid = isinstance(sid, str) and bool(sid)
-    if has_name and has_sid:
-        return "%s (%s)" % (name, sid)
-    if has_sid or has_name:
-        return str(sid if has_sid else name)
-    return "not read"
-
-
-JOB_ERROR_NAMES: dict[int, str] = {
-    BG_E_TOKEN_REQUIRED: "BG_E_TOKEN_REQUIRED",
-    BG_E_HTTP_ERROR_401: "BG_E_HTTP_ERROR_401",
-    BG_E_HTTP_ERROR_403: "BG_E_HTTP_ERROR_403",
-    BG_E_HTTP_ERROR_404: "BG_E_HTTP_ERROR_404",
-    BG_E_HTTP_ERROR_407: "BG_E_HTTP_ERROR_407",
-    BG_E_NETWORK_DISCONNECTED: "BG_E_NETWORK_DISCONNECTED",
-    BG_E_TIMEOUT: "BG_E_TIMEOUT",
-    BG_E_DESTINATION_LOCKED: "BG_E_DESTINATION_LOCKED",
-}
-
-# One explanation per job error; E_ACCESSDENIED, ERROR_NOT_LOGGED_ON and 0x80072F9A keep their
-# HRESULT_NAMES names but are explained here as the job's error, not as a failed call of ours.
-_BY_JOB_ERROR: dict[int, t.Callable[[JobErrorFacts], Explanation]] = {
-    BG_E_TOKEN_REQUIRED: _token_required,
-    E_ACCESSDENIED: _job_access_denied,
-    ERROR_NOT_LOGGED_ON: _job_not_logged_on,
-    BG_E_HTTP_ERROR_401: _http_unauthorized,
-    BG_E_HTTP_ERROR_403: _http_forbidden,
-    BG_E_HTTP_ERROR_404: _http_not_found,
-    BG_E_HTTP_ERROR_407: _proxy_unauthorized,
-    BG_E_NETWORK_DISCONNECTED: _network_disconnected,
-    BG_E_TIMEOUT: _timeout,
-    ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY: _job_client_cert_no_key,
-    BG_E_DESTINATION_LOCKED: _destination_locked,
-}

@@ -8,12 +8,18 @@ from __future__ import annotations
 import json
 import typing as t
 from pathlib import Path
-from unittest import mock
 
 import pytest
 
-from tests.unit.plugins.bits_report_assessment import FakePolicyError, assessment, host, import_report_action, job
-from tests.support.paths import REPO
+from ansible_collections.winbits.bits.plugins.plugin_utils._policy import action as policy_action
+from ansible_collections.winbits.bits.tests.unit.utils.action_fakes import run_controller_action
+from ansible_collections.winbits.bits.tests.unit.utils.bits_report_assessment import (
+    FakePolicyError,
+    assessment,
+    host,
+    import_report_action,
+    job,
+)
 
 action_module = import_report_action()
 GOOD_POLICY = {"version": 1, "rules": [{"name": "content-sync", "match": {"job": "*"}, "expect": {"flags": ["local_file"]}}]}
@@ -60,9 +66,10 @@ class FakePolicy:
 @pytest.fixture
 def policy(monkeypatch: pytest.MonkeyPatch) -> FakePolicy:
     fake = FakePolicy()
-    monkeypatch.setattr(action_module, "load_policy", fake.load_policy)
+    # Loading is the policy actions' shared code; evaluating, the report action's own.
+    monkeypatch.setattr(policy_action, "load_policy", fake.load_policy)
+    monkeypatch.setattr(policy_action, "PolicyError", FakePolicyError)
     monkeypatch.setattr(action_module, "evaluate_fleet", fake.evaluate_fleet)
-    monkeypatch.setattr(action_module, "PolicyError", FakePolicyError)
     return fake
 
 
@@ -89,16 +96,9 @@ def task_vars(hostvars: dict[str, dict[str, t.Any]] | None = None) -> dict[str, 
 
 def run(args: dict[str, t.Any], *, check_mode: bool = False, variables: dict[str, t.Any] | None = None,
         basedir: Path | None = None) -> dict[str, t.Any]:
-    task = mock.MagicMock()
-    task.args = args
-    task.async_val = 0
-    task.check_mode = check_mode
-    task.action = "winbits.bits.bits_compliance_report"
-    loader = mock.MagicMock()
-    loader.path_dwim.side_effect = lambda path: str((basedir or Path("/nonexistent")) / path)
-    action = action_module.ActionModule(task, mock.MagicMock(), mock.MagicMock(), loader=loader, templar=None,
-                                        shared_loader_obj=None)
-    return action.run(task_vars=variables if variables is not None else task_vars())
+    return run_controller_action(action_module.ActionModule, "winbits.bits.bits_compliance_report", args,
+                                 variables if variables is not None else task_vars(), check_mode=check_mode,
+                                 basedir=basedir)
 
 
 def report_files(directory: Path) -> list[str]:
@@ -187,7 +187,7 @@ def test_noncompliant_hosts_do_not_fail_the_task_by_default(tmp_path: Path, poli
 # --- bad input fails before anything is written ----------------------------------------------------
 
 @pytest.mark.parametrize(("args", "fragment"), [
-    ({"mode": "everything"}, "value of mode must be one of: report, host_results, aggregate, validate, plan, got: everything"),
+    ({"mode": "everything"}, "value of mode must be one of: report, host_results, aggregate, got: everything"),
     ({"as_of": "2026-13-01"}, "as_of: '2026-13-01' is not a date; expected YYYY-MM-DD"),
     ({"as_of": "21/11/2026"}, "as_of: '21/11/2026' is not a date"),
     ({"formats": ["json", "pdf"]}, "formats"),
@@ -217,7 +217,7 @@ def test_policy_file_problems_name_the_file(tmp_path: Path, policy: FakePolicy, 
     def refuse(source: object) -> object:
         raise FakePolicyError(["rules: required"])
 
-    monkeypatch.setattr(action_module, "load_policy", refuse)
+    monkeypatch.setattr(policy_action, "load_policy", refuse)
     result = run({"policy": str(path), "dest": str(tmp_path / "out")})
     assert result["msg"] == f"bits_compliance_report: policy {path} is not valid (1 problem): rules: required"
 
@@ -323,77 +323,3 @@ def test_host_names_that_are_not_file_names_round_trip(tmp_path: Path, policy: F
     assert report_files(results_dir) == ["%2E.%2Fetc%2Fpasswd%20host.json"]
     run({"policy": GOOD_POLICY, "mode": "aggregate", "results_dir": str(results_dir), "dest": str(tmp_path / "o")})
     assert list(policy.evaluated[-1][0]) == [odd]
-
-
-# --- validate mode (the real policy code: the role runs it before any host is contacted) -------------
-
-def test_validate_mode_checks_the_real_policy_and_writes_nothing(tmp_path: Path) -> None:
-    policy = REPO / "examples" / "bits_policy.yml"
-    result = run({"mode": "validate", "policy": str(policy)}, variables={})
-    assert result.get("failed") is not True, result
-    assert result["changed"] is False
-    assert result["policy"]["rules"] == ["content-sync", "user-jobs", "no-network"]
-    assert result["policy"]["digest"].startswith("sha256:")
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_validate_mode_lists_every_problem_of_a_bad_policy() -> None:
-    bad = {"version": 1, "rules": [{"name": "x", "expect": {"flags": ["bogus"]}}, {"name": "x", "expect": {}}]}
-    result = run({"mode": "validate", "policy": bad}, variables={})
-    assert result["failed"] is True
-    assert "rules[0].expect.flags[0]" in result["msg"] and "bogus" in result["msg"]
-    assert "rules[1]" in result["msg"], result["msg"]
-
-
-# --- plan mode (the real policy code: the bits_enforce role loops over its fixes) ---------------------
-
-def plan_vars(host: str, result: dict[str, t.Any] | None, var: str = "bits_enforce_info") -> dict[str, t.Any]:
-    hostvars = {host: {var: result} if result is not None else {}}
-    return {"inventory_hostname": host, "hostvars": hostvars, "ansible_play_hosts_all": [host]}
-
-
-def enforce_job(name: str, flags: list[str], number: int = 1, **overrides: t.Any) -> dict[str, t.Any]:
-    value = sum({"local_file": 1, "network": 2}[flag] for flag in flags)
-    return {"id": "{6A000000-0000-4000-8000-%012d}" % number, "name": name, "owner": "S-1-5-18",
-            "owner_name": "NT AUTHORITY\\SYSTEM", "flags": flags, "flags_value": value, **overrides}
-
-
-def test_plan_mode_returns_the_fixes_of_the_tasks_own_host_only(tmp_path: Path) -> None:
-    policy = str(REPO / "examples" / "bits_policy.yml")
-    result = info()
-    result["jobs"] = [enforce_job("contentSync", ["local_file"], 1), enforce_job("backupUpload", ["network"], 2)]
-    variables = plan_vars("web02", result)
-    variables["hostvars"]["web01"] = {"bits_enforce_info": info(["network"])}
-    planned = run({"mode": "plan", "policy": policy, "result_var": "bits_enforce_info", "as_of": "2026-11-21"},
-                  variables=variables)
-    assert planned.get("failed") is not True, planned
-    assert planned["changed"] is False and planned["host"] == "web02" and planned["failure"] is None
-    assert [fix["args"] for fix in planned["fixes"]] == [
-        {"job": "{6A000000-0000-4000-8000-000000000001}", "flags": ["local_file", "network"]},
-        {"job": "{6A000000-0000-4000-8000-000000000002}", "flags": []},
-    ]
-    assert planned["msg"] == "web02: 2 jobs to change"
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_plan_mode_waiver_follows_as_of() -> None:
-    policy = str(REPO / "examples" / "bits_policy.yml")
-    result = info()
-    result["jobs"] = [enforce_job("backupUpload", ["local_file", "network"])]
-    args = {"mode": "plan", "policy": policy, "result_var": "bits_enforce_info"}
-    waived = run({**args, "as_of": "2027-03-31"}, variables=plan_vars("backup01", result))
-    assert waived["fixes"] == [] and [item["name"] for item in waived["waived"]] == ["backupUpload"]
-    expired = run({**args, "as_of": "2027-04-01"}, variables=plan_vars("backup01", result))
-    assert [fix["args"]["flags"] for fix in expired["fixes"]] == [["local_file"]]
-
-
-def test_plan_mode_without_a_result_says_why_and_does_not_fail_itself() -> None:
-    planned = run({"mode": "plan", "policy": GOOD_POLICY, "result_var": "bits_enforce_info"},
-                  variables=plan_vars("web07", None))
-    assert planned.get("failed") is not True
-    assert planned["fixes"] == [] and planned["failure"] == "web07: the policy could not be enforced: no result"
-
-
-def test_plan_mode_refuses_hosts() -> None:
-    planned = run({"mode": "plan", "policy": GOOD_POLICY, "hosts": ["web01"]}, variables=plan_vars("web01", None))
-    assert planned["failed"] is True and planned["msg"].startswith("bits_compliance_report: hosts: not used with mode=plan")

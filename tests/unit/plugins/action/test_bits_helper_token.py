@@ -6,8 +6,8 @@ import typing as t
 import pytest
 
 from ansible_collections.winbits.bits.plugins.action.bits_helper_token import ActionModule
-from tests.unit.plugins.action_fakes import FakeModule, action_with_fake_module
-from tests.unit.plugins.host_facts import GUID_A, OTHER_SID, USER_SID, caller, host_failure, host_job, host_result
+from ansible_collections.winbits.bits.tests.unit.utils.action_fakes import FakeModule, action_with_fake_module
+from ansible_collections.winbits.bits.tests.unit.utils.host_facts import GUID_A, OTHER_SID, USER_SID, caller, host_failure, host_job, host_result
 
 MODULE = "winbits.bits.bits_helper_token"
 

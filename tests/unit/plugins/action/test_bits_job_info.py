@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.winbits.bits.plugins.action.bits_job_info import ActionModule
-from tests.unit.plugins.action_fakes import FakeModule, action_with_fake_module
-from tests.unit.plugins.host_facts import USER_SID
-from tests.unit.plugins.job_info_facts import GUID_1, GUID_2, bits3_job, caller, raw_failure, raw_job, raw_result
+from ansible_collections.winbits.bits.tests.unit.utils.action_fakes import FakeModule, action_with_fake_module
+from ansible_collections.winbits.bits.tests.unit.utils.host_facts import USER_SID
+from ansible_collections.winbits.bits.tests.unit.utils.job_info_facts import GUID_1, GUID_2, bits3_job, caller, raw_failure, raw_job, raw_result
 
 MODULE = "winbits.bits.bits_job_info"
 

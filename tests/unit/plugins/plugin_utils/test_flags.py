@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.winbits.bits.plugins.plugin_utils.helper_token_flags import (
+from ansible_collections.winbits.bits.plugins.plugin_utils._flags import (
     FlagsError,
     canonical_names,
     format_flags,

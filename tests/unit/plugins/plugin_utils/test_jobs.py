@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.winbits.bits.plugins.plugin_utils.job_reference import (
+from ansible_collections.winbits.bits.plugins.plugin_utils._jobs import (
     JobReferenceError,
     guid_typo_warning,
     is_guid,

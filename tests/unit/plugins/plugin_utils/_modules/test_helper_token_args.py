@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.winbits.bits.plugins.plugin_utils.helper_token_args import (
-    TaskArgumentError,
+from ansible_collections.winbits.bits.plugins.plugin_utils._modules.helper_token import (
+    OptionError,
     normalise_task_args,
 )
 
@@ -75,12 +75,12 @@ def test_booleans_use_ansible_conversion(option: str, given: object, expected: b
 @pytest.mark.parametrize("given", ["maybe", 2, [], "", {"a": 1}])
 @pytest.mark.parametrize("option", ["all_matches", "all_users", "force"])
 def test_non_booleans_are_rejected(option: str, given: object) -> None:
-    with pytest.raises(TaskArgumentError, match=r"^%s must be a boolean" % option):
+    with pytest.raises(OptionError, match=r"^%s must be a boolean" % option):
         normalise_task_args({"job": "j", option: given})
 
 
 def test_unknown_options_are_rejected_listing_the_allowed_ones() -> None:
-    with pytest.raises(TaskArgumentError) as caught:
+    with pytest.raises(OptionError) as caught:
         normalise_task_args({"job": "j", "flag": "network", "users": True})
     assert str(caught.value) == (
         "unsupported parameters: flag, users; supported: all_matches, all_users, flags, force, helper_token, job"
@@ -88,7 +88,7 @@ def test_unknown_options_are_rejected_listing_the_allowed_ones() -> None:
 
 
 def test_missing_job_is_rejected() -> None:
-    with pytest.raises(TaskArgumentError, match=r"missing required argument: job"):
+    with pytest.raises(OptionError, match=r"missing required argument: job"):
         normalise_task_args({"flags": "network"})
 
 
@@ -103,7 +103,7 @@ def test_missing_job_is_rejected() -> None:
     ],
 )
 def test_job_and_flags_errors_name_the_parameter(args: dict[str, object], fragment: str) -> None:
-    with pytest.raises(TaskArgumentError) as caught:
+    with pytest.raises(OptionError) as caught:
         normalise_task_args(args)
     assert fragment in str(caught.value)
 
@@ -129,7 +129,7 @@ def test_helper_token_works_with_or_without_flags(flags: object, helper_token: s
     (["caller"], "list ['caller']"),
 ])
 def test_helper_token_outside_its_choices_is_refused_naming_them(given: object, shown: str) -> None:
-    with pytest.raises(TaskArgumentError) as caught:
+    with pytest.raises(OptionError) as caught:
         normalise_task_args({"job": "j", "helper_token": given})
     message = str(caught.value)
     assert message.startswith("helper_token must be one of keep, absent, caller (")

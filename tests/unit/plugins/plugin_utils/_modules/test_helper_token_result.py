@@ -5,8 +5,8 @@ import typing as t
 
 import pytest
 
-from ansible_collections.winbits.bits.plugins.plugin_utils.helper_token_result import shape_result
-from tests.unit.plugins.host_facts import (
+from ansible_collections.winbits.bits.plugins.plugin_utils._modules.helper_token import shape_result
+from ansible_collections.winbits.bits.tests.unit.utils.host_facts import (
     GUID_A,
     GUID_B,
     OTHER_SID,

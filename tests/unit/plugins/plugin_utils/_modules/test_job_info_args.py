@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.winbits.bits.plugins.plugin_utils.job_info_args import (
-    TaskArgumentError,
+from ansible_collections.winbits.bits.plugins.plugin_utils._modules.job_info import (
+    OptionError,
     normalise_info_args,
 )
-from ansible_collections.winbits.bits.plugins.plugin_utils.job_reference import canonical_guid
+from ansible_collections.winbits.bits.plugins.plugin_utils._jobs import canonical_guid
 
 GUID = "5D3B4C39-1F0A-4D5B-9E2F-123456789ABC"
 BRACED = "{%s}" % GUID
@@ -93,14 +93,14 @@ BAD_JOBS = [
 
 @pytest.mark.parametrize(("given", "fragment"), BAD_JOBS, ids=[repr(given)[:40] for given, fragment in BAD_JOBS])
 def test_bad_job_is_refused(given: object, fragment: str) -> None:
-    with pytest.raises(TaskArgumentError) as caught:
+    with pytest.raises(OptionError) as caught:
         normalise_info_args({"job": given})
     assert str(caught.value).startswith("job")
     assert fragment in str(caught.value)
 
 
 def test_messages_say_what_is_allowed() -> None:
-    with pytest.raises(TaskArgumentError, match=r"give a display name or a pattern of one \(\* any run"):
+    with pytest.raises(OptionError, match=r"give a display name or a pattern of one \(\* any run"):
         normalise_info_args({"job": [None]})
 
 
@@ -114,7 +114,7 @@ def test_all_users_is_a_boolean_defaulting_to_true(given: object, expected: bool
 
 @pytest.mark.parametrize("given", ["sometimes", 7, [True], {"a": 1}])
 def test_all_users_not_a_boolean_is_refused(given: object) -> None:
-    with pytest.raises(TaskArgumentError, match=r"^all_users must be a boolean \(true/false, yes/no, on/off, 1/0\)"):
+    with pytest.raises(OptionError, match=r"^all_users must be a boolean \(true/false, yes/no, on/off, 1/0\)"):
         normalise_info_args({"all_users": given})
 
 
@@ -123,7 +123,7 @@ def test_all_users_not_a_boolean_is_refused(given: object) -> None:
     ({"flags": [1], "state": "x", "job": "a"}, "unsupported parameters: flags, state; supported: all_users, job"),
 ])
 def test_unknown_options_are_named(args: dict[str, object], message: str) -> None:
-    with pytest.raises(TaskArgumentError) as caught:
+    with pytest.raises(OptionError) as caught:
         normalise_info_args(args)
     assert str(caught.value) == message
 

@@ -5,13 +5,13 @@ import typing as t
 
 import pytest
 
-from ansible_collections.winbits.bits.plugins.plugin_utils.job_info_result import (
+from ansible_collections.winbits.bits.plugins.plugin_utils._modules.job_info import (
     JOB_KEYS,
     describe_target,
     shape_info_result,
 )
-from tests.unit.plugins import job_info_facts as facts
-from tests.unit.plugins.job_info_facts import (
+from ansible_collections.winbits.bits.tests.unit.utils import job_info_facts as facts
+from ansible_collections.winbits.bits.tests.unit.utils.job_info_facts import (
     GUID_1,
     GUID_2,
     GUID_3,
@@ -24,7 +24,7 @@ from tests.unit.plugins.job_info_facts import (
     raw_result,
     read_error,
 )
-from tests.unit.plugins.host_facts import ADMIN_SID, OTHER_SID, USER_SID
+from ansible_collections.winbits.bits.tests.unit.utils.host_facts import ADMIN_SID, OTHER_SID, USER_SID
 
 ARGS: dict[str, object] = {"job": None, "all_users": True}
 # Section A, literally: the keys of a result and of a job.

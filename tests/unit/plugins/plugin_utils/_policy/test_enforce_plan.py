@@ -4,14 +4,14 @@ from __future__ import annotations
 import datetime
 import typing as t
 
-from ansible_collections.winbits.bits.plugins.plugin_utils.bits_enforce_plan import (
+from ansible_collections.winbits.bits.plugins.plugin_utils._policy.enforce import (
     enforcement_plan,
     failure_message,
     plan_message,
     unfixable_warnings,
 )
-from ansible_collections.winbits.bits.plugins.plugin_utils.bits_policy import evaluate_host, load_policy
-from tests.unit.plugins.plugin_utils.test_bits_policy_eval import ALICE, guid, make_job, make_result
+from ansible_collections.winbits.bits.plugins.plugin_utils._policy import evaluate_host, load_policy
+from ansible_collections.winbits.bits.tests.unit.utils.policy_facts import ALICE, guid, make_job, make_result
 
 TODAY = datetime.date(2026, 11, 21)
 POLICY = load_policy({

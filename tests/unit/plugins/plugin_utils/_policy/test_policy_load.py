@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.winbits.bits.plugins.plugin_utils.bits_policy import PolicyError, load_policy
+from ansible_collections.winbits.bits.plugins.plugin_utils._policy import PolicyError, load_policy
 from tests.support.paths import REPO
 
 HINT = "allowed: local_file, network (any case, BG_TOKEN_ prefix optional) or a number 0-3 (3, 0x0003)"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.winbits.bits.plugins.plugin_utils.bits_report import (
+from ansible_collections.winbits.bits.plugins.plugin_utils._report.build import (
     FILE_NAMES,
     FORMATS,
     ReportError,
@@ -20,7 +20,7 @@ from ansible_collections.winbits.bits.plugins.plugin_utils.bits_report import (
     render_reports,
     write_reports,
 )
-from tests.unit.plugins.bits_report_assessment import assessment, guid, host, job, sample_assessment
+from ansible_collections.winbits.bits.tests.unit.utils.bits_report_assessment import assessment, guid, host, job, sample_assessment
 
 NOW = datetime.datetime(2026, 11, 21, 8, 15, tzinfo=datetime.timezone.utc)
 LATER = datetime.datetime(2026, 11, 22, 9, 30, 5, tzinfo=datetime.timezone.utc)

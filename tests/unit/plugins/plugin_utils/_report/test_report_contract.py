@@ -11,11 +11,11 @@ import typing as t
 
 import pytest
 
-from ansible_collections.winbits.bits.plugins.plugin_utils.bits_policy import evaluate_fleet, load_policy
-from ansible_collections.winbits.bits.plugins.plugin_utils.job_info_result import shape_info_result
+from ansible_collections.winbits.bits.plugins.plugin_utils._policy import evaluate_fleet, load_policy
+from ansible_collections.winbits.bits.plugins.plugin_utils._modules.job_info import shape_info_result
 from tests.support.paths import REPO
-from tests.unit.plugins import job_info_facts as facts
-from tests.unit.plugins.bits_report_assessment import sample_assessment
+from ansible_collections.winbits.bits.tests.unit.utils import job_info_facts as facts
+from ansible_collections.winbits.bits.tests.unit.utils.bits_report_assessment import sample_assessment
 
 POLICY = REPO / "examples" / "bits_policy.yml"
 TODAY = datetime.date(2026, 11, 21)

@@ -12,15 +12,15 @@ from collections import Counter
 import jsonschema
 import pytest
 
-from ansible_collections.winbits.bits.plugins.plugin_utils.bits_report import build_report
-from ansible_collections.winbits.bits.plugins.plugin_utils.bits_report_formats import (
+from ansible_collections.winbits.bits.plugins.plugin_utils._report.build import build_report
+from ansible_collections.winbits.bits.plugins.plugin_utils._report.formats import (
     CSV_COLUMNS,
     render_csv,
     render_json,
     render_junit,
 )
 from tests.support.paths import REPO
-from tests.unit.plugins.bits_report_assessment import (
+from ansible_collections.winbits.bits.tests.unit.utils.bits_report_assessment import (
     NASTY_NAME,
     assessment,
     guid,

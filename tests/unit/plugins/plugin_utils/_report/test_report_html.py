@@ -9,14 +9,14 @@ import re
 import typing as t
 from html.parser import HTMLParser
 
-from ansible_collections.winbits.bits.plugins.plugin_utils.bits_report import build_report
-from ansible_collections.winbits.bits.plugins.plugin_utils.bits_report_html import (
+from ansible_collections.winbits.bits.plugins.plugin_utils._report.build import build_report
+from ansible_collections.winbits.bits.plugins.plugin_utils._report.html import (
     LIST_LIMIT,
     ROW_FIELDS,
     render_html,
     table_data,
 )
-from tests.unit.plugins.bits_report_assessment import NASTY_NAME, assessment, host, job, sample_assessment
+from ansible_collections.winbits.bits.tests.unit.utils.bits_report_assessment import NASTY_NAME, assessment, host, job, sample_assessment
 
 NOW = datetime.datetime(2026, 11, 21, 8, 15, tzinfo=datetime.timezone.utc)
 
