@@ -33,17 +33,9 @@ description:
     module directly for your own plays.
 author:
   - winbits.bits contributors
+extends_documentation_fragment:
+  - winbits.bits.policy
 options:
-  policy:
-    description:
-      - The policy, as the path of its YAML file on the controller (a relative path is looked up in
-        the role's C(files/) and the playbook's directory), or as a mapping.
-      - Version 1; ordered rules (C(name), C(description), C(match) with C(job), C(owner), C(hosts);
-        C(expect) with C(flags), or C(allowed_flags) and/or C(forbidden_flags), and/or
-        C(helper_token) C(present) or C(absent)), and waivers (C(rule), C(hosts), C(job), C(owner),
-        C(reason), C(expires)).
-    type: raw
-    required: true
   dest:
     description:
       - Directory on the controller for the report files; created when missing. A relative path is
@@ -96,11 +88,6 @@ options:
     elements: str
     choices: [json, csv, junit, html]
     default: [json, csv, junit, html]
-  as_of:
-    description:
-      - The date (YYYY-MM-DD) on which waivers are judged expired or not. Defaults to today on the
-        controller.
-    type: str
   fail_on_violation:
     description:
       - Fail the task, after the report is written, when any job is in violation or any host is not

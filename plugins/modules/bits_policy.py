@@ -26,14 +26,9 @@ description:
     C(winbits.bits.bits_enforce) runs it between M(winbits.bits.bits_job_info) and the fixes.
 author:
   - winbits.bits contributors
+extends_documentation_fragment:
+  - winbits.bits.policy
 options:
-  policy:
-    description:
-      - The policy, as the path of its YAML file on the controller (a relative path is looked up in
-        the role's C(files/) and the playbook's directory), or as a mapping.
-      - Its keys are those of M(winbits.bits.bits_compliance_report)'s O(winbits.bits.bits_compliance_report#module:policy).
-    type: raw
-    required: true
   mode:
     description:
       - V(validate) checks the policy; V(plan) also plans the fixes for the task's own host.
@@ -46,11 +41,6 @@ options:
         M(winbits.bits.bits_job_info) result.
     type: str
     default: bits_report_info
-  as_of:
-    description:
-      - The date (YYYY-MM-DD) on which waivers are judged expired or not. Defaults to today on the
-        controller.
-    type: str
 attributes:
   check_mode:
     support: full
