@@ -27,7 +27,7 @@ SHIPPED = ["COPYING", "README.md", "requirements.txt", "bindep.txt", "meta/execu
            "meta/runtime.yml", "docs/policy.md", "docs/scaling.md", "docs/schemas/bits-compliance.schema.json",
            "examples/audit.yml", "examples/audit_aggregate.yml", "examples/bits_policy.yml",
            "examples/execution-environment.yml", "changelogs/changelog.yaml"]
-NOT_SHIPPED = ["tests/sim", "tests/e2e", "tests/ecosystem", "tests/unit", "scripts", "requirements", ".ansible-lint",
+NOT_SHIPPED = ["tests/sim", "tests/e2e", "tests/ecosystem", "tests/unit", "tests/browser", "scripts", "requirements", ".ansible-lint",
                "docs/host-contract.md", "extensions/molecule"]
 LIST_JOBS_TASK = "List the BITS jobs of each host"
 REPORT_TASK = "Write the fleet compliance report"
