@@ -517,11 +517,19 @@ def _set_token_access_rule(facts: FailureFacts) -> tuple[str, str]:
             "on this build, set the helper token only on a job an administrator owns (one created by an "
             "administrator or by SYSTEM), or on a host of build %d or later" % FIRST_BUILD_FOR_OWNERS,
         )
+    current = job.get("previous_helper_token_sid", job.get("helper_token_sid"))
+    if isinstance(current, str) and current and not same_sid(current, facts.known_caller_sid):
+        return (
+            "from Windows 10 1607 (build %d) BITS refuses SetHelperToken when the job's helper token has "
+            "administrator privileges and the caller does not: the job's current helper token (%s) may have them, "
+            "and %s %s%s" % (FIRST_BUILD_FOR_OWNERS, current, caller, admin_status(facts), _IMPERSONATION_CAUSE),
+            "clear it first as an administrator (helper_token: absent, with %s), then run this task again as %s"
+            % (BECOME_SYSTEM, caller),
+        )
     return (
-        "from Windows 10 1607 (build %d) BITS refuses SetHelperToken when the helper token, the token of the "
-        "user the module runs as, has administrator privileges that the caller does not have enabled, as a "
-        "UAC-filtered token of an administrator has (%s %s)%s"
-        % (FIRST_BUILD_FOR_OWNERS, caller, admin_status(facts), _IMPERSONATION_CAUSE),
+        "BITS denied %s, which %s; SetHelperToken's documented rule from Windows 10 1607 (build %d), a helper "
+        "token with administrator privileges the caller lacks, does not apply, as the job has no helper token of "
+        "another user%s" % (caller, admin_status(facts), FIRST_BUILD_FOR_OWNERS, _IMPERSONATION_CAUSE),
         _as_admin_fix(True),
     )
 

@@ -454,12 +454,22 @@ def test_access_denied_setting_a_token_from_1607_is_the_tokens_privileges_or_the
                         who=caller(is_admin=False))
     message = explain_token(raw)
     assert_structure(message)
-    assert "from Windows 10 1607 (build 14393) BITS refuses SetHelperToken when the helper token, the token of " \
-        "the user the module runs as, has administrator privileges that the caller does not have enabled" in message
+    assert "from Windows 10 1607 (build 14393) BITS refuses SetHelperToken when the job's helper token has " \
+        "administrator privileges and the caller does not: the job's current helper token (%s) may have them, " \
+        "and %s is not an administrator" % (ADMIN_SID, USER_SID) in message
     assert "Microsoft's helper-token sample gives E_ACCESSDENIED when the impersonation level is not set" in message
-    assert "Fix: run the task as an administrator (become: true, become_method: runas, become_user: SYSTEM); the " \
-        "helper token is then the token of the user the task becomes (S-1-5-18 for SYSTEM)" in message
+    assert "clear it first as an administrator (helper_token: absent, with become: true, become_method: runas, " \
+        "become_user: SYSTEM), then run this task again as %s" % USER_SID in message
+    # SetHelperTokenFlags' wording (the Administrators SID enabled) and the owner rule are not this call's.
     assert "Administrators SID enabled" not in message and "owns the job" not in message
+
+
+def test_access_denied_setting_a_token_without_a_token_in_the_way_names_the_impersonation_level() -> None:
+    message = explain_token(token_failure(0x80070005, previous_helper_token_sid=None, helper_token_sid=None,
+                                          who=caller(is_admin=False)))
+    assert "does not apply, as the job has no helper token of another user" in message
+    assert "impersonation level is not set" in message
+    assert "Fix: run the task as an administrator" in message
 
 
 def test_access_denied_clearing_a_token_is_only_the_owner_rule() -> None:
