@@ -1,5 +1,5 @@
 // A managed fake of BITS for the C# unit tests and the simulated fleet's Mono host (tests/sim/SimHost.cs).
-// Its public surface is the fields below (the simulator's fleet file maps onto them: docs/fleet-file.md).
+// Its public surface is the fields below (the simulator's fleet file maps onto them: tests/sim/README.md).
 // It enforces the rules of DESIGN.md 3; where BITS' docs leave a choice open, the comment says which one
 // the fake makes.
 
