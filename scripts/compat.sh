@@ -81,4 +81,4 @@ make_venv
 echo "compat: ansible-core $(installed_version) on $("$venv/bin/python" --version)"
 cd "$top"
 # tests/e2e/conftest.py runs the ansible CLIs next to this interpreter, i.e. the compat venv's.
-exec "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/e2e tests/unit/sim tests/unit/plugins "$@"
+exec "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/e2e tests/sim/tests tests/unit/plugins "$@"

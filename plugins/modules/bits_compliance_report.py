@@ -34,16 +34,6 @@ description:
 author:
   - winbits.bits contributors (@winbits)
 options:
-  policy:
-    description:
-      - The policy, as the path of its YAML file on the controller (a relative path is looked up in
-        the role's C(files/) and the playbook's directory), or as a mapping.
-      - Version 1; ordered rules (C(name), C(description), C(match) with C(job), C(owner), C(hosts);
-        C(expect) with C(flags), or C(allowed_flags) and/or C(forbidden_flags), and/or
-        C(helper_token) C(present) or C(absent)), and waivers (C(rule), C(hosts), C(job), C(owner),
-        C(reason), C(expires)).
-    type: raw
-    required: true
   dest:
     description:
       - Directory on the controller for the report files; created when missing. A relative path is
@@ -61,17 +51,9 @@ options:
       - >-
         V(aggregate) reads every C(*.json) of O(results_dir) and writes the report; a file that is
         not a host result written by V(host_results) fails the task, naming the file.
-      - >-
-        V(validate) only loads and checks O(policy), writing nothing; the role runs it before any host
-        is contacted, so that a malformed policy fails every problem at once and early.
-      - >-
-        V(plan) judges the task's own host (C(inventory_hostname)) by its result in O(result_var),
-        with the same evaluation as the report, and returns the M(winbits.bits.bits_helper_token)
-        calls that bring its jobs in line (RV(fixes)); it writes nothing and never fails for what
-        it finds. Compliant, waived and unmanaged jobs get no fix. The role
-        C(winbits.bits.bits_enforce) runs it between M(winbits.bits.bits_job_info) and the fixes.
+      - To check a policy alone, or plan its enforcement, use M(winbits.bits.bits_policy).
     type: str
-    choices: [report, host_results, aggregate, validate, plan]
+    choices: [report, host_results, aggregate]
     default: report
   hosts:
     description:
@@ -79,7 +61,6 @@ options:
         including the failed and unreachable ones) in V(report) and V(host_results) modes.
       - With O(mode=aggregate), hosts listed here that have no file in O(results_dir) are reported
         as not assessed (no result); by default only the files found are reported.
-      - Not used with O(mode=plan), which plans for the task's own host.
     type: list
     elements: str
   result_var:
@@ -105,11 +86,6 @@ options:
     elements: str
     choices: [json, csv, junit, html]
     default: [json, csv, junit, html]
-  as_of:
-    description:
-      - The date (YYYY-MM-DD) on which waivers are judged expired or not. Defaults to today on the
-        controller.
-    type: str
   fail_on_violation:
     description:
       - Fail the task, after the report is written, when any job is in violation or any host is not
@@ -117,6 +93,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - winbits.bits.policy
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
 attributes:
@@ -141,6 +118,7 @@ notes:
   - The HTML report carries a Content-Security-Policy that forbids every network request and
     allows only its own script.
 seealso:
+  - module: winbits.bits.bits_policy
   - module: winbits.bits.bits_job_info
   - module: winbits.bits.bits_helper_token
 """
@@ -179,26 +157,6 @@ EXAMPLES = r"""
   run_once: true
   delegate_to: localhost
 
-- name: List the BITS jobs of each host, for enforcement
-  winbits.bits.bits_job_info:
-  register: bits_jobs
-
-- name: Plan the changes that bring each host in line with the policy
-  winbits.bits.bits_compliance_report:
-    mode: plan
-    policy: policies/bits.yml
-    result_var: bits_jobs
-  delegate_to: localhost
-  register: bits_plan
-
-- name: Apply only the changes the policy asks for
-  winbits.bits.bits_helper_token:
-    job: "{{ item.args.job }}"
-    flags: "{{ item.args.flags }}"
-  loop: "{{ bits_plan.fixes }}"
-  loop_control:
-    label: "{{ item.name }}: {{ item.flags_before }} -> {{ item.args.flags }}"
-
 - name: After the slices, aggregate the results into one fleet report
   winbits.bits.bits_compliance_report:
     mode: aggregate
@@ -233,7 +191,7 @@ drift:
   sample: {became_noncompliant: 1, fixed: 2, appeared: 0, disappeared: 1}
 as_of:
   description: The date waivers were judged on.
-  returned: mode is report, aggregate or plan
+  returned: mode is report or aggregate
   type: str
   sample: "2026-11-21"
 generated_at:
@@ -247,72 +205,6 @@ host_results:
   type: list
   elements: str
   sample: [/srv/audit/bits-results/web01.json]
-fixes:
-  description:
-    - With O(mode=plan), one entry per job of the host in violation that a flag change fixes, by GUID -
-      C(job), C(name), C(rule), C(problems), C(flags_before) and C(args), the exact options of
-      M(winbits.bits.bits_helper_token) that fix it (C(job) and C(flags)). Empty when nothing differs.
-  returned: mode is plan
-  type: list
-  elements: dict
-  sample:
-    - job: "{6A000000-0000-4000-8000-000000000201}"
-      name: contentSync
-      rule: content-sync
-      problems: ["rule content-sync expects exactly local_file, network; the job has local_file"]
-      flags_before: [local_file]
-      args: {job: "{6A000000-0000-4000-8000-000000000201}", flags: [local_file, network]}
-unfixable:
-  description:
-    - With O(mode=plan), the violations the policy gives no fix for (a helper token it wants, since
-      whose token it should be is not the policy's to say), with C(job), C(name), C(rule) and
-      C(problems); each is also a warning.
-  returned: mode is plan
-  type: list
-  elements: dict
-unassessed:
-  description:
-    - With O(mode=plan), the jobs a rule may select that could not be judged (flags unreadable after access
-      denied or on BITS older than 4.0), with C(job), C(name), C(rule) and C(explanation), the host module's.
-  returned: mode is plan
-  type: list
-  elements: dict
-waived:
-  description: With O(mode=plan), the jobs left alone under an active waiver, with the waiver.
-  returned: mode is plan
-  type: list
-  elements: dict
-counts:
-  description: With O(mode=plan), the host's jobs by status.
-  returned: mode is plan
-  type: dict
-  sample: {compliant: 2, violation: 1, waived: 0, unmanaged: 1, unassessed: 0}
-status:
-  description: With O(mode=plan), the host's status in the report's terms (C(compliant), C(noncompliant), C(not_assessed)).
-  returned: mode is plan
-  type: str
-  sample: noncompliant
-reason:
-  description: With O(mode=plan), why the host is not assessed, else null.
-  returned: mode is plan
-  type: str
-failure:
-  description:
-    - With O(mode=plan), why the policy cannot be fully enforced on the host (its result is unusable, or
-      jobs could not be judged, each with the host module's explanation), else null. The role fails
-      the host with it after applying the fixes it could.
-  returned: mode is plan
-  type: str
-host:
-  description: With O(mode=plan), the inventory name of the host planned for.
-  returned: mode is plan
-  type: str
-  sample: web02
-policy:
-  description: The policy that was checked.
-  returned: mode is validate
-  type: dict
-  sample: {version: 1, digest: "sha256:0f3c...", rules: [content-sync, no-network]}
 msg:
   description: A one-line summary; with O(fail_on_violation), why the task failed.
   returned: always

@@ -20,7 +20,7 @@ from tests.support.paths import collections_root  # noqa: E402  (after the path 
 
 sys.path.insert(0, str(collections_root()))
 
-from ansible_collections.winbits.bits.plugins.plugin_utils.bits_policy import (  # noqa: E402
+from ansible_collections.winbits.bits.plugins.plugin_utils._policy import (  # noqa: E402
     evaluate_fleet,
     load_policy,
 )

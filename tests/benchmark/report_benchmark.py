@@ -8,7 +8,7 @@ Targets (issue 6 section 5): evaluating the policy over synthetic bits_job_info 
 formats in at most 5 s and 500 MB peak memory on a 2-core machine, the HTML at most 10 MB and still
 usable in Chromium (--browser times a sort and a text filter of the job table there).
 --assessment-only skips the evaluation and writes a hand-built assessment
-(tests/unit/plugins/bits_report_assessment).
+(tests/unit/utils/bits_report_assessment).
 """
 from __future__ import annotations
 
@@ -27,17 +27,17 @@ from tests.support.paths import collections_root
 if str(collections_root()) not in sys.path:
     sys.path.insert(0, str(collections_root()))
 
-from ansible_collections.winbits.bits.plugins.plugin_utils.bits_report import (  # noqa: E402
+from ansible_collections.winbits.bits.plugins.plugin_utils._report.build import (  # noqa: E402
     build_report,
     render_reports,
     write_files,
 )
-from ansible_collections.winbits.bits.plugins.plugin_utils.bits_policy import (  # noqa: E402
+from ansible_collections.winbits.bits.plugins.plugin_utils._policy import (  # noqa: E402
     evaluate_fleet,
     load_policy,
 )
 from tests.benchmark.policy_benchmark import POLICY, synthetic_results  # noqa: E402
-from tests.unit.plugins.bits_report_assessment import synthetic_assessment  # noqa: E402
+from ansible_collections.winbits.bits.tests.unit.utils.bits_report_assessment import synthetic_assessment  # noqa: E402
 
 TARGET_SECONDS = 5.0
 TARGET_PEAK_MB = 500.0

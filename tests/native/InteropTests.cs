@@ -4,7 +4,7 @@
 // the SDK headers, strings cross as UTF-16 LPWSTR, and failures come back as HRESULTs. The fake records
 // which slot each call reached, so a declaration in the wrong place shows up as the wrong call.
 // C# 5; compiled with the core, tests/csharp/TestHarness.cs and NativeFake.cs (the fake's test API) by
-// tests/unit/test_native_com.py; libfakebits.so found via LD_LIBRARY_PATH.
+// tests/native/test_native_com.py; libfakebits.so found via LD_LIBRARY_PATH.
 
 using System;
 using System.Collections;

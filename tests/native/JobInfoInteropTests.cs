@@ -3,7 +3,7 @@
 // and GetError (a real IBackgroundCopyError object, released by the core) land in the slots the SDK
 // headers give them, or the fake records otherwise. The account-name lookup is a managed table.
 // C# 5; compiled with BitsCom.cs, BitsJobInfo.cs, tests/csharp/TestHarness.cs and NativeFake.cs by
-// tests/unit/test_native_com.py; libfakebits.so found via LD_LIBRARY_PATH.
+// tests/native/test_native_com.py; libfakebits.so found via LD_LIBRARY_PATH.
 
 using System;
 using System.Collections;

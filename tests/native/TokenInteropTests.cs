@@ -6,7 +6,7 @@
 // Two classes: BlanketInteropTests drives BitsCom.cs's ProxySecurity and the IBitsTokenOptions slots
 // directly; TokenInteropTests runs HelperTokenModule.Run with `helper_token` (docs: SPEC of issue 8).
 // C# 5; compiled with BitsCom.cs, BitsHelperToken.cs, tests/csharp/TestHarness.cs and NativeFake.cs by
-// tests/unit/test_native_com.py; libfakebits.so found via LD_LIBRARY_PATH.
+// tests/native/test_native_com.py; libfakebits.so found via LD_LIBRARY_PATH.
 
 using System;
 using System.Collections;

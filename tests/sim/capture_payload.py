@@ -1,6 +1,6 @@
 """Record what Ansible's winrm connection would send for one task, without any server.
 
-Used to make the payload fixtures of tests/unit/sim/ from a real ansible-core (any version with the
+Used to make the payload fixtures of tests/sim/tests/ from a real ansible-core (any version with the
 winrm plugin): it replaces the plugin's network layer (``_connect`` and ``_winrm_exec``) in the
 worker and writes each command line, its arguments and its whole stdin to a JSON file. Run it with
 the interpreter of the ansible-core to record, e.g.::

@@ -1,7 +1,7 @@
 """Decode what Ansible's winrm connection sends to run a PowerShell module.
 
 Two layouts exist (measured in ../shared/reference/ansible-winrm-facts.md, and checked against the
-recorded payloads in tests/unit/sim/fixtures/):
+recorded payloads in tests/sim/tests/fixtures/):
 
 - ansible-core 2.19+: the command line runs ``bootstrap_wrapper.ps1`` (``powershell ... -EncodedCommand``,
   one Command string in 2.21, Command plus space-split Arguments in 2.19/2.20; the script's first

@@ -231,3 +231,20 @@ def bits_type_kinds(include_dir: Path = SDK_INCLUDE) -> Mapping[str, str]:
         kinds.update({name: "enum" for name in _ENUM.findall(text)})
         kinds.update({name: "struct" for name in _STRUCT.findall(text)})
     return kinds
+
+
+def sdk_constant(header: str, name: str) -> int | None:
+    """A #define of the mingw-w64 SDK headers as a number; None when the header lacks it."""
+    text = SDK_INCLUDE.joinpath(header).read_text(errors="replace")
+    found = re.search(r"^#define\s+%s\s+(.+)$" % re.escape(name), text, re.M)
+    if not found:
+        return None
+    value = found.group(1)
+    base = re.search(r"\(WINHTTP_ERROR_BASE \+ (\d+)\)", value)
+    if base:
+        return 12000 + int(base.group(1))
+    return int(re.search(r"(0x[0-9A-Fa-f]+|\d+)", value).group(1), 0)
+
+
+def hresult_from_win32(code: int) -> int:
+    return 0x80070000 | code

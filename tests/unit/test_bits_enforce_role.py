@@ -15,7 +15,7 @@ from tests.support.paths import BUILD, REPO, collections_root
 ROLE = "winbits.bits.bits_enforce"
 ROLE_DIR = REPO / "roles" / "bits_enforce"
 BIN = Path(sys.executable).parent
-REPORT = "winbits.bits.bits_compliance_report"
+REPORT = "winbits.bits.bits_policy"  # the role's check and plan
 SET_FLAGS = "winbits.bits.bits_helper_token"
 
 

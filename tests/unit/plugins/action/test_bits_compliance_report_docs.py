@@ -1,5 +1,7 @@
-"""Docs and packaging of the report: ansible-doc renders the module and the role, the role's argument
-spec matches its defaults and tasks, and the built collection carries what the code loads at run time."""
+"""Docs and packaging of the controller-only modules (bits_compliance_report, bits_policy) and the report
+role: ansible-doc renders them, each module's documented options are its action plugin's, the role's
+argument spec matches its defaults and tasks, and the built collection carries what the code loads at
+run time."""
 from __future__ import annotations
 
 import json
@@ -7,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import importlib
 import tarfile
 import typing as t
 from pathlib import Path
@@ -16,9 +19,9 @@ import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from tests.support.paths import BUILD, REPO, collections_root
-from tests.unit.plugins.bits_report_assessment import import_report_action
 
-MODULE = "winbits.bits.bits_compliance_report"
+# The controller-only modules: documentation in plugins/modules, the work in plugins/action.
+MODULES = ("winbits.bits.bits_compliance_report", "winbits.bits.bits_policy")
 ROLE = "winbits.bits.bits_report"
 ROLE_DIR = REPO / "roles" / "bits_report"
 BIN = Path(sys.executable).parent
@@ -38,23 +41,32 @@ def our_warnings(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if ("WARNING" in line or "ERROR" in line) and "_protomatter" not in line]
 
 
+@pytest.fixture(scope="module", params=MODULES)
+def module(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def module_doc() -> dict[str, t.Any]:
-    done = ansible("ansible-doc", "--json", MODULE)
+def module_doc(module: str) -> dict[str, t.Any]:
+    done = ansible("ansible-doc", "--json", module)
     assert done.returncode == 0, done.stderr
     assert our_warnings(done.stderr) == []
-    return json.loads(done.stdout)[MODULE]
+    return json.loads(done.stdout)[module]
 
 
-def test_module_doc_renders_as_text() -> None:
-    done = ansible("ansible-doc", MODULE)
+def action_of(module: str) -> t.Any:
+    return importlib.import_module("ansible_collections.winbits.bits.plugins.action.%s" % module.rsplit(".", 1)[-1])
+
+
+def test_module_doc_renders_as_text(module: str) -> None:
+    done = ansible("ansible-doc", module)
     assert done.returncode == 0, done.stderr
     assert our_warnings(done.stderr) == []
     assert "= policy" in done.stdout and "EXAMPLES:" in done.stdout and "RETURN VALUES:" in done.stdout
 
 
-def test_documented_options_are_the_action_plugins(module_doc: dict[str, t.Any]) -> None:
-    action = import_report_action()
+def test_documented_options_are_the_action_plugins(module: str, module_doc: dict[str, t.Any]) -> None:
+    action = action_of(module)
     options = module_doc["doc"]["options"]
     assert set(options) == set(action.ARGUMENT_SPEC)
     for name, spec in action.ARGUMENT_SPEC.items():
@@ -63,16 +75,16 @@ def test_documented_options_are_the_action_plugins(module_doc: dict[str, t.Any])
         assert documented == coded, name
 
 
-def test_module_examples_use_documented_options(module_doc: dict[str, t.Any]) -> None:
+def test_module_examples_use_documented_options(module: str, module_doc: dict[str, t.Any]) -> None:
     options = module_doc["doc"]["options"]
     validator = ArgumentSpecValidator({name: {key: option[key] for key in SPEC_KEYS if key in option}
                                        for name, option in options.items()})
     tasks = yaml.safe_load(module_doc["examples"])
-    ours = [task for task in tasks if MODULE in task]
-    assert len(ours) >= 3
+    ours = [task for task in tasks if module in task]
+    assert len(ours) >= 2
     for task in ours:
-        assert set(task[MODULE]) <= set(options), task["name"]
-        assert validator.validate(dict(task[MODULE])).error_messages == [], task["name"]
+        assert set(task[module]) <= set(options), task["name"]
+        assert validator.validate(dict(task[module])).error_messages == [], task["name"]
 
 
 @pytest.mark.parametrize("entry_point", ["main", "aggregate"])
@@ -120,7 +132,7 @@ def test_role_tasks_follow_production_style(file_name: str) -> None:
 
 @pytest.mark.parametrize("file_name", ["main.yml", "aggregate.yml"])
 def test_report_tasks_run_once_on_the_controller_and_write_in_check_mode(file_name: str) -> None:
-    tasks = [task for task in role_tasks(file_name) if MODULE in task]
+    tasks = [task for task in role_tasks(file_name) if any(module in task for module in MODULES)]
     assert tasks
     for task in tasks:
         assert task["run_once"] is True and task["delegate_to"] == "localhost" and task["check_mode"] is False
@@ -132,12 +144,12 @@ def test_main_keeps_unreachable_and_failed_hosts() -> None:
     assert listing["ignore_unreachable"] is True and listing["ignore_errors"] is True
 
 
-def test_role_passes_only_documented_module_options(module_doc: dict[str, t.Any]) -> None:
+def test_role_passes_only_documented_module_options(module: str, module_doc: dict[str, t.Any]) -> None:
     options = set(module_doc["doc"]["options"])
     for file_name in ("main.yml", "aggregate.yml"):
         for task in role_tasks(file_name):
-            if MODULE in task:
-                assert set(task[MODULE]) <= options, task["name"]
+            if module in task:
+                assert set(task[module]) <= options, task["name"]
 
 
 def test_built_collection_carries_the_templates_and_the_schema(tmp_path: Path) -> None:
@@ -146,9 +158,9 @@ def test_built_collection_carries_the_templates_and_the_schema(tmp_path: Path) -
     [archive] = tmp_path.glob("*.tar.gz")
     with tarfile.open(archive) as tar:
         names = set(tar.getnames())
-    templates = REPO / "plugins" / "plugin_utils" / "templates"
+    templates = REPO / "plugins" / "plugin_utils" / "_report" / "templates"
     for path in sorted(templates.iterdir()):
-        assert f"plugins/plugin_utils/templates/{path.name}" in names
+        assert f"plugins/plugin_utils/_report/templates/{path.name}" in names
     for expected in ("docs/schemas/bits-compliance.schema.json", "plugins/action/bits_compliance_report.py",
                      "plugins/modules/bits_compliance_report.py", "roles/bits_report/meta/argument_specs.yml",
                      "roles/bits_report/tasks/aggregate.yml"):

@@ -1,0 +1,338 @@
+# Copyright: (c) 2026, winbits.bits contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Judge bits_job_info results against a loaded policy: the assessment that reports and enforcement read.
+
+Conservative by design: a job whose flags (or any fact a rule depends on) could not be read is
+``unassessed``, never compliant, and a host that gave no usable result is ``not_assessed``, never
+dropped. The output is ordered (hosts by name, jobs by GUID) so that two assessments diff cleanly.
+"""
+from __future__ import annotations
+
+import datetime
+import functools
+import re
+import shlex
+import typing as t
+from collections import abc
+
+import yaml
+
+from .._flags import KNOWN_MASK, canonical_names, dword_from_host, format_flags, names_from_host
+from .._jobs import guid_order, is_guid
+from .model import Expect, Policy, Rule, Waiver
+
+
+FIX_MODULE = "winbits.bits.bits_helper_token"
+# Shape A's job keys (bits_job_info's RETURN): every assessed job has them all, null when the host sent none.
+JOB_KEYS = ("id", "name", "owner", "owner_name", "state", "type", "flags", "flags_value", "helper_token_sid",
+            "helper_token_name", "client_certificate", "creation_time", "modification_time", "error", "read_error")
+_JOB_KEY_SET = frozenset(JOB_KEYS)
+JOB_STATUSES = ("compliant", "violation", "waived", "unmanaged", "unassessed")
+HOST_STATUSES = ("compliant", "noncompliant", "not_assessed")
+RULE_COUNTS = ("compliant", "violation", "waived", "unassessed")
+
+# libyaml's emitter when PyYAML has it (several times faster for thousands of fixes), same output.
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_BRACED_GUID = re.compile(r"\{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}", re.ASCII | re.IGNORECASE)
+_PLACEHOLDER_GUID = "{00000000-0000-0000-0000-000000000000}"
+
+
+def evaluate_fleet(policy: Policy, results: abc.Mapping[str, abc.Mapping[str, t.Any] | None], *,
+                   today: datetime.date) -> dict[str, t.Any]:
+    """The ASSESSMENT of every host in ``results`` (inventory name -> bits_job_info result or None)."""
+    judge = Judge(policy, _as_date(today))
+    hosts = [judge.host(name, results[name]) for name in sorted(results)]
+    return {
+        "policy": {"version": policy.version, "digest": policy.digest,
+                   "rules": [{"name": rule.name, "description": rule.description} for rule in policy.rules]},
+        "as_of": judge.today.isoformat(),
+        "summary": summarise(policy, hosts),
+        "waivers": judge.waiver_report(),
+        "hosts": hosts,
+    }
+
+
+def evaluate_host(policy: Policy, host: str, result: abc.Mapping[str, t.Any] | None, *,
+                  today: datetime.date) -> dict[str, t.Any]:
+    """One HOST entry of the assessment."""
+    return Judge(policy, _as_date(today)).host(host, result)
+
+
+def _as_date(today: object) -> datetime.date:
+    if isinstance(today, datetime.datetime):
+        return today.date()
+    if isinstance(today, datetime.date):
+        return today
+    raise TypeError("today must be a datetime.date, not %s" % type(today).__name__)
+
+
+class Judge:
+    """Applies one policy on one day; counts how often each waiver was used across the hosts it sees."""
+
+    def __init__(self, policy: Policy, today: datetime.date) -> None:
+        self.policy = policy
+        self.today = today
+        self.waiver_active = [waiver.is_active(today) for waiver in policy.waivers]
+        self.waiver_used = [0] * len(policy.waivers)
+        self.expected: dict[str, dict[str, object]] = {}
+
+    def host(self, name: str, result: abc.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
+        entry: dict[str, t.Any] = {"name": name, "status": "not_assessed", "reason": None, "caller": None, "jobs": []}
+        jobs, reason = usable_jobs(result)
+        if jobs is None:
+            entry["reason"] = reason
+            return entry
+        caller = result.get("caller") if isinstance(result, abc.Mapping) else None
+        entry["caller"] = dict(caller) if isinstance(caller, abc.Mapping) else None
+        rules = [rule for rule in self.policy.rules if rule.match.selects_host(name)]
+        waivers: dict[str, list[Waiver]] = {}
+        for waiver in self.policy.waivers:
+            if waiver.selection.selects_host(name):
+                waivers.setdefault(waiver.rule, []).append(waiver)
+        entry["jobs"] = [self.job(name, job, rules, waivers) for job in sorted(jobs, key=guid_order)]
+        entry["status"], entry["reason"] = host_status(entry["jobs"])
+        return entry
+
+    def job(self, host: str, job: abc.Mapping[str, t.Any], rules: list[Rule],
+            waivers: dict[str, list[Waiver]]) -> dict[str, t.Any]:
+        entry = dict(job)
+        if not _JOB_KEY_SET <= entry.keys():
+            for key in JOB_KEYS:
+                entry.setdefault(key, None)
+        rule, certain = first_rule(rules, job)
+        if rule is None:
+            entry.update(status="unmanaged", rule=None, expected=None, problems=[], fix=None, waiver=None,
+                         expired_waivers=[])
+            return entry
+        entry.update(status="unassessed", rule=rule.name, expected=self._expected(rule), problems=[], fix=None,
+                     waiver=None, expired_waivers=[])
+        actual = dword_from_host(job.get("flags_value"))
+        if not certain or actual is None or (rule.expect.helper_token and job.get("read_error")):
+            return entry
+        problems = find_problems(rule, actual, job.get("helper_token_sid"), job.get("helper_token_name"))
+        active = self._apply_waivers(entry, job, waivers.get(rule.name, ()), violated=bool(problems))
+        if not problems:
+            entry["status"] = "compliant"
+        elif active is not None:
+            entry.update(status="waived", problems=problems)
+        else:
+            fix = build_fix(host, job.get("id"), job.get("name"), rule, actual, job.get("helper_token_sid"))
+            entry.update(status="violation", problems=problems, fix=fix)
+        return entry
+
+    def _expected(self, rule: Rule) -> dict[str, object]:
+        """The rule's normalised expect, a fresh copy per job (computed once per rule)."""
+        expected = self.expected.get(rule.name)
+        if expected is None:
+            expected = self.expected[rule.name] = rule.expect.to_dict()
+        return {key: list(value) if isinstance(value, list) else value for key, value in expected.items()}
+
+    def _apply_waivers(self, entry: dict[str, t.Any], job: abc.Mapping[str, t.Any], candidates: t.Iterable[Waiver],
+                       violated: bool) -> Waiver | None:
+        """Note the waivers that match the job; return the active one that exempts it, if any.
+
+        ``used`` counts violations: those an active waiver exempts and, for expired waivers, those
+        they would still exempt (the violations their expiry let through).
+        """
+        # A waiver never exempts a job it cannot be sure it names (None: an unread fact).
+        matched = [waiver for waiver in candidates if waiver.selection.selects_job(job) is True]
+        active = next((waiver for waiver in matched if self.waiver_active[waiver.index]), None)
+        expired = [waiver for waiver in matched if not self.waiver_active[waiver.index]]
+        entry["expired_waivers"] = [{"rule": waiver.rule, "reason": waiver.reason,
+                                     "expires": waiver.expires.isoformat()} for waiver in expired]
+        if active is not None:
+            entry["waiver"] = {"reason": active.reason, "expires": active.expires.isoformat()}
+        if violated:
+            for waiver in [active] if active is not None else expired:
+                self.waiver_used[waiver.index] += 1
+        return active
+
+    def waiver_report(self) -> list[dict[str, t.Any]]:
+        report = []
+        for waiver in self.policy.waivers:
+            item = waiver.to_report()
+            item.update(expired=not self.waiver_active[waiver.index], used=self.waiver_used[waiver.index])
+            report.append(item)
+        return report
+
+
+def usable_jobs(result: object) -> tuple[list[abc.Mapping[str, t.Any]] | None, str | None]:
+    """The jobs of a bits_job_info result, or None and why the host cannot be assessed."""
+    if result is None:
+        return None, "no result"
+    if not isinstance(result, abc.Mapping):
+        return None, "failed: the result is a %s, not a bits_job_info result" % type(result).__name__
+    if result.get("unreachable"):
+        return None, "unreachable: %s" % _message(result)
+    if result.get("failed"):
+        return None, "failed: %s" % _message(result)
+    if result.get("skipped"):
+        return None, "no result (skipped: %s)" % (result.get("skip_reason") or "no reason given")
+    jobs = result.get("jobs")
+    if not isinstance(jobs, list):
+        return None, "failed: the result has no jobs list (is it a bits_job_info result?)"
+    for index, job in enumerate(jobs):
+        if not isinstance(job, abc.Mapping):
+            return None, "failed: jobs[%d] of the result is a %s, not a job" % (index, type(job).__name__)
+    return jobs, None
+
+
+def _message(result: abc.Mapping[str, t.Any]) -> str:
+    message = result.get("msg")
+    return str(message) if message else "no message"
+
+
+def first_rule(rules: t.Iterable[Rule], job: abc.Mapping[str, t.Any]) -> tuple[Rule | None, bool]:
+    """The rule that judges the job, and whether that is certain.
+
+    When an unread fact (name, id or owner) leaves open whether a rule selects the job, that rule
+    is returned as uncertain: a later rule must not judge a job the earlier one may own.
+    """
+    facts = (job.get("id"), job.get("name"), job.get("owner"), job.get("owner_name"))
+    for rule in rules:
+        verdict = rule.match.selects(*facts)
+        if verdict is not False:
+            return rule, verdict is True
+    return None, True
+
+
+def find_problems(rule: Rule, actual: int, token_sid: object, token_name: object) -> list[str]:
+    """What is wrong with a job's flags and helper token under the rule, in plain English; [] if nothing."""
+    expect = rule.expect
+    problems = []
+    if expect.flags is not None and actual != expect.flags:
+        problems.append("rule %s expects exactly %s; the job has %s"
+                        % (rule.name, format_flags(expect.flags), format_flags(actual)))
+    if expect.allowed is not None and actual & ~expect.allowed:
+        problems.append("%s not allowed by rule %s (allowed: %s)"
+                        % (_flag_names_are(actual & ~expect.allowed), rule.name, format_flags(expect.allowed)))
+    if expect.forbidden is not None and actual & expect.forbidden:
+        problems.append("%s forbidden by rule %s" % (_flag_names_are(actual & expect.forbidden), rule.name))
+    has_token = token_sid is not None
+    if expect.helper_token == "present" and not has_token:
+        # Reported, never fixed: whose token the job should carry is not the policy's to invent.
+        problems.append("rule %s expects a helper token; the job has none (set it with bits_helper_token "
+                        "helper_token: caller, run as the account whose token the job needs)" % rule.name)
+    elif expect.helper_token == "absent" and has_token:
+        holder = "%s (%s)" % (token_sid, token_name) if token_name else str(token_sid)
+        problems.append("rule %s expects no helper token; the job has one, of %s; it must be cleared "
+                        "(helper_token: absent)" % (rule.name, holder))
+    return problems
+
+
+def _flag_names_are(bits: int) -> str:
+    names = names_from_host(bits) or []
+    return "%s %s" % (", ".join(names), "is" if len(names) == 1 else "are")
+
+
+def flags_comply(expect: Expect, actual: int) -> bool:
+    """Whether the flags satisfy every flag expectation of the rule (true when it has none)."""
+    if expect.flags is not None and actual != expect.flags:
+        return False
+    if expect.allowed is not None and actual & ~expect.allowed:
+        return False
+    return expect.forbidden is None or not actual & expect.forbidden
+
+
+def fixed_flags(expect: Expect, actual: int) -> int:
+    """The flags that satisfy the rule while changing as little as possible of what the job has.
+
+    Bits that no Windows we know defines cannot be written by the module, so a fix drops them.
+    """
+    if expect.flags is not None:
+        return expect.flags
+    target = actual & KNOWN_MASK
+    if expect.allowed is not None:
+        target &= expect.allowed
+    if expect.forbidden is not None:
+        target &= ~expect.forbidden
+    return target
+
+
+def build_fix(host: str, job_id: object, job_name: object, rule: Rule, actual: int,
+              token_sid: object = None) -> dict[str, t.Any] | None:
+    """The bits_helper_token call that brings the job in line; None when nothing it can write is wrong.
+
+    Wrong flags are set to what the rule wants; a helper token the rule forbids is cleared
+    (helper_token: absent). A missing token the rule wants is not fixed: whose token it should be
+    is not the policy's to invent. A job is addressed by its GUID (unique, and found whoever owns it);
+    one without a readable, well-formed GUID gets no fix rather than one that might touch another job.
+    """
+    flags_wrong = not flags_comply(rule.expect, actual)
+    clear_token = rule.expect.helper_token == "absent" and token_sid is not None
+    if not (flags_wrong or clear_token) or not isinstance(job_id, str) or not is_guid(job_id):
+        return None
+    names = canonical_names(fixed_flags(rule.expect, actual)) if flags_wrong else None
+    args: dict[str, t.Any] = {"job": job_id}
+    words = ["job=%s" % job_id]
+    if names is not None:
+        args["flags"] = names
+        words.append("flags=%s" % ",".join(names))
+    if clear_token:
+        args["helper_token"] = "absent"
+        words.append("helper_token=absent")
+    return {
+        "module": FIX_MODULE,
+        "args": args,
+        "task": fix_task_text(rule.name, job_name, job_id, names, clear_token),
+        # An ad-hoc key=value string: the GUID, the canonical flag names and `absent` need no quoting.
+        "command": "ansible %s -m %s -a %s" % (shlex.quote(host), FIX_MODULE, shlex.quote(" ".join(words))),
+    }
+
+
+def fix_task_text(rule_name: str, job_name: object, job_id: str, flags: list[str] | None,
+                  clear_token: bool = False) -> str:
+    """The YAML of a one-task list that runs the fix, as yaml.safe_dump writes it.
+
+    Dumping is the costly part of judging a large fleet, and fleets repeat job names, so the text
+    is dumped once per rule, name, flags and token action with a placeholder GUID, which is then
+    replaced by the job's. That is exact: both are braced hexadecimal GUIDs, which YAML quotes alike,
+    and the placeholder must occur exactly once (else the task is dumped afresh).
+    """
+    flag_key = None if flags is None else tuple(flags)
+    if _BRACED_GUID.fullmatch(job_id):
+        template = _task_template(rule_name, job_name if isinstance(job_name, str) else None, flag_key, clear_token)
+        if template.count(_PLACEHOLDER_GUID) == 1:
+            return template.replace(_PLACEHOLDER_GUID, job_id)
+    return dump_task(rule_name, job_name, job_id, flags, clear_token)
+
+
+@functools.lru_cache(maxsize=4096)
+def _task_template(rule_name: str, job_name: str | None, flags: tuple[str, ...] | None, clear_token: bool) -> str:
+    return dump_task(rule_name, job_name, _PLACEHOLDER_GUID, None if flags is None else list(flags), clear_token)
+
+
+def dump_task(rule_name: str, job_name: object, job_id: str, flags: list[str] | None,
+              clear_token: bool = False) -> str:
+    label = "BITS job %s" % job_name if isinstance(job_name, str) else "a BITS job"
+    args: dict[str, t.Any] = {"job": job_id}
+    if flags is not None:
+        args["flags"] = flags
+    if clear_token:
+        args["helper_token"] = "absent"
+    task = [{"name": "Apply policy rule %s to %s" % (rule_name, label), FIX_MODULE: args}]
+    return yaml.dump(task, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1000)
+
+
+def host_status(jobs: list[dict[str, t.Any]]) -> tuple[str, str | None]:
+    unassessed = sum(1 for job in jobs if job["status"] == "unassessed")
+    if unassessed:
+        return "not_assessed", "%d job%s unassessed" % (unassessed, "" if unassessed == 1 else "s")
+    if any(job["status"] == "violation" for job in jobs):
+        return "noncompliant", None
+    return "compliant", None
+
+
+def summarise(policy: Policy, hosts: list[dict[str, t.Any]]) -> dict[str, t.Any]:
+    host_counts = dict.fromkeys(HOST_STATUSES, 0)
+    job_counts = dict.fromkeys(JOB_STATUSES, 0)
+    rule_counts = {rule.name: dict.fromkeys(RULE_COUNTS, 0) for rule in policy.rules}
+    for host in hosts:
+        host_counts[host["status"]] += 1
+        for job in host["jobs"]:
+            job_counts[job["status"]] += 1
+            if job["rule"] is not None:
+                rule_counts[job["rule"]][job["status"]] += 1
+    return {"hosts": {"total": len(hosts), **host_counts},
+            "jobs": {"total": sum(job_counts.values()), **job_counts},
+            "rules": rule_counts}

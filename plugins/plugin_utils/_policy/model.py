@@ -1,0 +1,229 @@
+# Copyright: (c) 2026, winbits.bits contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The compliance policy once loaded: rules, waivers and the selectors they use (docs/policy.md).
+
+Everything here is already validated and normalised by bits_policy_load; evaluation
+(bits_policy_eval) only reads it. Selectors are compiled once so that a fleet of thousands of
+hosts is judged quickly.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import json
+import re
+import typing as t
+
+from .._flags import canonical_names
+from .._jobs import bare_guid
+
+
+SUPPORTED_VERSION = 1
+HELPER_TOKEN_STATES = ("present", "absent")
+
+# A selector answers True, False, or None: "cannot tell", when the fact it looks at was not read.
+Verdict = t.Optional[bool]
+
+
+class PolicyError(ValueError):
+    """A policy that cannot be used; ``problems`` lists every problem found, each ``<path>: <message>``."""
+
+    def __init__(self, problems: t.Sequence[str], source: str = "the policy") -> None:
+        self.problems = list(problems)
+        self.source = source
+        count = len(self.problems)
+        heading = "%s has %d problem%s:" % (source, count, "" if count == 1 else "s")
+        super().__init__("\n".join([heading] + ["  - " + problem for problem in self.problems]))
+
+
+def compile_globs(patterns: t.Sequence[str]) -> re.Pattern[str] | None:
+    """One regular expression matching any of ``patterns`` in full, case-sensitively; None if none.
+
+    Only ``*`` (any run of characters) and ``?`` (one character) are wildcards, as in the
+    ``job`` option of bits_job_info; every other character, ``[`` included, stands for itself, so a
+    display name such as ``Update [KB5034441]`` matches itself.
+    """
+    if not patterns:
+        return None
+    return re.compile("|".join("(?:%s)" % _glob_to_regex(pattern) for pattern in patterns), re.DOTALL)
+
+
+def _glob_to_regex(pattern: str) -> str:
+    parts = []
+    for char in pattern:
+        if char == "*":
+            parts.append(".*")
+        elif char == "?":
+            parts.append(".")
+        else:
+            parts.append(re.escape(char))
+    return "".join(parts)
+
+
+@dataclasses.dataclass(frozen=True)
+class JobSelector:
+    """``job``: display-name globs (case-sensitive) and GUIDs (any case, braces optional)."""
+
+    written: tuple[str, ...]
+    names: re.Pattern[str] | None
+    guids: frozenset[str]
+
+    def matches(self, job_id: object, job_name: object) -> Verdict:
+        if self.guids and isinstance(job_id, str) and bare_guid(job_id) in self.guids:
+            return True
+        if self.names is None:
+            # GUIDs only: an unread id cannot be ruled out.
+            return False if isinstance(job_id, str) else None
+        if isinstance(job_name, str):
+            if self.names.fullmatch(job_name):
+                return True
+            return False if isinstance(job_id, str) or not self.guids else None
+        return None
+
+
+@dataclasses.dataclass(frozen=True)
+class OwnerSelector:
+    """``owner``: SIDs, compared with the job's owner SID, and DOMAIN\\user names, compared with its owner_name.
+
+    Both comparisons ignore case. An owner name the host could not resolve matches no name: the
+    account no longer resolves, so it is not the account named (it still matches by SID).
+    """
+
+    written: tuple[str, ...]
+    sids: frozenset[str]
+    names: frozenset[str]
+
+    def matches(self, owner_sid: object, owner_name: object) -> Verdict:
+        if self.names and isinstance(owner_name, str) and owner_name.casefold() in self.names:
+            return True
+        if self.sids:
+            if isinstance(owner_sid, str):
+                if owner_sid.upper() in self.sids:
+                    return True
+            else:
+                return None
+        return False
+
+
+@dataclasses.dataclass(frozen=True)
+class HostSelector:
+    """``hosts``: inventory hostname globs, case-sensitive like Ansible's inventory names."""
+
+    written: tuple[str, ...]
+    pattern: re.Pattern[str] | None
+
+    def matches(self, host: str) -> bool:
+        return self.pattern is not None and self.pattern.fullmatch(host) is not None
+
+
+@dataclasses.dataclass(frozen=True)
+class Selection:
+    """The selectors of a rule's ``match`` or of a waiver; each left out selects everything."""
+
+    job: JobSelector | None = None
+    owner: OwnerSelector | None = None
+    hosts: HostSelector | None = None
+
+    def selects_host(self, host: str) -> bool:
+        return self.hosts is None or self.hosts.matches(host)
+
+    def selects_job(self, job: t.Mapping[str, object]) -> Verdict:
+        """Whether the job is selected (the host already is); None when an unread fact decides it."""
+        return self.selects(job.get("id"), job.get("name"), job.get("owner"), job.get("owner_name"))
+
+    def selects(self, job_id: object, job_name: object, owner_sid: object, owner_name: object) -> Verdict:
+        """selects_job on facts already taken out of the job (the hot path of a fleet evaluation)."""
+        verdict: Verdict = True
+        if self.job is not None:
+            verdict = self.job.matches(job_id, job_name)
+            if verdict is False:
+                return False
+        if self.owner is not None:
+            owner_verdict = self.owner.matches(owner_sid, owner_name)
+            if owner_verdict is False:
+                return False
+            if owner_verdict is None:
+                verdict = None
+        return verdict
+
+    def to_dict(self) -> dict[str, list[str]]:
+        """The selectors as written, each as a list; those left out are left out (a valid ``match``)."""
+        selectors = {"job": self.job, "owner": self.owner, "hosts": self.hosts}
+        return {key: list(selector.written) for key, selector in selectors.items() if selector is not None}
+
+
+@dataclasses.dataclass(frozen=True)
+class Expect:
+    """A rule's expectation. ``flags`` excludes ``allowed``/``forbidden``; any may be left out (None)."""
+
+    flags: int | None = None
+    allowed: int | None = None
+    forbidden: int | None = None
+    helper_token: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """The normalised expectation (canonical flag names), only the keys the rule sets."""
+        result: dict[str, object] = {}
+        if self.flags is not None:
+            result["flags"] = canonical_names(self.flags)
+        if self.allowed is not None:
+            result["allowed_flags"] = canonical_names(self.allowed)
+        if self.forbidden is not None:
+            result["forbidden_flags"] = canonical_names(self.forbidden)
+        if self.helper_token is not None:
+            result["helper_token"] = self.helper_token
+        return result
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    name: str
+    description: str | None
+    match: Selection
+    expect: Expect
+
+    def to_dict(self) -> dict[str, object]:
+        return {"name": self.name, "description": self.description, "match": self.match.to_dict(),
+                "expect": self.expect.to_dict()}
+
+
+@dataclasses.dataclass(frozen=True)
+class Waiver:
+    """Exempts the jobs a rule judges (narrowed by the selectors) from it, through ``expires`` inclusive."""
+
+    index: int
+    rule: str
+    selection: Selection
+    reason: str
+    expires: datetime.date
+
+    def is_active(self, today: datetime.date) -> bool:
+        return today <= self.expires
+
+    def to_dict(self) -> dict[str, object]:
+        """The waiver as written (normalised), its selectors left out when not given."""
+        return {"rule": self.rule, **self.selection.to_dict(), "reason": self.reason, "expires": self.expires.isoformat()}
+
+    def to_report(self) -> dict[str, object]:
+        """The waiver as the assessment lists it: every selector key, null when not given."""
+        selectors = self.selection.to_dict()
+        return {"rule": self.rule, "hosts": selectors.get("hosts"), "job": selectors.get("job"),
+                "owner": selectors.get("owner"), "reason": self.reason, "expires": self.expires.isoformat()}
+
+
+@dataclasses.dataclass(frozen=True)
+class Policy:
+    version: int
+    rules: tuple[Rule, ...]
+    waivers: tuple[Waiver, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        """The normalised policy: what two equivalent files have in common, whatever forms they use."""
+        return {"version": self.version, "rules": [rule.to_dict() for rule in self.rules],
+                "waivers": [waiver.to_dict() for waiver in self.waivers]}
+
+    @property
+    def digest(self) -> str:
+        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        return "sha256:" + hashlib.sha256(canonical.encode("ascii")).hexdigest()

@@ -1,0 +1,75 @@
+# Copyright: (c) 2026, winbits.bits contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The hosts' registered bits_job_info results, saved one file per host and aggregated.
+
+Sliced runs (one play per slice of the inventory) cannot share hostvars; each slice saves one file
+per host in a results directory, and a last play aggregates the directory into one fleet report.
+Every host keeps its result, whatever it is: an unreachable or failed host's result is saved as
+Ansible registered it, and a host without any result is saved with ``result: null``.
+"""
+from __future__ import annotations
+
+import json
+import re
+import typing as t
+import urllib.parse
+from collections import abc
+from pathlib import Path
+
+
+# The key and version that mark a file as one of ours: aggregate refuses anything else.
+RESULT_FILE_KEY = "winbits_bits_host_result"
+RESULT_FILE_VERSION = 1
+_PLAIN_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}", re.ASCII)
+
+
+class ResultsError(ValueError):
+    """A results directory or file that cannot be aggregated; the message names the file."""
+
+
+def result_file_name(host: str) -> str:
+    """``web01.json``; a host name that is not a plain file name is percent-encoded (the file says the name)."""
+    if _PLAIN_FILE_NAME.fullmatch(host) and not host.endswith("."):
+        return host + ".json"
+    encoded = urllib.parse.quote(host, safe="")
+    # A leading dot would hide the file, and aggregate skips hidden files (temporary ones).
+    return ("%2E" + encoded[1:] if encoded.startswith(".") else encoded) + ".json"
+
+
+def render_result_file(host: str, result: abc.Mapping[str, t.Any] | None) -> str:
+    document = {RESULT_FILE_KEY: RESULT_FILE_VERSION, "host": host, "result": result}
+    return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def _read_result_file(path: Path) -> tuple[str, dict[str, t.Any] | None]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise ResultsError(f"{path}: not a readable JSON host result: {error}") from None
+    if not isinstance(document, dict) or document.get(RESULT_FILE_KEY) != RESULT_FILE_VERSION:
+        raise ResultsError(f"{path}: not a host result written by mode=host_results "
+                           f"(expected the key {RESULT_FILE_KEY!r} = {RESULT_FILE_VERSION})")
+    host, result = document.get("host"), document.get("result")
+    if not isinstance(host, str) or not host:
+        raise ResultsError(f"{path}: 'host' must be a non-empty string")
+    if result is not None and not isinstance(result, dict):
+        raise ResultsError(f"{path}: 'result' must be a mapping or null, not {type(result).__name__}")
+    return host, result
+
+
+def read_results_dir(directory: str | Path) -> dict[str, dict[str, t.Any] | None]:
+    """Every ``*.json`` of the directory (hidden files aside) as host -> result; ResultsError names a bad file."""
+    root = Path(directory)
+    if not root.is_dir():
+        raise ResultsError(f"{root}: not a directory")
+    results: dict[str, dict[str, t.Any] | None] = {}
+    seen_in: dict[str, Path] = {}
+    for path in sorted(root.glob("*.json")):
+        if path.name.startswith("."):
+            continue
+        host, result = _read_result_file(path)
+        if host in seen_in:
+            raise ResultsError(f"{path}: host {host!r} is already in {seen_in[host]}")
+        seen_in[host] = path
+        results[host] = result
+    return results

@@ -1,0 +1,193 @@
+"""The HTML report in a real browser: Debian's Chromium, headless, driven by Playwright.
+
+The page is loaded from file:// as an auditor would open it. The test reads the rendered DOM: the
+numbers shown equal the JSON report's, sorting and filtering change the table as they should, a job
+name made of markup stays text, and the page makes no request but for the file itself. A screenshot
+is saved under tests/output/ for a person to look at.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import shutil
+import sys
+import typing as t
+from pathlib import Path
+
+import pytest
+
+from tests.support.paths import REPO, collections_root
+
+if str(collections_root()) not in sys.path:
+    sys.path.insert(0, str(collections_root()))
+
+from ansible_collections.winbits.bits.plugins.plugin_utils._report.build import (  # noqa: E402
+    build_report,
+    write_reports,
+)
+from ansible_collections.winbits.bits.tests.unit.utils.bits_report_assessment import (  # noqa: E402
+    NASTY_NAME,
+    assessment,
+    sample_assessment,
+    synthetic_assessment,
+)
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+OUTPUT = REPO / "tests" / "output"
+# No sandbox (containers, root), no GPU, and none of Chromium's own background traffic.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-default-apps", "--disable-extensions"]
+NOW = datetime.datetime(2026, 11, 21, 8, 15, tzinfo=datetime.timezone.utc)
+
+
+class Browser:
+    """One headless Chromium page with everything the page requests, says and opens recorded."""
+
+    def __init__(self, playwright: t.Any, profile: Path) -> None:
+        self.requests: list[str] = []
+        self.console: list[str] = []
+        self.dialogs: list[str] = []
+        self.context = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 1000}, service_workers="block")
+        self.context.on("request", lambda request: self.requests.append(request.url))
+        # Anything but a file:// load is refused as well as recorded: nothing leaves the machine.
+        self.context.route(lambda url: not url.startswith("file://"), lambda route: route.abort())
+        self.page = self.context.pages[0] if self.context.pages else self.context.new_page()
+        self.page.on("console", lambda message: self.console.append(f"{message.type}: {message.text}"))
+        self.page.on("pageerror", lambda error: self.console.append(f"pageerror: {error}"))
+        self.page.on("dialog", self._dialog)
+
+    def _dialog(self, dialog: t.Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def open(self, path: Path) -> t.Any:
+        self.page.goto(path.as_uri())
+        self.page.wait_for_selector("html[data-ready=true]", timeout=30_000)
+        return self.page
+
+
+@pytest.fixture(scope="module")
+def playwright() -> t.Iterator[t.Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install the Debian package chromium (bash scripts/setup.sh does)")
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415  (only this test needs it)
+
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture
+def browser(playwright: t.Any, tmp_path: Path) -> t.Iterator[Browser]:
+    session = Browser(playwright, tmp_path / "profile")
+    yield session
+    session.context.close()
+
+
+def write(report: dict[str, t.Any], directory: Path) -> tuple[Path, dict[str, t.Any]]:
+    paths = write_reports(report, directory, ["json", "html"])
+    return paths["html"], json.loads(paths["json"].read_text())
+
+
+def rows(page: t.Any) -> list[dict[str, str]]:
+    return page.eval_on_selector_all(
+        "#job-rows tr.row",
+        "trs => trs.map(tr => ({status: tr.dataset.status, host: tr.cells[0].firstChild.textContent,"
+        " job: tr.cells[1].firstChild ? tr.cells[1].firstChild.textContent : ''}))")
+
+
+def shown_summary(page: t.Any) -> dict[str, str]:
+    return page.eval_on_selector_all("[data-summary]",
+                                     "nodes => Object.fromEntries(nodes.map(n => [n.dataset.summary, n.textContent]))")
+
+
+def settle(page: t.Any) -> None:
+    """The text filter waits 120 ms after the last key; wait for it to apply."""
+    page.wait_for_timeout(300)
+
+
+def test_report_in_chromium(browser: Browser, tmp_path: Path) -> None:
+    previous = build_report(sample_assessment(), generated_at=NOW, previous=None)
+    fleet = sample_assessment()
+    [web01] = [entry for entry in fleet["hosts"] if entry["name"] == "web01"]
+    web01["jobs"][0].update(status="violation", problems=["network is forbidden by rule content-sync"])
+    web01["status"] = "noncompliant"
+    current = assessment(fleet["hosts"], waivers=fleet["waivers"])
+    html, data = write(build_report(current, generated_at=NOW, previous=previous), tmp_path / "report")
+    page = browser.open(html)
+
+    expected = {f"{group}.{key}": str(value) for group in ("hosts", "jobs") for key, value in data["summary"][group].items()}
+    assert shown_summary(page) == expected
+    hosts = data["summary"]["hosts"]
+    assert page.text_content("#host-compliance") == f"{100 * hosts['compliant'] / hosts['total']:.1f}"
+    total_rows = data["summary"]["jobs"]["total"] + sum(1 for entry in data["hosts"] if not entry["jobs"])
+    assert page.text_content("#match-count") == f"Showing all {total_rows} rows"
+    assert len(rows(page)) == total_rows
+    assert {row["host"] for row in rows(page)} == {entry["name"] for entry in data["hosts"]}
+    # Default order: most urgent first.
+    assert rows(page)[0]["status"] == "violation"
+
+    page.click("button[data-sort=host]")
+    ascending = [row["host"] for row in rows(page)]
+    assert ascending == sorted(ascending) and ascending != [row["host"] for row in rows(page)][::-1]
+    assert page.get_attribute("th:has(button[data-sort=host])", "aria-sort") == "ascending"
+    page.click("button[data-sort=host]")
+    assert [row["host"] for row in rows(page)] == sorted(ascending, reverse=True)
+    assert page.get_attribute("th:has(button[data-sort=host])", "aria-sort") == "descending"
+
+    page.fill("#filter-text", "WEB0")
+    settle(page)
+    filtered = rows(page)
+    web_rows = sum(len(entry["jobs"]) or 1 for entry in data["hosts"] if "web0" in entry["name"])
+    assert filtered and len(filtered) == web_rows and all("web0" in row["host"] for row in filtered)
+    assert page.text_content("#match-count") == f"{web_rows} of {total_rows} rows match"
+    page.fill("#filter-text", "")
+    settle(page)
+
+    page.click("button[data-status-filter=violation]")
+    violations = rows(page)
+    assert len(violations) == data["summary"]["jobs"]["violation"]
+    assert {row["status"] for row in violations} == {"violation"}
+    assert page.text_content("[data-chip-count=violation]") == str(data["summary"]["jobs"]["violation"])
+    # Each violation shows its fix task.
+    assert page.locator("#job-rows tr.detail pre").count() == sum(
+        1 for entry in data["hosts"] for job in entry["jobs"] if job["status"] == "violation" and job["fix"])
+
+    page.click("button[data-status-filter=not_assessed]")
+    assert {row["host"] for row in rows(page)} == {"dead01", "fail01"}
+
+    # The markup in a job name is text in the page, and ran nothing.
+    page.click("button[data-status-filter=all]")
+    page.fill("#filter-text", "alert(1)")
+    settle(page)
+    assert [row["job"] for row in rows(page)] == [NASTY_NAME]
+    assert browser.dialogs == []
+    assert page.evaluate("document.querySelectorAll('#job-rows script').length") == 0
+
+    assert page.text_content("[data-drift=became_noncompliant] .badge") == "1"
+    assert browser.requests == [html.as_uri()], browser.requests
+    assert browser.console == [], browser.console
+
+    page.fill("#filter-text", "")
+    settle(page)
+    OUTPUT.mkdir(exist_ok=True)
+    screenshot = OUTPUT / "bits-compliance-report.png"
+    page.screenshot(path=str(screenshot), full_page=True)
+    print(f"screenshot: {screenshot}")
+
+
+def test_pages_of_a_bigger_fleet(browser: Browser, tmp_path: Path) -> None:
+    html, data = write(build_report(synthetic_assessment(40), generated_at=NOW, previous=None), tmp_path)
+    page = browser.open(html)
+    total_rows = sum(len(entry["jobs"]) or 1 for entry in data["hosts"])
+    first = rows(page)
+    assert len(first) == 50 and page.text_content("#page-info").startswith(f"Rows 1–50 of {total_rows}")
+    assert page.is_disabled("#page-prev")
+    page.click("#page-next")
+    second = rows(page)
+    assert len(second) == min(50, total_rows - 50) and second != first
+    page.select_option("#page-size", "500")
+    assert len(rows(page)) == total_rows and page.is_disabled("#page-next")
+    assert browser.requests == [html.as_uri()]
+    assert browser.console == []
