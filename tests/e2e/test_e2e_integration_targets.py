@@ -8,7 +8,6 @@ the fleet seeds. Every assert of the target must pass.
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 import yaml

@@ -9,7 +9,6 @@ them). Once galaxy.yml has real ones, they are used as they are.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import yaml
