@@ -79,6 +79,9 @@ def _helper_token_option(value: object) -> str:
         "sets it to the token of the user the module runs as), not %s" % (", ".join(HELPER_TOKEN_CHOICES), shown)
     )
 
+
+# --- the result -----------------------------------------------------------------------------
+
 # Facts the host returns for the controller's use only; the documented result does not have them.
 HOST_ONLY_KEYS = ("desired_flags_value", "desired_helper_token")
 # Top-level key of the result -> key of the job entry, when exactly one job matched.

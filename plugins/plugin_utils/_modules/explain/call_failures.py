@@ -44,7 +44,6 @@ BLANKET_CALLS = ("QueryInterface(IClientSecurity)", "IClientSecurity.SetBlanket"
 HELPER_TOKEN_WRITES = ("absent", "caller")
 
 
-
 @dataclasses.dataclass(frozen=True)
 class FailureFacts:
     """Everything the host reported about a failure, with the task's own arguments."""

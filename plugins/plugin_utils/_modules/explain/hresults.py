@@ -64,7 +64,6 @@ class Explanation:
     fix: str
 
 
-
 def hresult_of(error: t.Mapping[str, object]) -> int | None:
     """The HRESULT as an unsigned 32-bit number, from ``hresult`` or else ``hresult_hex``."""
     value = error.get("hresult")
@@ -83,7 +82,6 @@ def hresult_text(hresult: int) -> str:
     """``0x80070005 (E_ACCESSDENIED)``, or the bare hex for codes without a name here."""
     name = HRESULT_NAMES.get(hresult)
     return "0x%08X (%s)" % (hresult, name) if name else "0x%08X" % hresult
-
 
 
 def sentence(explanation: Explanation) -> str:
