@@ -15,7 +15,8 @@ options:
       - Version 1; ordered rules (C(name), C(description), C(match) with C(job), C(owner), C(hosts);
         C(expect) with C(flags), or C(allowed_flags) and/or C(forbidden_flags), and/or
         C(helper_token) C(present) or C(absent)), and waivers (C(rule), C(hosts), C(job), C(owner),
-        C(reason), C(expires)). C(docs/policy.md) in the collection documents every key.
+        C(reason), C(expires)). R(The policy guide, ansible_collections.winbits.bits.docsite.guide_policy)
+        documents every key.
       - Every problem of a malformed policy is reported at once, each with its path in the file,
         before anything else is done.
     type: raw

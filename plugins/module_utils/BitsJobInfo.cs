@@ -4,7 +4,7 @@
 // The host-side core of winbits.bits.bits_job_info (docs/host-contract.md, "bits_job_info"): list BITS
 // jobs with what an audit needs, in one module run. It never writes. A job that cannot be read to the
 // end is listed with what was read and the call that failed; only a failure of the manager or of the
-// enumeration stops the run. C# 5 only (DESIGN.md 1); the COM declarations are BitsCom.cs's.
+// enumeration stops the run. C# 5 only (docs/dev/design.md section 2); the COM declarations are BitsCom.cs's.
 
 using System;
 using System.Collections;

@@ -25,9 +25,11 @@ description:
     It never fails for what it finds; compliant, waived and unmanaged jobs get no fix. The role
     C(winbits.bits.bits_enforce) runs it between M(winbits.bits.bits_job_info) and the fixes.
 author:
-  - winbits.bits contributors
+  - winbits.bits contributors (@winbits)
 extends_documentation_fragment:
   - winbits.bits.policy
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 options:
   mode:
     description:
@@ -48,8 +50,15 @@ attributes:
   diff_mode:
     support: none
   platform:
-    platforms: posix
-    details: Runs on the controller; it never contacts the hosts.
+    platforms: all
+    details: Runs on the controller; it never contacts the hosts, whatever their platform.
+  action:
+    support: full
+    details: Action only; there is no code that runs on a host.
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
 seealso:
   - module: winbits.bits.bits_compliance_report
   - module: winbits.bits.bits_helper_token

@@ -16,7 +16,7 @@ CSHARP_DIR = REPO / "tests" / "csharp"
 # Named, not globbed: another Main or a stray file in the folder must not change what is built.
 TEST_FILES = ("CoreTests.cs", "JobInfoTests.cs", "TokenTests.cs")
 TEST_SOURCES = [CSHARP_DIR / name for name in ("FakeBits.cs", "TestHarness.cs", *TEST_FILES)]
-# The one call that lets BITS impersonate the caller for SetHelperToken (issue 8).
+# The one call that lets BITS impersonate the caller for SetHelperToken.
 SET_BLANKET_CALL = re.compile(r"\n\s*security\.SetBlanket\(proxy,[^;]*;")
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$")
 TEST_METHOD = re.compile(r"^\s*public static void (\w+)\(\)", re.MULTILINE)

@@ -400,7 +400,7 @@ def test_rolled_back_jobs_are_named() -> None:
     assert "not restored" not in message
 
 
-# --- the helper token itself: SetHelperToken, ClearHelperToken, the blanket (issue 8) -----------
+# --- the helper token itself: SetHelperToken, ClearHelperToken, the blanket ---------------------
 
 TOKEN_ARGS = {"flags": None, "helper_token": "caller"}
 
