@@ -27,3 +27,20 @@ options:
         controller.
     type: str
 """
+
+    # What every controller-only module of the collection is: an action that never contacts a host.
+    CONTROLLER_ONLY = r"""
+attributes:
+  diff_mode:
+    support: none
+  platform:
+    platforms: all
+    details: Runs on the controller; it never contacts the hosts, whatever their platform.
+  action:
+    support: full
+    details: Action only; there is no code that runs on a host.
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
+"""

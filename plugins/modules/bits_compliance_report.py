@@ -94,24 +94,13 @@ options:
     default: false
 extends_documentation_fragment:
   - winbits.bits.policy
+  - winbits.bits.policy.controller_only
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
     support: full
     details: Computes the report and whether it would change, and writes nothing.
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
-    details: Runs on the controller; it never contacts the hosts, whatever their platform.
-  action:
-    support: full
-    details: Action only; there is no code that runs on a host.
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
 notes:
   - CSV cells that a spreadsheet would take as a formula (starting with C(=), C(+), C(-), C(@)) get
     a leading apostrophe; job names are chosen by any user of an audited host.

@@ -28,6 +28,7 @@ author:
   - winbits.bits contributors (@winbits)
 extends_documentation_fragment:
   - winbits.bits.policy
+  - winbits.bits.policy.controller_only
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
 options:
@@ -47,18 +48,6 @@ attributes:
   check_mode:
     support: full
     details: It writes nothing in any mode.
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
-    details: Runs on the controller; it never contacts the hosts, whatever their platform.
-  action:
-    support: full
-    details: Action only; there is no code that runs on a host.
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
 seealso:
   - module: winbits.bits.bits_compliance_report
   - module: winbits.bits.bits_helper_token
