@@ -64,11 +64,11 @@ make_venv() {
   rm -rf "$venv"
   echo "compat: creating $venv with $python ($("$python" --version))"
   "$python" -m venv "$venv"
-  # The project's pins, less its own ansible-core and the release and ecosystem tooling these tests do
-  # not use (tests/ecosystem runs with the project's venv only; ansible-lint and molecule 26 refuse
-  # ansible-core 2.17).
+  # The project's pins, less its own ansible-core and the release, docs and ecosystem tooling these
+  # tests do not use (tests/ecosystem and scripts/docs.sh run with the project's venv only; ansible-lint
+  # and molecule 26 refuse ansible-core 2.17).
   requirements=$top/.build/compat-$version.requirements.txt
-  grep -v -E '^\s*(#|$)|^(ansible-core|antsibull-changelog|ansible-lint|ansible-builder|ansible-runner|molecule)\b' \
+  grep -v -E '^\s*(#|$)|^(ansible-core|antsibull-changelog|antsibull-docs|sphinx|sphinx-ansible-theme|ansible-pygments|galaxy-importer|ansible-lint|ansible-builder|ansible-runner|molecule)\b' \
       "$top/requirements/test.txt" > "$requirements"
   "$venv/bin/python" -m pip install -q --disable-pip-version-check "$requirement" -r "$requirements"
 }

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # ansible-test sanity on this collection, for the tests that need no PowerShell.
 #
-# Skipped, because there is no pwsh on our machines (nor a Debian or PyPI package of it):
-#   pslint           - PSScriptAnalyzer runs under pwsh;
-#   validate-modules - starts pwsh to read the .ps1 argument spec (tests/unit/test_module_spec.py
-#                      compares that spec with the documentation instead, via tree-sitter-pwsh).
+# There is no pwsh on our machines (nor a Debian or PyPI package of it), so:
+#   pslint           - skipped: PSScriptAnalyzer runs under pwsh;
+#   validate-modules - runs on every module documented in Python (plugins/modules/*.py: the action-only
+#                      modules), and not on the .ps1 ones: for those it starts pwsh to read the argument
+#                      spec. tests/unit/test_module_spec.py compares that spec with the .yml
+#                      documentation instead (tree-sitter-pwsh), and antsibull-docs lint
+#                      (tests/ecosystem/test_docs_site.py) checks the .yml documentation itself.
 # ansible-test wants a copy of the collection under ansible_collections/winbits/bits and downloads
 # a get-pip.py from a host we cannot reach: scripts/get_pip_standin.py takes its place.
 set -euo pipefail
@@ -33,5 +36,10 @@ mkdir -p "$copy"
 (cd "$copy" && git init -q && git add -A && git -c user.name=sanity -c user.email=sanity@localhost commit -qm sanity)
 
 cd "$copy"
-exec "$venv/bin/ansible-test" sanity --requirements --python "$python" \
+"$venv/bin/ansible-test" sanity --requirements --python "$python" \
     --skip-test pslint --skip-test validate-modules "$@"
+
+mapfile -t python_modules < <(git ls-files 'plugins/modules/*.py')
+[ "${#python_modules[@]}" -gt 0 ] || { echo "sanity: no Python-documented module to validate" >&2; exit 1; }
+echo "sanity: validate-modules on ${python_modules[*]}"
+exec "$venv/bin/ansible-test" sanity --requirements --python "$python" --test validate-modules "${python_modules[@]}"

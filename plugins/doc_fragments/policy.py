@@ -15,7 +15,8 @@ options:
       - Version 1; ordered rules (C(name), C(description), C(match) with C(job), C(owner), C(hosts);
         C(expect) with C(flags), or C(allowed_flags) and/or C(forbidden_flags), and/or
         C(helper_token) C(present) or C(absent)), and waivers (C(rule), C(hosts), C(job), C(owner),
-        C(reason), C(expires)). C(docs/policy.md) in the collection documents every key.
+        C(reason), C(expires)). R(The policy guide, ansible_collections.winbits.bits.docsite.guide_policy)
+        documents every key.
       - Every problem of a malformed policy is reported at once, each with its path in the file,
         before anything else is done.
     type: raw
@@ -25,4 +26,21 @@ options:
       - The date (YYYY-MM-DD) on which waivers are judged expired or not. Defaults to today on the
         controller.
     type: str
+"""
+
+    # What every controller-only module of the collection is: an action that never contacts a host.
+    CONTROLLER_ONLY = r"""
+attributes:
+  diff_mode:
+    support: none
+  platform:
+    platforms: all
+    details: Runs on the controller; it never contacts the hosts, whatever their platform.
+  action:
+    support: full
+    details: Action only; there is no code that runs on a host.
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
 """

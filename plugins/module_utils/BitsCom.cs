@@ -5,7 +5,7 @@
 // factory and caller identity, the failure facts, and the reading of a job (docs/host-contract.md).
 // Each module's own logic lives in its own util (BitsHelperToken.cs, BitsJobInfo.cs), which pulls this
 // one in with a `using` of its namespace, so a module sends the host only the C# it needs.
-// C# 5 only: Windows PowerShell 5.1 compiles this with the .NET Framework csc (DESIGN.md 1).
+// C# 5 only: Windows PowerShell 5.1 compiles this with the .NET Framework csc (docs/dev/design.md section 2).
 
 using System;
 using System.Collections.Generic;
@@ -125,7 +125,7 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsCom
         int QueryInterface(Guid iid);
     }
 
-    // The glue builds the real manager; tests and the simulator pass fakes (DESIGN.md 1).
+    // The glue builds the real manager; tests and the simulator pass fakes (docs/dev/design.md section 2).
     public interface IBackgroundCopyManagerFactory
     {
         IBackgroundCopyManager Create();
@@ -142,7 +142,7 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsCom
         }
     }
 
-    // Who calls BITS: the facts the controller needs to explain E_ACCESSDENIED (DESIGN.md 3).
+    // Who calls BITS: the facts the controller needs to explain E_ACCESSDENIED (docs/dev/design.md section 3).
     public class CallerIdentity
     {
         public string Sid;

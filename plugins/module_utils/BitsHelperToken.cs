@@ -4,7 +4,7 @@
 // The host-side core of winbits.bits.bits_helper_token (docs/host-contract.md): find BITS jobs, read
 // their helper-token flags, write them when they differ, read them back and report facts. The COM
 // declarations and the reading of a job are BitsCom.cs's (Ansible sends it along because of the `using`
-// below). C# 5 only: Windows PowerShell 5.1 compiles this with the .NET Framework csc (DESIGN.md 1).
+// below). C# 5 only: Windows PowerShell 5.1 compiles this with the .NET Framework csc (docs/dev/design.md section 2).
 
 using System;
 using System.Collections;
@@ -339,7 +339,7 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken
         }
 
         // The one write the docs say breaks a job: NETWORK added while a client certificate is set and the
-        // owner is not LocalSystem fails the job with 0x80072F9A (DESIGN.md 3). A certificate the caller
+        // owner is not LocalSystem fails the job with 0x80072F9A (docs/dev/design.md section 3). A certificate the caller
         // cannot see is treated as one that may be there: refused without force, never assumed absent.
         static void Preflight(JobEntry entry, uint desired, bool force)
         {

@@ -5,7 +5,7 @@
 // jobs with what an audit needs, in one module run. It never writes. A job some of whose facts cannot
 // be read is listed with every fact that could, and each call that failed; only a failure of the manager
 // or of the enumeration stops the run. Account names come from one lookup of all the SIDs, under a time
-// budget. C# 5 only (DESIGN.md 1); the COM declarations are BitsCom.cs's.
+// budget. C# 5 only (docs/dev/design.md section 2); the COM declarations are BitsCom.cs's.
 
 using System;
 using System.Collections;

@@ -32,9 +32,7 @@ description:
   - The role C(winbits.bits.bits_report) runs M(winbits.bits.bits_job_info) and this module; use the
     module directly for your own plays.
 author:
-  - winbits.bits contributors
-extends_documentation_fragment:
-  - winbits.bits.policy
+  - winbits.bits contributors (@winbits)
 options:
   dest:
     description:
@@ -94,15 +92,15 @@ options:
         assessed.
     type: bool
     default: false
+extends_documentation_fragment:
+  - winbits.bits.policy
+  - winbits.bits.policy.controller_only
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
     support: full
     details: Computes the report and whether it would change, and writes nothing.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
-    details: Runs on the controller; it never contacts the hosts.
 notes:
   - CSV cells that a spreadsheet would take as a formula (starting with C(=), C(+), C(-), C(@)) get
     a leading apostrophe; job names are chosen by any user of an audited host.

@@ -6,9 +6,9 @@
 #AnsibleRequires -CSharpUtil Ansible.Basic
 #AnsibleRequires -CSharpUtil ..module_utils.BitsHelperToken
 
-# Glue only (DESIGN.md 1): the argument spec, one call into the C# core, and the exit. Everything
-# that decides something lives in BitsHelperToken.cs, where the Mono tests run it. The controller
-# (plugins/action/bits_helper_token.py) has already normalised the arguments.
+# Glue only (docs/dev/design.md section 2): the argument spec, one call into the C# core, and the
+# exit. Everything that decides something lives in BitsHelperToken.cs, where the Mono tests run it.
+# The controller (plugins/action/bits_helper_token.py) has already normalised the arguments.
 
 $spec = @{
     options = @{

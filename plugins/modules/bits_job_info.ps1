@@ -6,9 +6,10 @@
 #AnsibleRequires -CSharpUtil Ansible.Basic
 #AnsibleRequires -CSharpUtil ..module_utils.BitsJobInfo
 
-# Glue only (DESIGN.md 1): the argument spec, one call into the C# core, and the exit. Everything
-# that decides something lives in BitsJobInfo.cs (and the BitsCom.cs it uses), where the Mono tests
-# run it. The controller (plugins/action/bits_job_info.py) has already normalised the arguments.
+# Glue only (docs/dev/design.md section 2): the argument spec, one call into the C# core, and the
+# exit. Everything that decides something lives in BitsJobInfo.cs (and the BitsCom.cs it uses),
+# where the Mono tests run it. The controller (plugins/action/bits_job_info.py) has already
+# normalised the arguments.
 # The module never writes, so check mode needs nothing of its own.
 
 $spec = @{

@@ -25,9 +25,12 @@ description:
     It never fails for what it finds; compliant, waived and unmanaged jobs get no fix. The role
     C(winbits.bits.bits_enforce) runs it between M(winbits.bits.bits_job_info) and the fixes.
 author:
-  - winbits.bits contributors
+  - winbits.bits contributors (@winbits)
 extends_documentation_fragment:
   - winbits.bits.policy
+  - winbits.bits.policy.controller_only
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 options:
   mode:
     description:
@@ -45,11 +48,6 @@ attributes:
   check_mode:
     support: full
     details: It writes nothing in any mode.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
-    details: Runs on the controller; it never contacts the hosts.
 seealso:
   - module: winbits.bits.bits_compliance_report
   - module: winbits.bits.bits_helper_token

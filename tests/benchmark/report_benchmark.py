@@ -3,7 +3,7 @@
     python -m tests.benchmark.report_benchmark [--hosts N] [--jobs N] [--out DIR] [--browser]
                                                [--assessment-only]
 
-Targets (issue 6 section 5): evaluating the policy over synthetic bits_job_info results
+Targets: evaluating the policy over synthetic bits_job_info results
 (tests/benchmark/policy_benchmark.py's, 1% of the hosts unreachable) plus build_report and the four
 formats in at most 5 s and 500 MB peak memory on a 2-core machine, the HTML at most 10 MB and still
 usable in Chromium (--browser times a sort and a text filter of the job table there).

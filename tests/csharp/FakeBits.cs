@@ -1,6 +1,6 @@
 // A managed fake of BITS for the C# unit tests and the simulated fleet's Mono host (tests/sim/SimHost.cs).
-// Its public surface is the fields below (the simulator's fleet file maps onto them: docs/fleet-file.md).
-// It enforces the rules of DESIGN.md 3; where BITS' docs leave a choice open, the comment says which one
+// Its public surface is the fields below (the simulator's fleet file maps onto them: tests/sim/README.md).
+// It enforces the rules of docs/dev/design.md section 3; where BITS' docs leave a choice open, the comment says which one
 // the fake makes.
 
 using System;
@@ -566,7 +566,7 @@ namespace WinBits.Testing
             host.LastBlanketCapabilities = dwCapabilities;
         }
 
-        // DESIGN.md 3: acknowledged or cancelled jobs take no writes; an administrator may write any job; from
+        // docs/dev/design.md section 3: acknowledged or cancelled jobs take no writes; an administrator may write any job; from
         // build 14393 the owner may too, unless the job's current helper token has Administrators enabled.
         void CheckWritable(string call)
         {

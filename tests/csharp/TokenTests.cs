@@ -1,4 +1,4 @@
-// Unit tests of bits_helper_token's `helper_token` option (issue 8): SetHelperToken / ClearHelperToken
+// Unit tests of bits_helper_token's `helper_token` option: SetHelperToken / ClearHelperToken
 // against the managed fake BITS, whose SetHelperToken needs an impersonate-level, cloaking blanket.
 // Compiled with CoreTests.cs, whose helpers it uses.
 

@@ -19,7 +19,7 @@ CSHARP_DIR = REPO / "tests" / "csharp"
 # Named, not globbed: another Main or a stray file in the folder must not change what is built.
 TEST_FILES = ("CoreTests.cs", "JobInfoTests.cs", "TokenTests.cs")
 TEST_SOURCES = [CSHARP_DIR / name for name in ("FakeBits.cs", "TestHarness.cs", *TEST_FILES)]
-# The one call that lets BITS impersonate the caller for SetHelperToken (issue 8).
+# The one call that lets BITS impersonate the caller for SetHelperToken.
 SET_BLANKET_CALL = re.compile(r"\n\s*security\.SetBlanket\(proxy,[^;]*;")
 ADMIN_SID = "S-1-5-21-1000-1000-1000-500"
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$")

@@ -1,6 +1,6 @@
 """The `fleet` fixture: a simulated Windows fleet served on 127.0.0.1, and Ansible from the venv against it.
 
-``fleet(spec)`` starts a FleetServer for a fleet dict (the fleet-file format of docs/fleet-file.md), seeds
+``fleet(spec)`` starts a FleetServer for a fleet dict (the fleet-file format of tests/sim/README.md), seeds
 the state dir under tmp_path, writes the inventory, and returns a :class:`Fleet` whose ``ansible`` and
 ``playbook`` run the real CLIs with a clean environment and a JSON stdout callback (callback_plugins/sim_json.py), returning the
 parsed results. Servers are stopped when the test ends.

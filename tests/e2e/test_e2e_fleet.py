@@ -1,5 +1,5 @@
 """Fleet-level runs: many hosts with forks, transport faults over each transport, a fleet mixing transports,
-the integration target, the CLI."""
+the CLI. (The integration targets run against the fleet in test_e2e_integration_targets.py.)"""
 from __future__ import annotations
 
 import os
@@ -11,8 +11,6 @@ import yaml
 
 from tests.e2e.conftest import TRANSPORTS, one_job
 from tests.support.paths import REPO
-
-TARGET_TASKS = REPO / "tests" / "integration" / "targets" / "bits_helper_token" / "tasks" / "main.yml"
 
 
 def test_fifty_hosts_with_ten_forks(fleet):
@@ -67,19 +65,6 @@ def test_a_fleet_mixing_transports(fleet):
     assert run.returncode == 0, run.stderr[-2000:]
     assert all(run.result(name)["changed"] for name in hosts)
     assert all(sim.handlers[name].module_runs == 1 for name in hosts)
-
-
-def test_integration_target_against_the_fleet(fleet):
-    sim = fleet({"hosts": {"win01": {"jobs": [one_job(name="winbits-integration-job", flags=[])]}}})
-    play = [{"hosts": "all", "gather_facts": False,
-             "vars": {"bits_helper_token_job_name": "winbits-integration-job",
-                      "bits_helper_token_create_job": False},
-             "tasks": [{"ansible.builtin.include_tasks": str(TARGET_TASKS)}]}]
-    run = sim.playbook(yaml.safe_dump(play))
-    results = run.host_results("win01")
-    failed = [r for r in results if r.get("failed") and not r.get("ignore_errors")]
-    assert run.stats["win01"]["failures"] == 0, failed or run.stderr[-2000:]
-    assert len(results) > 10
 
 
 def test_cli_start_inventory_stop(tmp_path):

@@ -1,4 +1,4 @@
-"""Hosts that behave like real Windows, through Ansible's real connections (docs/fleet-file.md).
+"""Hosts that behave like real Windows, through Ansible's real connections (tests/sim/README.md).
 
 A domain member whose domain controller does not answer, hosts in French and German, a BITS whose
 getters fail one by one, a BITS that knows more flag bits or answers "" for "no token": each is a host of

@@ -24,11 +24,12 @@ from tests.ecosystem.conftest import InstalledCollection, run_tool, tool_env
 from tests.support.paths import REPO
 
 SHIPPED = ["COPYING", "README.md", "requirements.txt", "bindep.txt", "meta/execution-environment.yml",
-           "meta/runtime.yml", "docs/policy.md", "docs/scaling.md", "docs/schemas/bits-compliance.schema.json",
+           "meta/runtime.yml", "docs/docsite/rst/guide_policy.rst", "docs/schemas/bits-compliance.schema.json",
+           "docs/docsite/extra-docs.yml", "docs/docsite/rst/guide_scaling.rst", "docs/docsite/rst/guide_helper_token.rst",
            "examples/audit.yml", "examples/audit_aggregate.yml", "examples/bits_policy.yml",
            "examples/execution-environment.yml", "changelogs/changelog.yaml"]
-NOT_SHIPPED = ["tests/sim", "tests/e2e", "tests/ecosystem", "tests/unit", "tests/browser", "scripts", "requirements", ".ansible-lint",
-               "docs/host-contract.md", "extensions/molecule"]
+NOT_SHIPPED = ["tests/sim", "tests/e2e", "tests/ecosystem", "tests/unit", "tests/browser", "scripts", "requirements",
+               ".ansible-lint", "docs/host-contract.md", "docs/dev", "extensions/molecule"]
 LIST_JOBS_TASK = "List the BITS jobs of each host"
 REPORT_TASK = "Write the fleet compliance report"
 

@@ -1,5 +1,5 @@
 // The real core (BitsHelperToken.cs) against the native fake BITS (fake_bits.c), through Mono's COM
-// interop (DESIGN.md 2, "real COM dispatch"). Unlike the managed fakes, here `job as IBitsTokenOptions`
+// interop (docs/dev/design.md section 4, "real COM dispatch"). Unlike the managed fakes, here `job as IBitsTokenOptions`
 // is a real QueryInterface with the declared GUID, every call goes through a vtable slot laid out from
 // the SDK headers, strings cross as UTF-16 LPWSTR, and failures come back as HRESULTs. The fake records
 // which slot each call reached, so a declaration in the wrong place shows up as the wrong call.

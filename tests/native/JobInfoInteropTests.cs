@@ -1,5 +1,5 @@
 // The real bits_job_info core (BitsJobInfo.cs) against the native fake BITS (fake_bits.c), through Mono's
-// COM interop (DESIGN.md 2, "real COM dispatch"): GetType, GetTimes (a BG_JOB_TIMES laid out from bits.h)
+// COM interop (docs/dev/design.md section 4, "real COM dispatch"): GetType, GetTimes (a BG_JOB_TIMES laid out from bits.h)
 // and GetError (a real IBackgroundCopyError object, released by the core) land in the slots the SDK
 // headers give them, or the fake records otherwise. The account-name lookup is a managed table.
 // C# 5; compiled with BitsCom.cs, BitsJobInfo.cs, tests/csharp/TestHarness.cs and NativeFake.cs by

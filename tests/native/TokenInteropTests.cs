@@ -1,10 +1,10 @@
-// The helper token itself (issue 8) against the native fake BITS (fake_bits.c), through Mono's COM interop.
+// The helper token itself against the native fake BITS (fake_bits.c), through Mono's COM interop.
 // SetHelperToken needs an impersonate-level blanket with dynamic cloaking on the job's IBitsTokenOptions
-// proxy (DESIGN.md 3); the fake answers QueryInterface(IClientSecurity) on the job, records every
+// proxy (docs/dev/design.md section 3); the fake answers QueryInterface(IClientSecurity) on the job, records every
 // SetBlanket per interface pointer, and refuses SetHelperToken with CO_E_FAILEDTOIMPERSONATE unless the
 // IBitsTokenOptions pointer's blanket allows it, as BITS does.
 // Two classes: BlanketInteropTests drives BitsCom.cs's ProxySecurity and the IBitsTokenOptions slots
-// directly; TokenInteropTests runs HelperTokenModule.Run with `helper_token` (docs: SPEC of issue 8).
+// directly; TokenInteropTests runs HelperTokenModule.Run with `helper_token` (docs/host-contract.md).
 // C# 5; compiled with BitsCom.cs, BitsHelperToken.cs, tests/csharp/TestHarness.cs and NativeFake.cs by
 // tests/native/test_native_com.py; libfakebits.so found via LD_LIBRARY_PATH.
 
@@ -310,7 +310,7 @@ namespace WinBits.NativeInterop
             Assert.Equal(0, TokenFixture.Calls(job, "IClientSecurity.SetBlanket"), "SetBlanket calls");
         }
 
-        // DESIGN.md 3: before 14393 administrators only; from 14393 the owner, unless the job's token has
+        // docs/dev/design.md section 3: before 14393 administrators only; from 14393 the owner, unless the job's token has
         // Administrators and the caller has not; nobody on an acknowledged job.
         public static void AccessRulesFollowTheBuildTheOwnerAndTheTokensAdministrators()
         {

@@ -1,4 +1,4 @@
-/* A native fake of BITS for the interop tests (DESIGN.md section 2: "real COM dispatch").
+/* A native fake of BITS for the interop tests (docs/dev/design.md section 4: "real COM dispatch").
  *
  * Mono calls it exactly as the .NET runtime calls the real BITS: through vtables, slot by slot. The
  * vtable types, slot order, IIDs and the E_NOTIMPL stubs for slots not implemented here are generated
@@ -12,7 +12,7 @@
  * does, and counted like the jobs: a test can tell the caller released it.
  * The job also answers for COM's IClientSecurity, as the proxy of a real out-of-process BITS does: a
  * blanket is set per interface pointer (proxy) of the job, and SetHelperToken honours only the one on the
- * job's IBitsTokenOptions pointer (DESIGN.md section 3: impersonate level or above, with dynamic cloaking).
+ * job's IBitsTokenOptions pointer (docs/dev/design.md section 3: impersonate level or above, with dynamic cloaking).
  * Who may change a job's helper-token settings follows section 3 too: the caller's SID, administrator
  * status and the OS build are set by the test (an administrator on build 20348 unless told).
  * Strings handed out are UTF-16, allocated with malloc: Mono on Linux frees LPWSTR out-values (and
@@ -417,7 +417,7 @@ ULONG impl_IBitsTokenOptions_Release(IBitsTokenOptions *This)
     return release(&JOB_FROM(token, This)->refs);
 }
 
-/* DESIGN.md section 3: no change on an acknowledged or cancelled job; an administrator may change any job;
+/* docs/dev/design.md section 3: no change on an acknowledged or cancelled job; an administrator may change any job;
  * from build 14393 the job's owner may too, unless the job's current helper token has the Administrators
  * SID enabled (the owner would gain rights it lacks). The docs check the owner at QueryInterface time;
  * the fake checks at the call, the same as long as nobody takes ownership in between. */
@@ -500,7 +500,7 @@ HRESULT impl_IBitsTokenOptions_SetHelperToken(IBitsTokenOptions *This)
     return S_OK;
 }
 
-/* Drops the token and keeps the flags (DESIGN.md section 3); no blanket needed: BITS impersonates nobody. */
+/* Drops the token and keeps the flags (docs/dev/design.md section 3); no blanket needed: BITS impersonates nobody. */
 HRESULT impl_IBitsTokenOptions_ClearHelperToken(IBitsTokenOptions *This)
 {
     FakeJob *job = JOB_FROM(token, This);

@@ -1,4 +1,4 @@
-"""The [ComImport] declarations of the host-side C# (BitsCom.cs) match the Windows SDK, slot by slot (DESIGN.md §2).
+"""The [ComImport] declarations of the host-side C# (BitsCom.cs) match the Windows SDK, slot by slot (docs/dev/design.md section 4).
 
 A COM call goes to a vtable slot by number; a method declared one place off calls another function on
 Windows and nothing in a managed test would notice. The layouts come from the mingw-w64 SDK headers
@@ -17,7 +17,7 @@ from tests.support.paths import MODULE_UTILS, SDK_INCLUDE
 from tests.support.sdk_headers import HeaderFormatError, bits_interfaces, interface_section, parse_headers, \
     parse_sections
 
-# The interfaces the core must declare (DESIGN.md §3) and the slots it relies on.
+# The interfaces the core must declare (docs/dev/design.md section 3) and the slots it relies on.
 REQUIRED = ("IBackgroundCopyManager", "IEnumBackgroundCopyJobs", "IBackgroundCopyJob",
             "IBitsTokenOptions", "IBackgroundCopyJobHttpOptions", "IBackgroundCopyError", "IClientSecurity")
 
@@ -33,7 +33,7 @@ def core_source() -> str:
     return "\n".join(path.read_text() for path in sorted(MODULE_UTILS.glob("*.cs")))
 
 
-# --- the header parser reads what DESIGN.md §3 says the SDK holds --------------------------------
+# --- the header parser reads what docs/dev/design.md section 3 says the SDK holds --------------------------------
 
 @pytest.mark.parametrize("name, iid, slots", [
     ("IBackgroundCopyManager", "5ce34c0d-0dc9-4c1f-897c-daa1b78cee7c",
@@ -133,7 +133,7 @@ def test_core_declarations_match_the_sdk_slot_by_slot(core_source, sdk):
 
 
 def test_core_declares_the_slots_it_calls(core_source):
-    # A declaration may stop early, but not before the slots DESIGN.md §3 says the core uses.
+    # A declaration may stop early, but not before the slots docs/dev/design.md section 3 says the core uses.
     declared = {name: [m.name for m in i.methods] for name, i in parse_com_interfaces(core_source).items()}
     assert "GetJob" in declared["IBackgroundCopyManager"] and "EnumJobs" in declared["IBackgroundCopyManager"]
     assert "Next" in declared["IEnumBackgroundCopyJobs"]

@@ -1,4 +1,4 @@
-"""The real C# core against a native fake BITS, through Mono's COM interop (DESIGN.md §2).
+"""The real C# core against a native fake BITS, through Mono's COM interop (docs/dev/design.md section 4).
 
 tests/native/fake_bits.c is a C COM server whose vtables gen_vtables.py lays out from the SDK headers;
 tests/native/InteropTests.cs runs HelperTokenModule.Run against it, JobInfoInteropTests.cs runs
@@ -122,7 +122,7 @@ def test_blanket_and_token_slots_work_against_the_native_fake(fake_library):
 
 
 def test_helper_token_core_runs_against_the_native_fake(fake_library):
-    """HelperTokenModule.Run with `helper_token: caller|absent` (issue 8's host contract) against the fake's rules."""
+    """HelperTokenModule.Run with `helper_token: caller|absent` (docs/host-contract.md) against the fake's rules."""
     done = _run_token_interop(COM_CS, "NativeTokenInterop", fake_library, "TokenInteropTests")
     passed, failed = _summary(done)
     assert failed == 0, "failed: " + ", ".join(_failures(done.stdout, "TokenInteropTests")) + "\n" + done.stdout

@@ -1,4 +1,4 @@
-"""The simulated fleet's command line (the fleet file: docs/fleet-file.md).
+"""The simulated fleet's command line (the fleet file: tests/sim/README.md).
 
     python -m tests.sim start --fleet FILE --state-dir DIR [--pidfile FILE]
         serve the fleet on 127.0.0.1 (each host over its transport: winrm, psrp or ssh) and print its

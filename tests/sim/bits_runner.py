@@ -527,7 +527,7 @@ def default_message_languages(language: str) -> list[str]:
 
 
 def wire_slow_names(slow: Mapping[str, Any] | None) -> dict[str, Any]:
-    """A host's slow account lookups (``{latency, sids, domains}``, docs/fleet-file.md), checked."""
+    """A host's slow account lookups (``{latency, sids, domains}``, tests/sim/README.md), checked."""
     if slow is not None and not isinstance(slow, Mapping):
         raise ValueError(f"slow_names must be a mapping of latency, sids and domains, not {slow!r}")
     slow = dict(slow or {})

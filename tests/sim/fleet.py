@@ -1,4 +1,4 @@
-"""The simulated fleet: a fleet file (format: docs/fleet-file.md) -> host configs, Endpoints, inventory.
+"""The simulated fleet: a fleet file (format: tests/sim/README.md) -> host configs, Endpoints, inventory.
 
 Each Endpoint's handler is what the host does with one command, whichever transport (WinRM, PSRP,
 SSH) brought it: decode Ansible's command line and stdin (payload.py), become the requested user the

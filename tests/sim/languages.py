@@ -2,7 +2,7 @@
 
 Windows localises the names of its well-known accounts and groups (the SIDs stay the same): SYSTEM is
 ``NT AUTHORITY\\SYSTEM`` on an English host, ``AUTORITE NT\\Système`` on a French one and
-``NT-AUTORITÄT\\SYSTEM`` on a German one. A host's ``language`` (docs/fleet-file.md) picks the table its
+``NT-AUTORITÄT\\SYSTEM`` on a German one. A host's ``language`` (tests/sim/README.md) picks the table its
 account lookups answer with, and the UI culture its module runs under (which LANGID the job-error
 descriptions are asked in first).
 """

@@ -2,7 +2,7 @@
 
 Ansible's `psrp` connection (pypsrp) opens the WS-Man shell of the resource URI
 ``http://schemas.microsoft.com/powershell/Microsoft.PowerShell`` on the same port, with the same
-auth and faults, as the `winrm` connection's cmd shell (../shared/reference/psrp-ssh-facts.md).
+auth and faults, as the `winrm` connection's cmd shell (ansible-core's plugins/connection/psrp.py, pypsrp).
 psrpcore's sans-IO ServerRunspacePool and ServerPipeline build and parse every PSRP message and
 fragment; this module only carries their bytes in WS-Man operations:
 

@@ -1,7 +1,7 @@
 """SSH for the simulated fleet: an asyncssh server per host, as OpenSSH for Windows with PowerShell.
 
 Ansible's `ssh` connection with ``ansible_shell_type=powershell`` runs every module pipelined
-(../shared/reference/psrp-ssh-facts.md): one ``exec`` channel whose command line is Ansible's
+(ansible-core's plugins/connection/ssh.py and shell/powershell.py): one ``exec`` channel whose command line is Ansible's
 ``powershell ... -EncodedCommand`` line (single-quoted on 2.21, behind ``chcp.com 65001 > $null ;``
 on 2.16), the payload on stdin, then EOF; the reply is stdout, stderr and the exit status.
 exec_command turns the command line into the (command, arguments) the WinRM path carries, so every

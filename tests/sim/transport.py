@@ -1,4 +1,4 @@
-"""What a transport of the simulated fleet needs to know about one host (docs/fleet-file.md).
+"""What a transport of the simulated fleet needs to know about one host (tests/sim/README.md).
 
 The transports (winrm_server.py for WinRM and, on the same HTTP endpoint, psrp_server.py for
 PSRP; ssh_server.py for SSH) only move bytes; what a command *does* is the CommandHandler's
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 TRANSPORTS = ("winrm", "psrp", "ssh")
-# The fault names come from WinRM (HTTP); each transport acts them out its own way (docs/fleet-file.md).
+# The fault names come from WinRM (HTTP); each transport acts them out its own way (tests/sim/README.md).
 TRANSPORT_FAULTS = frozenset({"unreachable", "http_500", "http_401", "slow", "drop"})
 HTTP_AUTH_METHODS = ("basic", "ntlm")
 SSH_AUTH_METHODS = ("key", "password")

@@ -1,7 +1,8 @@
 """PowerShell, read without PowerShell: tree-sitter with the tree-sitter-pwsh grammar.
 
-It is not PowerShell's own parser (see ../shared/reference/mono-com-facts.md for its known false
-errors), but a missing brace, an unterminated string or a stray `'@` show up as ERROR or MISSING nodes.
+It is not PowerShell's own parser (it gives false errors on a few valid constructs: `-cin`, nested
+generic type literals, `break label`; and misses `catch` without `try`), but a missing brace, an
+unterminated string or a stray `'@` show up as ERROR or MISSING nodes.
 `literal_value` turns the literal part of the tree (hashtables, arrays, strings, numbers, $true,
 $false, $null) into Python values and refuses anything else, so an argument spec that computes
 something is reported rather than guessed at.

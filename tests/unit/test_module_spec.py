@@ -1,4 +1,4 @@
-"""The .ps1's argument spec says what the documentation says (DESIGN.md §2).
+"""The .ps1's argument spec says what the documentation says (docs/dev/design.md section 4).
 
 Ansible.Basic validates module arguments on the host from `$spec`; ansible-doc, the action plugin
 and the simulated fleet read the documented options. If they differ, a task valid by the docs fails
@@ -63,7 +63,7 @@ def spec_differences(spec: Mapping[str, Any], docs: Mapping[str, Any]) -> list[s
     return problems
 
 
-# What each module's host contract says its $spec is (docs/host-contract.md; issue 6 section D), written
+# What each module's host contract says its $spec is (docs/host-contract.md), written
 # out here so that the reader above is checked against something it did not produce.
 EXPECTED_OPTIONS: dict[str, dict[str, dict[str, Any]]] = {
     "bits_helper_token": {

@@ -1,6 +1,6 @@
 """Each module's .ps1 parses (tree-sitter-pwsh: no ERROR or MISSING node), and the glue points at what exists.
 
-There is no PowerShell here (DESIGN.md §2); tree-sitter with the pwsh grammar is the parser. The
+There is no PowerShell here (docs/dev/design.md section 4); tree-sitter with the pwsh grammar is the parser. The
 negative tests break the file in memory to show the check notices.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, winbits.bits contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The compliance policy of BITS helper-token settings: load it, judge hosts by it (docs/policy.md).
+"""The compliance policy of BITS helper-token settings: load it, judge hosts by it (docs/docsite/rst/guide_policy.rst).
 
 The one place that both the report (bits_compliance_report) and enforcement (bits_policy's plan) use.
 The work is split by concern; import from here:

@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, winbits.bits contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Read and validate a compliance policy file (docs/policy.md) into a bits_policy_model.Policy.
+"""Read and validate a compliance policy file (docs/docsite/rst/guide_policy.rst) into a bits_policy_model.Policy.
 
 Every problem is collected, each named by its path in the file (``rules[2].expect.flags[0]``), and
 raised together in one PolicyError, so that a user fixes a policy in one pass and no host is

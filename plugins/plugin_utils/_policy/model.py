@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, winbits.bits contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The compliance policy once loaded: rules, waivers and the selectors they use (docs/policy.md).
+"""The compliance policy once loaded: rules, waivers and the selectors they use (docs/docsite/rst/guide_policy.rst).
 
 Everything here is already validated and normalised by bits_policy_load; evaluation
 (bits_policy_eval) only reads it. Selectors are compiled once so that a fleet of thousands of

@@ -1,4 +1,4 @@
-"""The fleet file's transport keys, their checks, and the inventory the fleet prints (docs/fleet-file.md)."""
+"""The fleet file's transport keys, their checks, and the inventory the fleet prints (tests/sim/README.md)."""
 from __future__ import annotations
 
 import stat

@@ -1,4 +1,4 @@
-"""The fleet file's traits of real Windows hosts, through the real cores under Mono (docs/fleet-file.md).
+"""The fleet file's traits of real Windows hosts, through the real cores under Mono (tests/sim/README.md).
 
 A host's display language names its well-known accounts; its BITS may lack the message resources of that
 language, answer "" for "no helper token", know more flag bits, or refuse a QueryInterface; its account
@@ -195,7 +195,7 @@ def test_a_fault_after_calls_that_succeed(tmp_path, pool):
 
 # --- the documentation says what the simulator does -----------------------------------------------------
 
-FLEET_DOC = REPO / "docs" / "fleet-file.md"
+FLEET_DOC = REPO / "tests" / "sim" / "README.md"
 
 
 def test_the_documented_name_table_is_the_simulators():

@@ -1,4 +1,4 @@
-"""Assessments (bits_policy.evaluate_fleet's output, docs/policy.md) built by hand for the report tests.
+"""Assessments (bits_policy.evaluate_fleet's output, docs/docsite/rst/guide_policy.rst) built by hand for the report tests.
 
 The report code is tested against this data model apart from bits_policy: the factory follows the
 assessment field by field, and computes the summary from the hosts the way evaluate_fleet does

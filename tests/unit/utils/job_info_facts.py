@@ -1,4 +1,4 @@
-"""Raw bits_job_info results in the shape of the host contract (issue 6, section D), for the controller's tests.
+"""Raw bits_job_info results in the shape of the host contract (docs/host-contract.md, "bits_job_info"), for the controller's tests.
 
 Every key of section D is present in what these build; a test overrides only what it is about. The
 key sets are spelled out here once, so a test can check that the factory follows the contract.

@@ -415,7 +415,7 @@ def _access_denied(facts: FailureFacts) -> Explanation:
 
 
 def access_rule(facts: FailureFacts) -> tuple[str, str]:
-    """Which documented rule denied the caller (DESIGN.md section 3), from the reported facts."""
+    """Which documented rule denied the caller (docs/dev/design.md section 3), from the reported facts."""
     job = facts.job or {}
     owner = job.get("owner")
     caller = facts.caller_sid

@@ -33,8 +33,8 @@ BG_E_HTTP_ERROR_401 = 0x80190191
 BG_E_HTTP_ERROR_403 = 0x80190193
 BG_E_HTTP_ERROR_404 = 0x80190194
 BG_E_HTTP_ERROR_407 = 0x80190197
-# Not in mingw-w64's bitsmsg.h, which stops before the BITS 4.0 codes: the value is DESIGN.md's, the
-# same as the Windows SDK's (win32metadata's Windows.Win32.Networking.BackgroundIntelligentTransferService
+# Not in mingw-w64's bitsmsg.h, which stops before the BITS 4.0 codes: the value is the Windows
+# SDK's (win32metadata's Windows.Win32.Networking.BackgroundIntelligentTransferService
 # has BG_E_TOKEN_REQUIRED = -2145386410, i.e. 0x80200056).
 BG_E_TOKEN_REQUIRED = 0x80200056
 

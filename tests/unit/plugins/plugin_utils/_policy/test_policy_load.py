@@ -1,4 +1,4 @@
-"""Loading and validating the compliance policy file (docs/policy.md)."""
+"""Loading and validating the compliance policy file (docs/docsite/rst/guide_policy.rst)."""
 from __future__ import annotations
 
 import copy
@@ -429,16 +429,23 @@ def test_a_source_of_another_type_is_refused(source: object, kind: str) -> None:
     assert problems_of(source) == ["policy: a %s is neither the path of a policy file nor a mapping" % kind]
 
 
-# --- docs/policy.md stays true --------------------------------------------------------------------------
+# --- the policy guide (docs/docsite/rst/guide_policy.rst) stays true -------------------------------------
 
 def _doc_block(heading: str, language: str) -> str:
-    text = (REPO / "docs" / "policy.md").read_text(encoding="utf-8")
-    section = text.split(heading, 1)[1]
-    return section.split("```%s\n" % language, 1)[1].split("```", 1)[0]
+    """The first ``code-block`` of that language after the heading, as it reads without its indent."""
+    text = (REPO / "docs" / "docsite" / "rst" / "guide_policy.rst").read_text(encoding="utf-8")
+    section = text.split("\n%s\n" % heading, 1)[1]
+    block = section.split(".. code-block:: %s\n\n" % language, 1)[1]
+    lines = []
+    for line in block.splitlines():
+        if line and not line.startswith(" "):
+            break
+        lines.append(line)
+    return textwrap.dedent("\n".join(lines)).strip("\n") + "\n"
 
 
 def test_the_documented_full_example_loads(tmp_path: Path) -> None:
-    policy = load_policy(write(tmp_path, _doc_block("## A full example", "yaml")))
+    policy = load_policy(write(tmp_path, _doc_block("A full example", "yaml")))
     assert [rule.name for rule in policy.rules] == ["content-sync", "pinned-job", "system-updates", "user-jobs",
                                                     "no-network"]
     assert len(policy.waivers) == 2
@@ -454,5 +461,5 @@ def test_the_documented_mistakes_are_the_messages_given(tmp_path: Path) -> None:
         waivers:
           - {rule: no-netwrok, reason: CHG-1, expires: "2027-02-30"}
         """)
-    documented = [line[len("  - "):] for line in _doc_block("## Mistakes in the policy", "").splitlines()[1:]]
+    documented = [line[len("  - "):] for line in _doc_block("Mistakes in the policy", "text").splitlines()[1:]]
     assert problems_of(path) == documented

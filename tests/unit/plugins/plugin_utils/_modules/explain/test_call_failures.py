@@ -13,6 +13,7 @@ from ansible_collections.winbits.bits.plugins.plugin_utils._modules.explain impo
     failure_facts,
     hresult_of,
 )
+from ansible_collections.winbits.bits.tests.unit.utils.explain_checks import assert_structure
 from tests.support.sdk_headers import hresult_from_win32, sdk_constant
 from ansible_collections.winbits.bits.tests.unit.utils.job_info_facts import raw_failure, raw_job, read_error
 from ansible_collections.winbits.bits.tests.unit.utils.host_facts import (
@@ -33,10 +34,6 @@ ARGS = {"job": "myDownloadJob", "flags": ["local_file", "network"], "all_matches
 
 def explain(raw: t.Mapping[str, object], **args: object) -> str:
     return explain_failure(failure_facts(raw, {**ARGS, **args}))
-
-
-def assert_structure(message: str) -> None:
-    assert ". Cause: " in message and ". Fix: " in message
 
 
 # --- reasons --------------------------------------------------------------------------------
@@ -400,7 +397,7 @@ def test_rolled_back_jobs_are_named() -> None:
     assert "not restored" not in message
 
 
-# --- the helper token itself: SetHelperToken, ClearHelperToken, the blanket (issue 8) -----------
+# --- the helper token itself: SetHelperToken, ClearHelperToken, the blanket ---------------------
 
 TOKEN_ARGS = {"flags": None, "helper_token": "caller"}
 

@@ -8,25 +8,12 @@ import pytest
 from ansible_collections.winbits.bits.plugins.plugin_utils._modules.explain import hresults
 from ansible_collections.winbits.bits.plugins.plugin_utils._modules.explain.job_errors import JOB_ERROR_NAMES
 from ansible_collections.winbits.bits.plugins.plugin_utils._modules.explain import (
-    explain_failure,
     explain_job_error,
-    failure_facts,
     job_error_name,
 )
+from ansible_collections.winbits.bits.tests.unit.utils.explain_checks import assert_structure
 from tests.support.sdk_headers import hresult_from_win32, sdk_constant
 from ansible_collections.winbits.bits.tests.unit.utils.job_info_facts import HELPER_SID, job_error, raw_job
-
-ARGS = {"job": "myDownloadJob", "flags": ["local_file", "network"], "all_matches": False, "all_users": False,
-        "force": False}
-
-
-def explain(raw: t.Mapping[str, object], **args: object) -> str:
-    return explain_failure(failure_facts(raw, {**ARGS, **args}))
-
-
-def assert_structure(message: str) -> None:
-    assert ". Cause: " in message and ". Fix: " in message
-
 
 # --- bits_job_info: the errors jobs are in ---------------------------------------------------
 
