@@ -12,6 +12,7 @@ using System.Collections.Generic;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Security.Principal;
+using System.Threading;
 using ComTypes = System.Runtime.InteropServices.ComTypes;
 
 namespace ansible_collections.winbits.bits.plugins.module_utils.BitsCom
@@ -113,6 +114,15 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsCom
             out uint pAuthnLevel, out uint pImpLevel, out IntPtr pAuthInfo, out uint pCapabilities);
         void SetBlanket(IntPtr pProxy, uint dwAuthnSvc, uint dwAuthzSvc, IntPtr pServerPrincName, uint dwAuthnLevel,
             uint dwImpLevel, IntPtr pAuthInfo, uint dwCapabilities);
+    }
+
+    // QueryInterface's HRESULT for an object that is not a COM object: `as` on a managed object is a type
+    // test and cannot say why an interface is missing. The managed fakes of the tests and the simulator
+    // implement it, so that a refused QueryInterface reaches the core with its HRESULT as it does from
+    // BITS; a runtime-callable wrapper never does (the COM object is asked instead).
+    public interface IQueryInterfaceAnswer
+    {
+        int QueryInterface(Guid iid);
     }
 
     // The glue builds the real manager; tests and the simulator pass fakes (docs/dev/design.md section 2).
@@ -234,43 +244,138 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsCom
         }
     }
 
-    // SID -> account name ("DOMAIN\user"), for reports. Injected like the manager: Windows resolves with
-    // the LSA, tests and the simulator with a table.
+    // SID -> account name ("DOMAIN\\user"), for reports. Injected like the manager: Windows asks the LSA,
+    // tests and the simulator a table. One call resolves every SID a task needs (NameResolution below).
     public interface IAccountNames
     {
-        // Null when the SID is null, malformed or not resolvable (a deleted account, an unreachable DC).
-        string NameOf(string sid);
+        // One batch lookup of distinct, non-empty SIDs; returns SID -> name for those that resolve. A SID
+        // left out is not resolvable (a deleted account, a domain no one can reach). It may block for a
+        // long time (an unreachable domain controller): the caller runs it under a time budget.
+        IDictionary<string, string> Translate(IList<string> sids);
     }
 
     public sealed class WindowsAccountNames : IAccountNames
     {
-        readonly Dictionary<string, string> cache = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-
-        public string NameOf(string sid)
+        // IdentityReferenceCollection.Translate is one LsaLookupSids2 call for all the SIDs: the LSA asks
+        // each domain once, instead of once per SID. Untranslated SIDs stay SecurityIdentifiers.
+        // A malformed SID (ArgumentException) is left out rather than failing the others.
+        public IDictionary<string, string> Translate(IList<string> sids)
         {
-            if (string.IsNullOrEmpty(sid))
-                return null;
-            string name;
-            if (!cache.TryGetValue(sid, out name))
+            IdentityReferenceCollection batch = new IdentityReferenceCollection(sids.Count);
+            foreach (string sid in sids)
             {
-                name = Translate(sid);
-                cache[sid] = name;
+                try
+                {
+                    batch.Add(new SecurityIdentifier(sid));
+                }
+                catch (ArgumentException)
+                {
+                }
             }
-            return name;
+            Dictionary<string, string> names = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            if (batch.Count == 0)
+                return names;
+            IdentityReferenceCollection translated = batch.Translate(typeof(NTAccount), false);
+            for (int index = 0; index < batch.Count && index < translated.Count; index++)
+            {
+                NTAccount account = translated[index] as NTAccount;
+                if (account != null)
+                    names[batch[index].Value] = account.Value;
+            }
+            return names;
+        }
+    }
+
+    // The account names of one task: every SID in one IAccountNames.Translate call, waited for at most
+    // `budget`. Past it the call is left to finish on its own (a background thread, which ends with the
+    // process) and every name is null: names are a courtesy, the SIDs are the audit
+    // (docs/host-contract.md, "name_lookup").
+    public sealed class NameResolution
+    {
+        public const string LookupCall = "IdentityReferenceCollection.Translate";
+
+        readonly Dictionary<string, string> names = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        int sidCount;
+        bool timedOut;
+        Failure failure;
+        double budgetSeconds;
+
+        public static NameResolution Run(IAccountNames lookup, IEnumerable<string> sids, double budgetSeconds)
+        {
+            NameResolution resolution = new NameResolution();
+            resolution.budgetSeconds = budgetSeconds;
+            List<string> distinct = Distinct(sids);
+            resolution.sidCount = distinct.Count;
+            if (distinct.Count == 0 || budgetSeconds <= 0)
+                return resolution;
+            resolution.Lookup(lookup, distinct);
+            return resolution;
         }
 
-        // IdentityNotMappedException, ArgumentException (malformed SID) and SystemException (LSA or DC
-        // unreachable) all mean the same to a report: the name is unknown.
-        static string Translate(string sid)
+        static List<string> Distinct(IEnumerable<string> sids)
         {
-            try
+            HashSet<string> seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            List<string> distinct = new List<string>();
+            foreach (string sid in sids)
+                if (!string.IsNullOrEmpty(sid) && seen.Add(sid))
+                    distinct.Add(sid);
+            return distinct;
+        }
+
+        void Lookup(IAccountNames lookup, List<string> sids)
+        {
+            IDictionary<string, string> answer = null;
+            Exception error = null;
+            Thread worker = new Thread(delegate()
             {
-                return new SecurityIdentifier(sid).Translate(typeof(NTAccount)).Value;
-            }
-            catch (Exception)
+                try
+                {
+                    answer = lookup.Translate(sids);
+                }
+                catch (Exception e)
+                {
+                    error = e;
+                }
+            });
+            worker.IsBackground = true;
+            worker.Start();
+            if (!worker.Join(TimeSpan.FromSeconds(budgetSeconds)))
             {
-                return null;
+                timedOut = true;
+                return;
             }
+            if (error != null)
+            {
+                failure = Failure.Of(error, LookupCall, null);
+                return;
+            }
+            if (answer == null)
+                return;
+            foreach (string sid in sids)
+            {
+                string name;
+                if (answer.TryGetValue(sid, out name) && !string.IsNullOrEmpty(name))
+                    names[sid] = name;
+            }
+        }
+
+        // Null when the SID is null, did not resolve, or the lookup did not finish in time.
+        public string NameOf(string sid)
+        {
+            string name;
+            return sid != null && names.TryGetValue(sid, out name) ? name : null;
+        }
+
+        public Dictionary<string, object> ToFacts()
+        {
+            Dictionary<string, object> facts = new Dictionary<string, object>();
+            facts["timeout_seconds"] = budgetSeconds;
+            facts["sids"] = sidCount;
+            facts["resolved"] = names.Count;
+            facts["unresolved"] = sidCount - names.Count;
+            facts["timed_out"] = timedOut;
+            facts["error"] = failure == null ? null : failure.ToDictionary();
+            return facts;
         }
     }
 
@@ -278,6 +383,8 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsCom
     {
         public const uint TokenLocalFile = 0x1;
         public const uint TokenNetwork = 0x2;
+        // The flags this collection knows; a later BITS may define more bits, which are kept as they are.
+        public const uint KnownTokenFlags = TokenLocalFile | TokenNetwork;
         public const uint EnumAllUsers = 0x1;
         public const int NotFound = unchecked((int)0x80200001);
         public const int ErrorInformationUnavailable = unchecked((int)0x8020000F);
@@ -338,10 +445,17 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsCom
             return e.HResult;
         }
 
+        // Never throws: a reference that cannot be released must not replace the run's result.
         public static void Release(object o)
         {
-            if (o != null && Marshal.IsComObject(o))
-                Marshal.ReleaseComObject(o);
+            try
+            {
+                if (o != null && Marshal.IsComObject(o))
+                    Marshal.ReleaseComObject(o);
+            }
+            catch (Exception)
+            {
+            }
         }
 
         // Runs one COM call; any failure becomes com_error with the call's name and HRESULT.
@@ -382,6 +496,25 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsCom
         {
             int code = Bits.HResultOf(e);
             return new Failure("com_error", call, code, jobId, string.Format("{0} failed: {1}", call, Hex(code)));
+        }
+
+        // Any exception as a Failure: ours as it is; any other (a runtime failure, or a bug) as
+        // host_exception with the call it happened in, its HRESULT, type and message, so that no exception
+        // ever leaves a module's Run without the facts (and after the run's writes were undone).
+        public static Failure Of(Exception e, string call, string jobId)
+        {
+            Failure known = e as Failure;
+            if (known != null)
+                return known;
+            int code = Bits.HResultOf(e);
+            Exception cause = e is TargetInvocationException && e.InnerException != null ? e.InnerException : e;
+            return new Failure("host_exception", call, code, jobId, string.Format("{0} failed: {1} ({2}: {3})",
+                call ?? "the module", Hex(code), cause.GetType().FullName, cause.Message));
+        }
+
+        public string Reason
+        {
+            get { return reason; }
         }
 
         public static string Hex(int code)
@@ -482,34 +615,54 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsCom
 
         public static IBitsTokenOptions QueryTokenOptions(IBackgroundCopyJob job, string jobId)
         {
-            IBitsTokenOptions options = job as IBitsTokenOptions;
+            int code;
+            IBitsTokenOptions options = Query<IBitsTokenOptions>(job, out code);
             if (options != null)
                 return options;
-            int code = QueryInterfaceResult(job, typeof(IBitsTokenOptions).GUID);
-            // The second QueryInterface succeeded: the interface is there and the first failure passed
-            // (an RPC hiccup), so the cast is tried again rather than the job called a BITS before 4.0.
-            if (code >= 0)
-            {
-                options = job as IBitsTokenOptions;
-                if (options != null)
-                    return options;
-                code = Bits.NoInterface;
-            }
             // BITS checks the caller against the job's owner during this QueryInterface: only
             // E_NOINTERFACE means a BITS without the interface; anything else is a failed call to explain.
             if (code != Bits.NoInterface)
-                throw new Failure("com_error", "QueryInterface(IBitsTokenOptions)", code, jobId,
-                    "QueryInterface(IBitsTokenOptions) failed: " + Failure.Hex(code));
+                throw QueryFailure("QueryInterface(IBitsTokenOptions)", code, jobId);
             throw new Failure("no_token_options", "QueryInterface(IBitsTokenOptions)", code, jobId,
                 "The job has no IBitsTokenOptions (BITS 4.0 or later is needed): " + Failure.Hex(code));
         }
 
+        // The interface, or null with the HRESULT of the QueryInterface that refused it. The runtime's
+        // cast hides why it failed, so the object is asked once more; when that second QueryInterface
+        // succeeds the interface is there (the first failure passed, an RPC hiccup) and the cast is tried
+        // again rather than the job called a BITS without it.
+        public static T Query<T>(object o, out int code) where T : class
+        {
+            code = 0;
+            T found = o as T;
+            if (found != null)
+                return found;
+            code = QueryInterfaceResult(o, typeof(T).GUID);
+            if (code >= 0)
+            {
+                found = o as T;
+                if (found != null)
+                    return found;
+                code = Bits.NoInterface;
+            }
+            return null;
+        }
+
+        public static Failure QueryFailure(string call, int code, string jobId)
+        {
+            return new Failure("com_error", call, code, jobId, call + " failed: " + Failure.Hex(code));
+        }
+
         // `as` hides why QueryInterface failed; a real COM object is asked once more for the HRESULT
-        // (S_OK when it answers this time). A managed object has no second chance.
+        // (S_OK when it answers this time). A managed object (the fakes) answers through
+        // IQueryInterfaceAnswer, or has no interface to give.
         static int QueryInterfaceResult(object o, Guid iid)
         {
             if (!Marshal.IsComObject(o))
-                return Bits.NoInterface;
+            {
+                IQueryInterfaceAnswer answer = o as IQueryInterfaceAnswer;
+                return answer == null ? Bits.NoInterface : answer.QueryInterface(iid);
+            }
             IntPtr unknown = Marshal.GetIUnknownForObject(o);
             try
             {
@@ -525,16 +678,47 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsCom
             }
         }
 
+        // GetHelperTokenFlags as read: the whole DWORD, bits this collection does not know included.
+        public static uint HelperTokenFlags(IBitsTokenOptions options, string jobId)
+        {
+            uint flags = 0;
+            Bits.Call("GetHelperTokenFlags", jobId, delegate { options.GetHelperTokenFlags(out flags); });
+            return flags;
+        }
+
+        // GetHelperTokenSid: null when the job has no helper token, which a BITS may also answer with an
+        // empty string; either reads as "no token" everywhere (else `absent` would clear, then see a token).
+        public static string HelperTokenSid(IBitsTokenOptions options, string jobId)
+        {
+            string sid = null;
+            Bits.Call("GetHelperTokenSid", jobId, delegate { options.GetHelperTokenSid(out sid); });
+            return string.IsNullOrWhiteSpace(sid) ? null : sid;
+        }
+
+        // The flags value and the bits of it this collection does not know, into a report.
+        public static void ReportFlags(Dictionary<string, object> report, string key, uint flags)
+        {
+            report[key] = (long)flags;
+            report["unknown_flags_value"] = (long)(flags & ~Bits.KnownTokenFlags);
+        }
+
         // What the caller can tell of the job's client certificate. GetClientCertificate fails with
         // RPC_X_BAD_STUB_DATA both when the job has no certificate and when the caller may not see it
         // (Microsoft's docs), so that answer means "none" only to the job's owner; to anyone else it is
-        // unknown. Without IBackgroundCopyJobHttpOptions (BITS < 2.5) no certificate can be set at all.
+        // unknown. Only E_NOINTERFACE on the QueryInterface for IBackgroundCopyJobHttpOptions means a BITS
+        // before 2.5, which cannot set a certificate at all; any other refusal is a failed call, never
+        // "no certificate".
         public static CertificateFact ClientCertificate(IBackgroundCopyJob job, string jobId, string ownerSid,
             string callerSid)
         {
-            IBackgroundCopyJobHttpOptions http = job as IBackgroundCopyJobHttpOptions;
+            int code;
+            IBackgroundCopyJobHttpOptions http = Query<IBackgroundCopyJobHttpOptions>(job, out code);
             if (http == null)
-                return CertificateFact.NotSupported;
+            {
+                if (code == Bits.NoInterface)
+                    return CertificateFact.NotSupported;
+                throw QueryFailure("QueryInterface(IBackgroundCopyJobHttpOptions)", code, jobId);
+            }
             try
             {
                 uint location;
@@ -586,14 +770,19 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsCom
         static readonly IntPtr DefaultPrincipal = new IntPtr(-1);   // COLE_DEFAULT_PRINCIPAL
         static readonly IntPtr DefaultAuthInfo = new IntPtr(-1);    // COLE_DEFAULT_AUTHINFO
 
-        // Sets the blanket on the IBitsTokenOptions proxy of this job only.
+        // Sets the blanket on the IBitsTokenOptions proxy of this job only. Every step is a named call: the
+        // proxy pointer too, whose failure would otherwise skip the rollback of the run's earlier writes.
         public static void AllowImpersonation(IBitsTokenOptions options, string jobId)
         {
-            IClientSecurity security = options as IClientSecurity;
+            int code;
+            IClientSecurity security = JobReading.Query<IClientSecurity>(options, out code);
             if (security == null)
-                throw new Failure("com_error", "QueryInterface(IClientSecurity)", Bits.NoInterface, jobId,
-                    "QueryInterface(IClientSecurity) failed: " + Failure.Hex(Bits.NoInterface));
-            IntPtr proxy = Marshal.GetComInterfaceForObject(options, typeof(IBitsTokenOptions));
+                throw JobReading.QueryFailure("QueryInterface(IClientSecurity)", code, jobId);
+            IntPtr proxy = IntPtr.Zero;
+            Bits.Call("Marshal.GetComInterfaceForObject", jobId, delegate
+            {
+                proxy = Marshal.GetComInterfaceForObject(options, typeof(IBitsTokenOptions));
+            });
             try
             {
                 Bits.Call("IClientSecurity.SetBlanket", jobId, delegate

@@ -61,9 +61,11 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken
                 result["desired_helper_token"] = request.HelperToken.ToString().ToLowerInvariant();
                 execution.Run(factory, request);
             }
-            catch (Failure failure)
+            catch (Exception e)
             {
-                result["error"] = failure.ToDictionary();
+                // Any exception, of any type, is the result's error with its facts; the writes of this
+                // run were undone before it got here (Writer.Apply).
+                result["error"] = Failure.Of(e, null, null).ToDictionary();
             }
             finally
             {
@@ -184,8 +186,6 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken
         public CertificateFact Certificate;
         public bool WritesFlags;
         public TokenChange TokenChange;
-        public uint FlagsReadBack;
-        public string SidReadBack;
         public int Writes;
         public int Undone;
 
@@ -194,7 +194,7 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken
             Job = job;
             foreach (string key in new[] { "id", "name", "owner", "state", "state_value", "previous_helper_token_sid",
                                            "helper_token_sid", "client_certificate", "previous_flags_value",
-                                           "flags_value" })
+                                           "flags_value", "unknown_flags_value" })
                 Report[key] = null;
             Report["changed"] = false;
             Report["flags_changed"] = false;
@@ -233,7 +233,10 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken
             {
                 if (request.Flags.HasValue)
                     Preflight(entry, request.Flags.Value, request.Force);
-                entry.WritesFlags = request.Flags.HasValue && entry.PreviousFlags != request.Flags.Value;
+                // Only the flags this collection knows are compared (and written): a bit a later BITS
+                // defines is kept as it is.
+                entry.WritesFlags = request.Flags.HasValue
+                    && (entry.PreviousFlags & Bits.KnownTokenFlags) != request.Flags.Value;
                 entry.TokenChange = TokenChangeFor(request.HelperToken, entry.PreviousSid);
             }
             new Writer(checkMode, callerSid).Apply(entries, request.Flags);
@@ -323,13 +326,11 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken
             ReadIdentity(entry);
             IBitsTokenOptions options = JobReading.QueryTokenOptions(entry.Job, entry.Id);
             entry.Options = options;
-            uint flags = 0;
-            string helperSid = null;
-            Bits.Call("GetHelperTokenFlags", entry.Id, delegate { options.GetHelperTokenFlags(out flags); });
+            uint flags = JobReading.HelperTokenFlags(options, entry.Id);
             entry.PreviousFlags = flags;
             entry.Report["previous_flags_value"] = (long)flags;
-            entry.Report["flags_value"] = (long)flags;
-            Bits.Call("GetHelperTokenSid", entry.Id, delegate { options.GetHelperTokenSid(out helperSid); });
+            JobReading.ReportFlags(entry.Report, "flags_value", flags);
+            string helperSid = JobReading.HelperTokenSid(options, entry.Id);
             entry.PreviousSid = helperSid;
             entry.Report["previous_helper_token_sid"] = helperSid;
             entry.Report["helper_token_sid"] = helperSid;
@@ -392,19 +393,28 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken
                     MarkChanged(entry, entry.WritesFlags, entry.TokenChange != TokenChange.None);
                     continue;
                 }
+                string step = null;   // what an exception that names no call happened in
                 try
                 {
                     if (entry.WritesFlags)
+                    {
+                        step = "SetHelperTokenFlags";
                         WriteFlags(entry, desiredFlags.Value);
+                    }
                     if (entry.TokenChange != TokenChange.None)
+                    {
+                        step = entry.TokenChange == TokenChange.Set ? "SetHelperToken" : "ClearHelperToken";
                         WriteToken(entry);
+                    }
                 }
-                catch (Failure)
+                catch (Exception e)
                 {
-                    RollBack();
-                    throw;
+                    Failure failure = Failure.Of(e, step, entry.Id);
+                    // A read-back that differs means someone else wrote this job meanwhile: theirs is the
+                    // newer intent, so this job is left as it is; the other jobs of the run are restored.
+                    RollBack(failure.Reason == "readback_mismatch" ? entry : null);
+                    throw failure;
                 }
-                CheckReadBack(entry, desiredFlags);
             }
         }
 
@@ -427,17 +437,22 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken
             MarkChanged(entry, !token, token);
         }
 
+        // Writes the desired flags with the job's unknown bits as they were, then reads back: the known
+        // bits must be the desired ones, or someone else wrote in between (readback_mismatch).
         void WriteFlags(JobEntry entry, uint desired)
         {
             IBitsTokenOptions options = entry.Options;
-            uint readBack = 0;
-            Bits.Call("SetHelperTokenFlags", entry.Id, delegate { options.SetHelperTokenFlags(desired); });
+            uint written = desired | (entry.PreviousFlags & ~Bits.KnownTokenFlags);
+            Bits.Call("SetHelperTokenFlags", entry.Id, delegate { options.SetHelperTokenFlags(written); });
             Done(entry, false);
-            Bits.Call("GetHelperTokenFlags", entry.Id, delegate { options.GetHelperTokenFlags(out readBack); });
-            entry.FlagsReadBack = readBack;
-            entry.Report["flags_value"] = (long)readBack;
+            uint readBack = JobReading.HelperTokenFlags(options, entry.Id);
+            JobReading.ReportFlags(entry.Report, "flags_value", readBack);
+            if ((readBack & Bits.KnownTokenFlags) != desired)
+                throw new Failure("readback_mismatch", "GetHelperTokenFlags", null, entry.Id, string.Format(
+                    "Job {0}: wrote flags 0x{1:X}, read back 0x{2:X}", entry.Id, written, readBack));
         }
 
+        // Sets or clears the token, then reads it back: set, the caller's SID; cleared, none.
         void WriteToken(JobEntry entry)
         {
             IBitsTokenOptions options = entry.Options;
@@ -451,48 +466,31 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken
                 Bits.Call("ClearHelperToken", entry.Id, delegate { options.ClearHelperToken(); });
             }
             Done(entry, true);
-            entry.SidReadBack = ReadSid(entry);
-            entry.Report["helper_token_sid"] = entry.SidReadBack;
-        }
-
-        static string ReadSid(JobEntry entry)
-        {
-            IBitsTokenOptions options = entry.Options;
-            string sid = null;
-            Bits.Call("GetHelperTokenSid", entry.Id, delegate { options.GetHelperTokenSid(out sid); });
-            return sid;
-        }
-
-        // Someone else wrote in between: theirs is the newer intent, so it is reported, not undone.
-        void CheckReadBack(JobEntry entry, uint? desiredFlags)
-        {
-            if (entry.WritesFlags && entry.FlagsReadBack != desiredFlags.Value)
-                throw new Failure("readback_mismatch", "GetHelperTokenFlags", null, entry.Id, string.Format(
-                    "Job {0}: wrote flags 0x{1:X}, read back 0x{2:X}", entry.Id, desiredFlags.Value, entry.FlagsReadBack));
-            if (entry.TokenChange == TokenChange.None)
-                return;
+            string readBack = JobReading.HelperTokenSid(options, entry.Id);
+            entry.Report["helper_token_sid"] = readBack;
             string expected = entry.TokenChange == TokenChange.Set ? callerSid : null;
-            if (!Bits.SameSid(entry.SidReadBack, expected))
+            if (!Bits.SameSid(readBack, expected))
                 throw new Failure("readback_mismatch", "GetHelperTokenSid", null, entry.Id, string.Format(
                     "Job {0}: {1} the helper token, read back {2}", entry.Id,
-                    entry.TokenChange == TokenChange.Set ? "set" : "cleared", entry.SidReadBack ?? "none"));
+                    entry.TokenChange == TokenChange.Set ? "set" : "cleared", readBack ?? "none"));
         }
 
         // Best effort, newest write first. A job all of whose writes were undone ends as it began: it
         // reports rolled_back and no change. A token of another user cannot be put back (BITS sets only
-        // the caller's own token), so such a job keeps changed true and rolled_back false.
-        void RollBack()
+        // the caller's own token), so such a job keeps changed true and rolled_back false. `keep` (the job
+        // whose read-back differed, or null) is not written again: someone else is writing it.
+        void RollBack(JobEntry keep)
         {
             for (int index = done.Count - 1; index >= 0; index--)
             {
                 JobEntry entry = done[index].Entry;
-                if (done[index].Token ? UndoToken(entry) : UndoFlags(entry))
+                if (entry != keep && (done[index].Token ? UndoToken(entry) : UndoFlags(entry)))
                     entry.Undone++;
             }
             foreach (Write write in done)
             {
                 JobEntry entry = write.Entry;
-                if (entry.Undone != entry.Writes)
+                if (entry == keep || entry.Undone != entry.Writes)
                     continue;
                 entry.Report["rolled_back"] = true;
                 entry.Report["changed"] = false;
@@ -512,7 +510,7 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsHelperToken
             {
                 return false;
             }
-            entry.Report["flags_value"] = (long)entry.PreviousFlags;
+            JobReading.ReportFlags(entry.Report, "flags_value", entry.PreviousFlags);
             return true;
         }
 

@@ -2,9 +2,10 @@
 // GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 // The host-side core of winbits.bits.bits_job_info (docs/host-contract.md, "bits_job_info"): list BITS
-// jobs with what an audit needs, in one module run. It never writes. A job that cannot be read to the
-// end is listed with what was read and the call that failed; only a failure of the manager or of the
-// enumeration stops the run. C# 5 only (docs/dev/design.md section 2); the COM declarations are BitsCom.cs's.
+// jobs with what an audit needs, in one module run. It never writes. A job some of whose facts cannot
+// be read is listed with every fact that could, and each call that failed; only a failure of the manager
+// or of the enumeration stops the run. Account names come from one lookup of all the SIDs, under a time
+// budget. C# 5 only (docs/dev/design.md section 2); the COM declarations are BitsCom.cs's.
 
 using System;
 using System.Collections;
@@ -44,6 +45,7 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsJobInfo
             result["caller"] = CallerIdentity.FactsOf(caller);
             result["all_users"] = null;
             result["jobs"] = jobs;
+            result["name_lookup"] = null;
             result["error"] = null;
             return result;
         }
@@ -59,12 +61,14 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsJobInfo
                 InfoRequest request = InfoRequest.Parse(parameters);
                 result["all_users"] = request.AllUsers;
                 manager = JobReading.CreateManager(factory);
-                JobLister lister = new JobLister(request, caller, names, jobs);
+                JobLister lister = new JobLister(request, caller, jobs);
                 JobReading.Enumerate(manager, request.AllUsers ? Bits.EnumAllUsers : 0, lister.ReadIfSelected);
+                result["name_lookup"] = AccountNames.Fill(names, jobs, request.NameTimeout);
             }
-            catch (Failure failure)
+            catch (Exception e)
             {
-                result["error"] = failure.ToDictionary();
+                // Any exception, of any type, is the result's error with its facts.
+                result["error"] = Failure.Of(e, null, null).ToDictionary();
             }
             finally
             {
@@ -81,7 +85,12 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsJobInfo
         static readonly Regex GuidPattern = new Regex(
             @"\A(?:\{" + GuidDigits + @"\}|" + GuidDigits + @")\z", RegexOptions.CultureInvariant);
 
+        // The default time budget of the account-name lookup, in seconds, and the longest one accepted.
+        public const double DefaultNameTimeout = 5;
+        public const double MaxNameTimeout = 3600;
+
         public bool AllUsers;
+        public double NameTimeout = DefaultNameTimeout;
         public readonly List<Guid> Ids = new List<Guid>();
         public readonly List<Regex> NamePatterns = new List<Regex>();
         public bool SelectsAll;
@@ -92,6 +101,7 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsJobInfo
                 throw Failure.InvalidParameter("parameters are missing");
             InfoRequest request = new InfoRequest();
             request.AllUsers = ParseAllUsers(parameters.Contains("all_users") ? parameters["all_users"] : null);
+            request.NameTimeout = ParseNameTimeout(parameters.Contains("name_timeout") ? parameters["name_timeout"] : null);
             object jobs = parameters.Contains("job") ? parameters["job"] : null;
             if (jobs == null)
             {
@@ -113,6 +123,20 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsJobInfo
             if (!(value is bool))
                 throw Failure.InvalidParameter("'all_users' must be a boolean");
             return (bool)value;
+        }
+
+        // Seconds, 0 (no lookup) to MaxNameTimeout; any number type Ansible.Basic hands over.
+        static double ParseNameTimeout(object value)
+        {
+            if (value == null)
+                return DefaultNameTimeout;
+            if (!(value is int || value is long || value is double || value is float || value is decimal))
+                throw Failure.InvalidParameter("'name_timeout' must be a number of seconds");
+            double seconds = Convert.ToDouble(value, CultureInfo.InvariantCulture);
+            if (double.IsNaN(seconds) || seconds < 0 || seconds > MaxNameTimeout)
+                throw Failure.InvalidParameter(string.Format(CultureInfo.InvariantCulture,
+                    "'name_timeout' is {0}; expected 0 to {1} seconds", value, MaxNameTimeout));
+            return seconds;
         }
 
         void Add(string item)
@@ -148,24 +172,24 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsJobInfo
     }
 
     // Reads each selected job of the enumeration into a report; the job objects are released as soon as
-    // they are read.
+    // they are read. Each group of facts is read in its own guard: a call that fails leaves its facts null
+    // and is listed in read_errors (the first also in read_error), and the next group is read all the same,
+    // so a failing GetError or GetClientCertificate never costs the flags or the helper-token SID.
     sealed class JobLister
     {
         static readonly string[] ReportKeys = {
             "id", "name", "owner", "owner_name", "state", "state_value", "type", "type_value", "flags_value",
-            "helper_token_sid", "helper_token_name", "client_certificate", "creation_time", "modification_time",
-            "error", "read_error" };
+            "unknown_flags_value", "helper_token_sid", "helper_token_name", "client_certificate", "creation_time",
+            "modification_time", "error", "read_error" };
 
         readonly InfoRequest request;
         readonly CallerIdentity caller;
-        readonly IAccountNames names;
         readonly List<object> reports;
 
-        public JobLister(InfoRequest request, CallerIdentity caller, IAccountNames names, List<object> reports)
+        public JobLister(InfoRequest request, CallerIdentity caller, List<object> reports)
         {
             this.request = request;
             this.caller = caller;
-            this.names = names;
             this.reports = reports;
         }
 
@@ -174,20 +198,13 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsJobInfo
         {
             Dictionary<string, object> report = NewReport();
             Guid? id = null;
-            try
-            {
-                id = ReadId(job, report);
-                report["name"] = JobReading.DisplayName(job, (string)report["id"]);
-            }
-            catch (Failure failure)
-            {
-                report["read_error"] = failure.ToDictionary();
-            }
+            Guard(report, null, "GetId", delegate { id = ReadId(job, report); });
+            string jobId = (string)report["id"];
+            Guard(report, jobId, "GetDisplayName", delegate { report["name"] = JobReading.DisplayName(job, jobId); });
             if (!request.Selects(id, report["name"] as string))
                 return false;
             reports.Add(report);
-            if (report["read_error"] == null)
-                ReadTheRest(job, report);
+            ReadTheRest(job, jobId, report);
             return false;
         }
 
@@ -196,7 +213,27 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsJobInfo
             Dictionary<string, object> report = new Dictionary<string, object>();
             foreach (string key in ReportKeys)
                 report[key] = null;
+            report["read_errors"] = new List<object>();
             return report;
+        }
+
+        // One group of reads: a failure (of any type) is recorded with its call and HRESULT; `call` names
+        // the group when the failure does not name its own.
+        static bool Guard(Dictionary<string, object> report, string jobId, string call, Action read)
+        {
+            try
+            {
+                read();
+                return true;
+            }
+            catch (Exception e)
+            {
+                Dictionary<string, object> failure = Failure.Of(e, call, jobId).ToDictionary();
+                ((List<object>)report["read_errors"]).Add(failure);
+                if (report["read_error"] == null)
+                    report["read_error"] = failure;
+                return false;
+            }
         }
 
         static Guid ReadId(IBackgroundCopyJob job, Dictionary<string, object> report)
@@ -207,34 +244,43 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsJobInfo
             return id;
         }
 
-        // Owner, state, type, times and error first, the token options last: a BITS without
-        // IBitsTokenOptions still reports everything else.
-        void ReadTheRest(IBackgroundCopyJob job, Dictionary<string, object> report)
+        // The token options come last: a BITS without IBitsTokenOptions still reports everything else.
+        // The job's error is read only in ERROR or TRANSIENT_ERROR (a state that could not be read: none).
+        void ReadTheRest(IBackgroundCopyJob job, string jobId, Dictionary<string, object> report)
         {
-            string jobId = (string)report["id"];
-            try
+            string owner = null;
+            uint? state = null;
+            Guard(report, jobId, "GetOwner", delegate { owner = ReadOwner(job, jobId, report); });
+            Guard(report, jobId, "GetState", delegate { state = ReadState(job, jobId, report); });
+            Guard(report, jobId, "GetType", delegate { ReadType(job, jobId, report); });
+            Guard(report, jobId, "GetTimes", delegate { ReadTimes(job, jobId, report); });
+            if (state == Bits.StateError || state == Bits.StateTransientError)
+                Guard(report, jobId, "GetError", delegate { report["error"] = JobError.Read(job, jobId); });
+            Guard(report, jobId, "GetClientCertificate", delegate
             {
-                string owner = ReadOwner(job, jobId, report);
-                uint state = ReadState(job, jobId, report);
-                ReadType(job, jobId, report);
-                ReadTimes(job, jobId, report);
-                if (state == Bits.StateError || state == Bits.StateTransientError)
-                    report["error"] = JobError.Read(job, jobId);
                 report["client_certificate"] = ClientCertificate(job, jobId, owner);
-                ReadTokenOptions(job, jobId, report);
-            }
-            catch (Failure failure)
+            });
+            IBitsTokenOptions options = null;
+            if (!Guard(report, jobId, "QueryInterface(IBitsTokenOptions)", delegate
+                {
+                    options = JobReading.QueryTokenOptions(job, jobId);
+                }))
+                return;
+            Guard(report, jobId, "GetHelperTokenFlags", delegate
             {
-                report["read_error"] = failure.ToDictionary();
-            }
+                JobReading.ReportFlags(report, "flags_value", JobReading.HelperTokenFlags(options, jobId));
+            });
+            Guard(report, jobId, "GetHelperTokenSid", delegate
+            {
+                report["helper_token_sid"] = JobReading.HelperTokenSid(options, jobId);
+            });
         }
 
-        string ReadOwner(IBackgroundCopyJob job, string jobId, Dictionary<string, object> report)
+        static string ReadOwner(IBackgroundCopyJob job, string jobId, Dictionary<string, object> report)
         {
             string owner = null;
             Bits.Call("GetOwner", jobId, delegate { job.GetOwner(out owner); });
             report["owner"] = owner;
-            report["owner_name"] = names.NameOf(owner);
             return owner;
         }
 
@@ -280,17 +326,27 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsJobInfo
             string callerSid = caller == null ? null : caller.Sid;
             return JobReading.ReportValue(JobReading.ClientCertificate(job, jobId, owner, callerSid));
         }
+    }
 
-        void ReadTokenOptions(IBackgroundCopyJob job, string jobId, Dictionary<string, object> report)
+    // owner_name and helper_token_name of every job, from one lookup of all their SIDs under the task's
+    // time budget (name_timeout); the lookup's own facts go to the result's name_lookup.
+    static class AccountNames
+    {
+        public static Dictionary<string, object> Fill(IAccountNames names, List<object> reports, double budgetSeconds)
         {
-            IBitsTokenOptions options = JobReading.QueryTokenOptions(job, jobId);
-            uint flags = 0;
-            string helperSid = null;
-            Bits.Call("GetHelperTokenFlags", jobId, delegate { options.GetHelperTokenFlags(out flags); });
-            report["flags_value"] = (long)flags;
-            Bits.Call("GetHelperTokenSid", jobId, delegate { options.GetHelperTokenSid(out helperSid); });
-            report["helper_token_sid"] = helperSid;
-            report["helper_token_name"] = names.NameOf(helperSid);
+            List<string> sids = new List<string>();
+            foreach (Dictionary<string, object> report in reports)
+            {
+                sids.Add(report["owner"] as string);
+                sids.Add(report["helper_token_sid"] as string);
+            }
+            NameResolution resolution = NameResolution.Run(names, sids, budgetSeconds);
+            foreach (Dictionary<string, object> report in reports)
+            {
+                report["owner_name"] = resolution.NameOf(report["owner"] as string);
+                report["helper_token_name"] = resolution.NameOf(report["helper_token_sid"] as string);
+            }
+            return resolution.ToFacts();
         }
     }
 
@@ -331,21 +387,42 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsJobInfo
             facts["hresult_hex"] = Failure.Hex(code);
             facts["context"] = Bits.ErrorContextName(context);
             facts["context_value"] = (int)context;
-            facts["description"] = Description(error);
+            Description(error, jobId, facts);
             return facts;
         }
 
-        // Localised and optional: the facts above are what the controller explains.
-        static string Description(IBackgroundCopyError error)
+        // LANGID of US English, which every Windows has BITS' message resources for.
+        const uint UsEnglish = 0x0409;
+
+        // Localised and optional: the facts above are what the controller explains. Asked in the UI
+        // language first; a host whose UI language has no BITS message resources fails that, so US English
+        // is asked next. Never LanguageId 0 (LANG_NEUTRAL), which BITS refuses. When neither answers, the
+        // last failure is kept as description_error.
+        static void Description(IBackgroundCopyError error, string jobId, Dictionary<string, object> facts)
+        {
+            uint language = (uint)(CultureInfo.CurrentUICulture.LCID & 0xFFFF);
+            Failure failure = null;
+            string text = null;
+            if (language != 0 && language != UsEnglish)
+                text = DescriptionIn(error, language, jobId, ref failure);
+            if (text == null)
+                text = DescriptionIn(error, UsEnglish, jobId, ref failure);
+            facts["description"] = text;
+            facts["description_error"] = text == null && failure != null ? failure.ToDictionary() : null;
+        }
+
+        static string DescriptionIn(IBackgroundCopyError error, uint language, string jobId, ref Failure failure)
         {
             try
             {
                 string text;
-                error.GetErrorDescription((uint)(CultureInfo.CurrentUICulture.LCID & 0xFFFF), out text);
-                return text == null ? null : text.Trim();
+                error.GetErrorDescription(language, out text);
+                return string.IsNullOrWhiteSpace(text) ? null : text.Trim();
             }
-            catch (Exception)
+            catch (Exception e)
             {
+                failure = Failure.ComError(string.Format(CultureInfo.InvariantCulture,
+                    "IBackgroundCopyError.GetErrorDescription(0x{0:X4})", language), e, jobId);
                 return null;
             }
         }

@@ -16,6 +16,7 @@ $spec = @{
     options = @{
         job = @{ type = 'list'; elements = 'str' }
         all_users = @{ type = 'bool'; default = $true }
+        name_timeout = @{ type = 'int'; default = 5 }
     }
     supports_check_mode = $true
 }

@@ -154,7 +154,8 @@ namespace WinBits.Testing
             Assert.Equal(Other, report["previous_helper_token_sid"], "previous_helper_token_sid");
             Assert.Equal(false, report["flags_changed"], "flags_changed");
             Assert.Equal(false, report["helper_token_changed"], "helper_token_changed");
-            Assert.Equal(15, report.Count, "report key count");
+            Assert.Equal(0L, report["unknown_flags_value"], "unknown_flags_value");
+            Assert.Equal(16, report.Count, "report key count");
             Assert.Equal(0, host.SetCalls, "SetCalls");
         }
 
@@ -746,9 +747,10 @@ namespace WinBits.Testing
 
         public static void FailedRollbackLeavesRolledBackFalse()
         {
-            // The first job holds a bit this BITS does not accept (0x4): writing 0x2 works, restoring 0x4
-            // fails with E_INVALIDARG, after the second job's write failed.
-            FakeJob first = Job("nightly", Me, 4), second = Faulty("SetHelperTokenFlags", 0x80004005);
+            // The first job's write works, the second job's fails, then restoring the first job fails too.
+            FakeJob first = Faulty("SetHelperTokenFlags", 0x80004005), second = Faulty("SetHelperTokenFlags", 0x80004005);
+            first.FaultAfter = new Dictionary<string, int>();
+            first.FaultAfter["SetHelperTokenFlags"] = 1;
             FakeBitsHost host = Host(first, second);
             Args args = Set("nightly", "network");
             args.AllMatches = true;
@@ -798,6 +800,159 @@ namespace WinBits.Testing
             Exception inner = new System.Runtime.InteropServices.COMException("disabled", unchecked((int)0x80070422));
             ExpectError(RunWithFactory(new ThrowingFactory(new System.Reflection.TargetInvocationException(inner))),
                 "manager_unavailable", "CoCreateInstance", 0x80070422);
+        }
+
+        // ---- a read-back that differs, unknown flag bits, the certificate's interface ------------------
+
+        // Someone else wrote the second job between our write and the read-back: theirs is the newer
+        // intent, so that job is left as they left it; the first job, which this run wrote, is restored,
+        // as after a failed write, and the run stops.
+        public static void AReadBackMismatchRestoresTheOtherJobsAndLeavesThatOne()
+        {
+            FakeJob first = Job("nightly", Me, 0), second = Job("nightly", Me, 0), third = Job("nightly", Me, 0);
+            second.ConcurrentChange = true;
+            second.ConcurrentFlags = 1;
+            FakeBitsHost host = Host(first, second, third);
+            Args args = Set("nightly", "network");
+            args.AllMatches = true;
+            Dictionary<string, object> result = Run(host, args);
+            ExpectError(result, "readback_mismatch", "GetHelperTokenFlags", null);
+            Assert.Equal(Braced(second), Error(result)["job_id"], "job_id");
+            Assert.Equal(0u, first.Flags, "the first job is restored");
+            Assert.Equal(true, Report(result, 0)["rolled_back"], "first rolled_back");
+            Assert.Equal(false, Report(result, 0)["changed"], "first changed");
+            Assert.Equal(0L, Report(result, 0)["flags_value"], "first flags_value");
+            Assert.Equal(1u, second.Flags, "the other writer's flags stay");
+            Assert.Equal(false, Report(result, 1)["rolled_back"], "second rolled_back");
+            Assert.Equal(true, Report(result, 1)["changed"], "second changed");
+            Assert.Equal(1L, Report(result, 1)["flags_value"], "second flags_value (read back)");
+            Assert.Equal(0u, third.Flags, "the third job is not written");
+            Assert.Equal(3, host.SetCalls, "SetCalls: first, second, restore of the first");
+            Assert.Equal(true, result["changed"], "changed: the second job was written");
+        }
+
+        // The flags read back differ: the token of that job is not written.
+        public static void AFlagsReadBackMismatchStopsBeforeThatJobsToken()
+        {
+            FakeJob job = Job("nightly", Me, 0);
+            job.ConcurrentChange = true;
+            job.ConcurrentFlags = 1;
+            FakeBitsHost host = Host(job);
+            Args args = Set(Braced(job), "network");
+            args.HelperToken = "caller";
+            ExpectError(Run(host, args), "readback_mismatch", "GetHelperTokenFlags", null);
+            Assert.Equal(0, host.TokenCalls, "token writes");
+            Assert.Equal(null, job.HelperTokenSid, "helper token");
+        }
+
+        // A later BITS may define a third bit: it is neither compared nor cleared.
+        public static void UnknownFlagBitsAreKeptAndReported()
+        {
+            FakeJob job = Job("nightly", Me, 0x5);
+            FakeBitsHost host = Host(job);
+            host.ValidTokenFlags = 0x7;
+            Dictionary<string, object> same = Run(host, Set(Braced(job), "local_file"));
+            NoError(same);
+            Assert.Equal(false, same["changed"], "local_file on 0x5: the known bits already match");
+            Assert.Equal(0, host.SetCalls, "SetCalls");
+            Assert.Equal(5L, Report(same, 0)["flags_value"], "flags_value is the whole DWORD");
+            Assert.Equal(4L, Report(same, 0)["unknown_flags_value"], "unknown_flags_value");
+            Dictionary<string, object> result = Run(host, Set(Braced(job), "network"));
+            NoError(result);
+            Assert.Equal(6u, job.Flags, "network written, the unknown bit kept");
+            Assert.Equal(6L, Report(result, 0)["flags_value"], "flags_value (read back)");
+            Assert.Equal(4L, Report(result, 0)["unknown_flags_value"], "unknown_flags_value");
+            Assert.Equal(2L, result["desired_flags_value"], "desired_flags_value: the known bits asked for");
+            Assert.Equal(5L, Report(result, 0)["previous_flags_value"], "previous_flags_value");
+        }
+
+        public static void EmptyFlagsClearOnlyTheKnownBits()
+        {
+            FakeJob job = Job("nightly", Me, 0xB);
+            FakeBitsHost host = Host(job);
+            host.ValidTokenFlags = 0xF;
+            NoError(Run(host, Set(Braced(job))));
+            Assert.Equal(8u, job.Flags, "fake flags");
+        }
+
+        // The unknown bits restored whole when a later write of the run fails.
+        public static void RollbackRestoresUnknownBits()
+        {
+            FakeJob first = Job("nightly", Me, 0x4), second = Faulty("SetHelperTokenFlags", 0x80004005);
+            FakeBitsHost host = Host(first, second);
+            host.ValidTokenFlags = 0x7;
+            Args args = Set("nightly", "network");
+            args.AllMatches = true;
+            ExpectError(Run(host, args), "com_error", "SetHelperTokenFlags", 0x80004005);
+            Assert.Equal(4u, first.Flags, "first job restored whole");
+        }
+
+        // BITS 4.0 and later always have IBackgroundCopyJobHttpOptions: a QueryInterface for it that
+        // fails otherwise than with E_NOINTERFACE is a failed call, never "no certificate".
+        public static void ACertificateQueryInterfaceFailureIsAFailedCall()
+        {
+            FakeJob job = Faulty("QueryInterface(IBackgroundCopyJobHttpOptions)", AccessDenied);
+            job.OwnerSid = Other;
+            job.ClientCertificate = true;
+            FakeBitsHost host = Host(job);
+            host.CallerIsAdmin = true;
+            Dictionary<string, object> result = Run(host, Set(Braced(job), "network"));
+            ExpectError(result, "com_error", "QueryInterface(IBackgroundCopyJobHttpOptions)", AccessDenied);
+            Assert.Equal(Braced(job), Error(result)["job_id"], "job_id");
+            Assert.Equal(0, host.SetCalls, "SetCalls");
+            Assert.Equal(0u, job.Flags, "fake flags");
+        }
+
+        public static void ACertificateInterfaceThatIsNotThereMeansNone()
+        {
+            FakeJob job = Faulty("QueryInterface(IBackgroundCopyJobHttpOptions)", 0x80004002);
+            job.OwnerSid = Other;
+            FakeBitsHost host = Host(job);
+            host.CallerIsAdmin = true;
+            Dictionary<string, object> result = Run(host, Set(Braced(job), "network"));
+            NoError(result);
+            Assert.Equal(null, Report(result, 0)["client_certificate"], "client_certificate");
+            Assert.Equal(2u, job.Flags, "fake flags");
+        }
+
+        public static void ATokenOptionsQueryInterfaceFailureIsAFailedCall()
+        {
+            FakeJob job = Faulty("QueryInterface(IBitsTokenOptions)", AccessDenied);
+            FakeBitsHost host = Host(job);
+            Dictionary<string, object> result = Run(host, Set(Braced(job), "network"));
+            ExpectError(result, "com_error", "QueryInterface(IBitsTokenOptions)", AccessDenied);
+            Assert.Equal(0, host.SetCalls, "SetCalls");
+        }
+
+        // ---- any exception ------------------------------------------------------------------------
+
+        public static void AnyExceptionBecomesAFailureWithItsFacts()
+        {
+            Failure failure = Failure.Of(new InvalidOperationException("boom"), "SetHelperToken", "{JOB}");
+            Dictionary<string, object> facts = failure.ToDictionary();
+            Assert.Equal("host_exception", facts["reason"], "reason");
+            Assert.Equal("SetHelperToken", facts["call"], "call");
+            Assert.Equal(0x80131509L, facts["hresult"], "hresult (COR_E_INVALIDOPERATION)");
+            Assert.Equal("{JOB}", facts["job_id"], "job_id");
+            Assert.True(((string)facts["message"]).Contains("System.InvalidOperationException: boom"), "message");
+            Failure ours = Failure.InvalidParameter("bad");
+            Assert.True(object.ReferenceEquals(ours, Failure.Of(ours, "x", null)), "a Failure stays itself");
+            Exception wrapped = new System.Reflection.TargetInvocationException(new ArgumentException("inner"));
+            Assert.Equal(0x80070057L, Failure.Of(wrapped, null, null).ToDictionary()["hresult"], "unwrapped");
+        }
+
+        // A real RCW throws UnauthorizedAccessException for E_ACCESSDENIED (the fake does too): the
+        // rollback and the error go by the HRESULT, whatever the type.
+        public static void AnAccessDeniedOfAnotherTypeStillRollsBack()
+        {
+            FakeJob first = Job("nightly", Me, 0), second = Faulty("SetHelperTokenFlags", AccessDenied);
+            FakeBitsHost host = Host(first, second);
+            Args args = Set("nightly", "local_file");
+            args.AllMatches = true;
+            Dictionary<string, object> result = Run(host, args);
+            ExpectError(result, "com_error", "SetHelperTokenFlags", AccessDenied);
+            Assert.Equal(0u, first.Flags, "first job restored");
+            Assert.Equal(true, Report(result, 0)["rolled_back"], "rolled_back");
         }
 
         // ---- invalid parameters --------------------------------------------------------------------

@@ -29,14 +29,32 @@ namespace WinBits.Testing
         public uint ErrorContext;          // BG_ERROR_CONTEXT
         public string ErrorDescription;
         // Fault injection (an addition to fake_api.md): a job method's name (e.g. "GetOwner",
-        // "SetHelperTokenFlags") -> the HRESULT that call fails with. Null or absent: no fault.
+        // "SetHelperTokenFlags", "IBackgroundCopyError.GetError") or "QueryInterface(<interface>)" -> the
+        // HRESULT that call fails with. Null or absent: no fault. A refused QueryInterface makes the job
+        // object one without that interface (IBitsTokenOptions, IBackgroundCopyJobHttpOptions).
         public Dictionary<string, int> Faults;
+        // Per faulted call: how many calls succeed before the fault applies (absent: none), e.g. a write
+        // that works and its restore that fails.
+        public Dictionary<string, int> FaultAfter;
+        readonly Dictionary<string, int> callCounts = new Dictionary<string, int>();
 
         internal void Fault(string call)
         {
             int code;
-            if (Faults != null && Faults.TryGetValue(call, out code))
-                throw HResults.Fail(call, code);
+            if (Faults == null || !Faults.TryGetValue(call, out code))
+                return;
+            int made, skip;
+            callCounts.TryGetValue(call, out made);
+            callCounts[call] = made + 1;
+            if (FaultAfter != null && FaultAfter.TryGetValue(call, out skip) && made < skip)
+                return;
+            throw HResults.Fail(call, code);
+        }
+
+        internal bool Refuses(string iidName, out int code)
+        {
+            code = 0;
+            return Faults != null && Faults.TryGetValue("QueryInterface(" + iidName + ")", out code);
         }
     }
 
@@ -55,8 +73,26 @@ namespace WinBits.Testing
         public int TokenCalls;             // SetHelperToken and ClearHelperToken calls
         public uint LastBlanketImpersonation;
         public uint LastBlanketCapabilities;
-        // SID -> "DOMAIN\\user", what LookupAccountSid would answer; a SID not listed is not resolvable.
+        // The helper-token flag bits this BITS accepts (SetHelperTokenFlags refuses others with E_INVALIDARG);
+        // a later BITS may define more than local_file and network.
+        public uint ValidTokenFlags = 0x3;
+        // What GetHelperTokenSid answers for a job without a helper token: null, or "" as a BITS may.
+        public bool EmptySidWithoutToken;
+        // LANGIDs BITS has message resources for (GetErrorDescription in another language fails with
+        // ERROR_RESOURCE_LANG_NOT_FOUND); null: every language. LanguageId 0 is refused (E_INVALIDARG).
+        public List<int> MessageLanguages;
+        public List<int> DescriptionLanguagesAsked = new List<int>();
+        // SID -> "DOMAIN\\user", what the LSA would answer; a SID not listed is not resolvable.
         public Dictionary<string, string> AccountNames = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        // Slow account lookups, as on a domain member whose domain controller (or a trusted domain's)
+        // cannot be reached: a lookup that includes a slow SID waits NameLatency seconds once per distinct
+        // slow domain (the SID without its last part), as the LSA asks each domain once per call. A SID is
+        // slow when it is listed in SlowSids or is of a domain listed in SlowDomains ("S-1-5-21-7-7-7").
+        public double NameLatency;
+        public List<string> SlowSids = new List<string>();
+        public List<string> SlowDomains = new List<string>();
+        public int NameLookups;            // IAccountNames.Translate calls
+        public int NameLookupSids;         // SIDs in the last one
 
         public IAccountNames Names
         {
@@ -100,10 +136,45 @@ namespace WinBits.Testing
             this.host = host;
         }
 
-        public string NameOf(string sid)
+        public IDictionary<string, string> Translate(IList<string> sids)
         {
-            string name;
-            return sid != null && host.AccountNames.TryGetValue(sid, out name) ? name : null;
+            lock (host)
+            {
+                host.NameLookups++;
+                host.NameLookupSids = sids.Count;
+            }
+            HashSet<string> slowDomains = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            Dictionary<string, string> names = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            foreach (string sid in sids)
+            {
+                if (IsSlow(sid))
+                    slowDomains.Add(DomainOf(sid));
+                string name;
+                if (sid != null && host.AccountNames.TryGetValue(sid, out name))
+                    names[sid] = name;
+            }
+            if (slowDomains.Count > 0 && host.NameLatency > 0)
+                System.Threading.Thread.Sleep(TimeSpan.FromSeconds(host.NameLatency * slowDomains.Count));
+            return names;
+        }
+
+        bool IsSlow(string sid)
+        {
+            if (sid == null)
+                return false;
+            foreach (string slow in host.SlowSids)
+                if (string.Equals(slow, sid, StringComparison.OrdinalIgnoreCase))
+                    return true;
+            foreach (string domain in host.SlowDomains)
+                if (sid.StartsWith(domain.TrimEnd('-') + "-", StringComparison.OrdinalIgnoreCase))
+                    return true;
+            return false;
+        }
+
+        static string DomainOf(string sid)
+        {
+            int last = sid.LastIndexOf('-');
+            return last > 0 ? sid.Substring(0, last) : sid;
         }
     }
 
@@ -119,10 +190,21 @@ namespace WinBits.Testing
         public const int BadStubData = unchecked((int)0x800706F7);      // RPC_X_BAD_STUB_DATA
         public const int ErrorInformationUnavailable = unchecked((int)0x8020000F);  // BG_E_ERROR_INFORMATION_UNAVAILABLE
         public const int FailedToImpersonate = unchecked((int)0x80010123);  // CO_E_FAILEDTOIMPERSONATE
+        public const int NoInterface = unchecked((int)0x80004002);
+        public const int ResourceLanguageNotFound = unchecked((int)0x80070717);   // ERROR_RESOURCE_LANG_NOT_FOUND
 
+        // The exception a .NET runtime-callable wrapper throws for a failed HRESULT: its own type for the
+        // HRESULTs it knows (E_ACCESSDENIED is an UnauthorizedAccessException, E_INVALIDARG an
+        // ArgumentException...), else a COMException; the HRESULT is always in Exception.HResult.
         public static Exception Fail(string call, int code)
         {
-            return new COMException(string.Format("{0} failed: 0x{1:X8}", call, code), code);
+            string message = string.Format("{0} failed: 0x{1:X8}", call, code);
+            if (code == AccessDenied)
+                return new UnauthorizedAccessException(message);
+            Exception mapped = Marshal.GetExceptionForHR(code);
+            if (mapped != null && !(mapped is COMException) && mapped.HResult == code)
+                return mapped;
+            return new COMException(message, code);
         }
     }
 
@@ -226,8 +308,10 @@ namespace WinBits.Testing
     }
 
     // Which interfaces a job answers depends on the BITS version, and `job as IBitsTokenOptions` on a
-    // managed object is a type test: so there is one class per level (1.x, 2.5+, 4.0+).
-    class FakeJobObject : IBackgroundCopyJob
+    // managed object is a type test: so there is one class per set of interfaces (1.x, 2.5+, 4.0+, and
+    // 4.0+ without IBackgroundCopyJobHttpOptions for a job whose QueryInterface for it is refused). Why a
+    // QueryInterface failed the core learns through IQueryInterfaceAnswer, as it would from COM.
+    class FakeJobObject : IBackgroundCopyJob, IQueryInterfaceAnswer
     {
         protected readonly FakeBitsHost host;
         protected readonly FakeJob job;
@@ -240,11 +324,31 @@ namespace WinBits.Testing
 
         public static IBackgroundCopyJob Wrap(FakeBitsHost host, FakeJob job)
         {
-            if (host.HasVersion(4, 0))
-                return new FakeJobObject40(host, job);
-            if (host.HasVersion(2, 5))
-                return new FakeJobObject25(host, job);
-            return new FakeJobObject(host, job);
+            int code;
+            bool http = host.HasVersion(2, 5) && !job.Refuses("IBackgroundCopyJobHttpOptions", out code);
+            bool token = host.HasVersion(4, 0) && !job.Refuses("IBitsTokenOptions", out code);
+            if (token)
+                return http ? new FakeJobObject40Http(host, job) : new FakeJobObject40(host, job);
+            return http ? new FakeJobObject25(host, job) : new FakeJobObject(host, job);
+        }
+
+        static readonly Type[] KnownInterfaces = {
+            typeof(IBackgroundCopyJob), typeof(IBackgroundCopyJobHttpOptions), typeof(IBitsTokenOptions),
+            typeof(IClientSecurity) };
+
+        // A configured refusal, else S_OK for an interface this object has, E_NOINTERFACE for one it lacks.
+        public int QueryInterface(Guid iid)
+        {
+            foreach (Type known in KnownInterfaces)
+            {
+                if (known.GUID != iid)
+                    continue;
+                int code;
+                if (job.Refuses(known.Name, out code))
+                    return code;
+                return known.IsInstanceOfType(this) ? 0 : HResults.NoInterface;
+            }
+            return HResults.NoInterface;
         }
 
         public void AddFileSet(uint cFileCount, IntPtr pFileSet) { throw NotImplemented("AddFileSet"); }
@@ -273,7 +377,7 @@ namespace WinBits.Testing
             job.Fault("GetError");
             if (!job.ErrorCode.HasValue || (job.State != 4 && job.State != 5))
                 throw HResults.Fail("GetError", HResults.ErrorInformationUnavailable);
-            ppError = new FakeError(job);
+            ppError = new FakeError(host, job);
         }
 
         static System.Runtime.InteropServices.ComTypes.FILETIME FileTime(DateTime? time)
@@ -298,24 +402,33 @@ namespace WinBits.Testing
 
     sealed class FakeError : IBackgroundCopyError
     {
+        readonly FakeBitsHost host;
         readonly FakeJob job;
 
-        public FakeError(FakeJob job)
+        public FakeError(FakeBitsHost host, FakeJob job)
         {
+            this.host = host;
             this.job = job;
         }
 
         public void GetError(out uint pContext, out int pCode)
         {
+            job.Fault("IBackgroundCopyError.GetError");
             pContext = job.ErrorContext;
             pCode = job.ErrorCode.Value;
         }
 
         public void GetFile(out IntPtr pVal) { throw HResults.Fail("GetFile", HResults.NotImplemented); }
 
-        // The language is ignored: the fake has one description (or none, as BITS may).
+        // One description in every language that has message resources (or none, as BITS may).
         public void GetErrorDescription(uint LanguageId, out string pErrorDescription)
         {
+            host.DescriptionLanguagesAsked.Add((int)LanguageId);
+            job.Fault("IBackgroundCopyError.GetErrorDescription");
+            if (LanguageId == 0)
+                throw HResults.Fail("GetErrorDescription", HResults.InvalidArgument);
+            if (host.MessageLanguages != null && !host.MessageLanguages.Contains((int)LanguageId))
+                throw HResults.Fail("GetErrorDescription", HResults.ResourceLanguageNotFound);
             if (job.ErrorDescription == null)
                 throw HResults.Fail("GetErrorDescription", HResults.NotFound);
             pErrorDescription = job.ErrorDescription;
@@ -328,12 +441,12 @@ namespace WinBits.Testing
 
         public void SetClientCertificateByID(uint StoreLocation, string StoreName, IntPtr pCertHashBlob)
         {
-            job.ClientCertificate = true;
+            FakeHttpOptions.SetCertificate(job);
         }
 
         public void SetClientCertificateByName(uint StoreLocation, string StoreName, string SubjectName)
         {
-            job.ClientCertificate = true;
+            FakeHttpOptions.SetCertificate(job);
         }
 
         public void RemoveClientCertificate()
@@ -341,11 +454,27 @@ namespace WinBits.Testing
             job.ClientCertificate = false;
         }
 
+        public void GetClientCertificate(out uint pStoreLocation, out string pStoreName, out IntPtr ppCertHashBlob,
+            out string pSubjectName)
+        {
+            FakeHttpOptions.GetClientCertificate(host, job, out pStoreLocation, out pStoreName, out ppCertHashBlob,
+                out pSubjectName);
+        }
+    }
+
+    // IBackgroundCopyJobHttpOptions of a job, for the classes that have it.
+    static class FakeHttpOptions
+    {
+        public static void SetCertificate(FakeJob job)
+        {
+            job.ClientCertificate = true;
+        }
+
         // Microsoft's docs: RPC_X_BAD_STUB_DATA when the job specifies no certificate, or when the caller may
         // not see it; the fake takes the strict reading and shows a certificate to the job's owner only. The
         // hash blob is CoTaskMem memory the caller frees, as BITS hands it out.
-        public void GetClientCertificate(out uint pStoreLocation, out string pStoreName, out IntPtr ppCertHashBlob,
-            out string pSubjectName)
+        public static void GetClientCertificate(FakeBitsHost host, FakeJob job, out uint pStoreLocation,
+            out string pStoreName, out IntPtr ppCertHashBlob, out string pSubjectName)
         {
             job.Fault("GetClientCertificate");
             if (!job.ClientCertificate || !string.Equals(job.OwnerSid, host.CallerSid, StringComparison.OrdinalIgnoreCase))
@@ -357,9 +486,11 @@ namespace WinBits.Testing
         }
     }
 
-    // One proxy of a BITS 4.0 job: IBitsTokenOptions plus the IClientSecurity a COM proxy has. The blanket
-    // belongs to this proxy, as on Windows: another lookup of the job starts without one.
-    class FakeJobObject40 : FakeJobObject25, IBitsTokenOptions, IClientSecurity
+    // One proxy of a BITS 4.0 job: IBitsTokenOptions plus the IClientSecurity a COM proxy has (and, in
+    // FakeJobObject40Http below, IBackgroundCopyJobHttpOptions; alone, this class is a job that refuses
+    // that QueryInterface). The blanket belongs to this proxy, as on Windows: another lookup of the job
+    // starts without one.
+    class FakeJobObject40 : FakeJobObject, IBitsTokenOptions, IClientSecurity
     {
         public FakeJobObject40(FakeBitsHost host, FakeJob job) : base(host, job) { }
 
@@ -373,7 +504,7 @@ namespace WinBits.Testing
             host.SetCalls++;
             job.Fault("SetHelperTokenFlags");
             CheckWritable("SetHelperTokenFlags");
-            if ((UsageFlags & ~0x3u) != 0)
+            if ((UsageFlags & ~host.ValidTokenFlags) != 0)
                 throw HResults.Fail("SetHelperTokenFlags", HResults.InvalidArgument);
             job.Flags = UsageFlags;
             if (job.ConcurrentChange)
@@ -406,7 +537,11 @@ namespace WinBits.Testing
             job.HelperTokenHasAdmins = false;
         }
 
-        public void GetHelperTokenSid(out string pSid) { job.Fault("GetHelperTokenSid"); pSid = job.HelperTokenSid; }
+        public void GetHelperTokenSid(out string pSid)
+        {
+            job.Fault("GetHelperTokenSid");
+            pSid = job.HelperTokenSid == null && host.EmptySidWithoutToken ? "" : job.HelperTokenSid;
+        }
 
         public void QueryBlanket(IntPtr pProxy, out uint pAuthnSvc, out uint pAuthzSvc, out IntPtr pServerPrincName,
             out uint pAuthnLevel, out uint pImpLevel, out IntPtr pAuthInfo, out uint pCapabilities)
@@ -444,6 +579,34 @@ namespace WinBits.Testing
         bool IsOwner()
         {
             return string.Equals(job.OwnerSid, host.CallerSid, StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
+    // A BITS 4.0+ job with every interface (the usual one).
+    sealed class FakeJobObject40Http : FakeJobObject40, IBackgroundCopyJobHttpOptions
+    {
+        public FakeJobObject40Http(FakeBitsHost host, FakeJob job) : base(host, job) { }
+
+        public void SetClientCertificateByID(uint StoreLocation, string StoreName, IntPtr pCertHashBlob)
+        {
+            FakeHttpOptions.SetCertificate(job);
+        }
+
+        public void SetClientCertificateByName(uint StoreLocation, string StoreName, string SubjectName)
+        {
+            FakeHttpOptions.SetCertificate(job);
+        }
+
+        public void RemoveClientCertificate()
+        {
+            job.ClientCertificate = false;
+        }
+
+        public void GetClientCertificate(out uint pStoreLocation, out string pStoreName, out IntPtr ppCertHashBlob,
+            out string pSubjectName)
+        {
+            FakeHttpOptions.GetClientCertificate(host, job, out pStoreLocation, out pStoreName, out ppCertHashBlob,
+                out pSubjectName);
         }
     }
 }

@@ -50,6 +50,14 @@ namespace WinBits.Testing
             return JobInfoModule.Run(host.Factory, host.Caller, host.Names, parameters);
         }
 
+        static Dictionary<string, object> RunWithin(FakeBitsHost host, object nameTimeout)
+        {
+            Dictionary<string, object> parameters = new Dictionary<string, object>();
+            parameters["all_users"] = true;
+            parameters["name_timeout"] = nameTimeout;
+            return JobInfoModule.Run(host.Factory, host.Caller, host.Names, parameters);
+        }
+
         static List<object> Jobs(Dictionary<string, object> result)
         {
             return (List<object>)result["jobs"];
@@ -328,6 +336,291 @@ namespace WinBits.Testing
             host.BitsMajor = 2;
             host.BitsMinor = 0;
             Assert.Equal(null, Only(Run(host, true))["client_certificate"], "BITS 2.0 has no IBackgroundCopyJobHttpOptions");
+        }
+
+        // ---- partial failures: each group of facts in its own guard --------------------------------
+
+        // A job in ERROR with every fact set, whose one call `faulty` fails.
+        static FakeJob EveryFact(string faulty)
+        {
+            FakeJob job = Job("contentSync", Me, 3);
+            job.State = 4;
+            job.Type = 1;
+            job.HelperTokenSid = Helper;
+            job.CreationTime = new DateTime(2026, 11, 20, 8, 15, 0, DateTimeKind.Utc);
+            job.ModificationTime = new DateTime(2026, 11, 21, 9, 0, 30, DateTimeKind.Utc);
+            job.ErrorCode = unchecked((int)TokenRequired);
+            job.ErrorContext = 5;
+            job.ErrorDescription = "A helper token is required.";
+            job.Faults = new Dictionary<string, int>();
+            if (faulty != null)
+                job.Faults[faulty] = unchecked((int)AccessDenied);
+            return job;
+        }
+
+        static List<object> ReadErrors(Dictionary<string, object> report)
+        {
+            return (List<object>)report["read_errors"];
+        }
+
+        // Which facts each call's failure may cost; every other fact is read all the same, the flags and
+        // the helper-token SID above all.
+        public static void AFailingCallCostsOnlyItsOwnFacts()
+        {
+            Dictionary<string, string[]> lost = new Dictionary<string, string[]>();
+            lost["GetOwner"] = new[] { "owner", "owner_name", "client_certificate" };
+            lost["GetState"] = new[] { "state", "state_value", "error" };
+            lost["GetType"] = new[] { "type", "type_value" };
+            lost["GetTimes"] = new[] { "creation_time", "modification_time" };
+            lost["GetError"] = new[] { "error" };
+            lost["IBackgroundCopyError.GetError"] = new[] { "error" };
+            lost["GetClientCertificate"] = new[] { "client_certificate" };
+            lost["QueryInterface(IBackgroundCopyJobHttpOptions)"] = new[] { "client_certificate" };
+            lost["GetHelperTokenFlags"] = new[] { "flags_value", "unknown_flags_value" };
+            lost["GetHelperTokenSid"] = new[] { "helper_token_sid", "helper_token_name" };
+            lost["QueryInterface(IBitsTokenOptions)"] = new[] {
+                "flags_value", "unknown_flags_value", "helper_token_sid", "helper_token_name" };
+            Dictionary<string, object> full = Only(Run(Host(true, EveryFact(null)), true));
+            Assert.Equal(0, ReadErrors(full).Count, "read_errors without a fault");
+            foreach (KeyValuePair<string, string[]> fault in lost)
+            {
+                FakeJob job = EveryFact(fault.Key);
+                job.Id = new Guid((string)full["id"]);
+                job.OwnerSid = Me;
+                Dictionary<string, object> report = Only(Run(Host(true, job), true));
+                string what = fault.Key + " failing: ";
+                Assert.Equal(1, ReadErrors(report).Count, what + "read_errors");
+                Dictionary<string, object> readError = Field(report, "read_error");
+                Assert.Equal(fault.Key, readError["call"], what + "read_error.call");
+                Assert.Equal(AccessDenied, readError["hresult"], what + "read_error.hresult");
+                Assert.True(object.ReferenceEquals(readError, ReadErrors(report)[0]), what + "the first is read_error");
+                foreach (string key in new List<string>(full.Keys))
+                {
+                    if (key == "read_error" || key == "read_errors")
+                        continue;
+                    bool mayBeLost = Array.IndexOf(fault.Value, key) >= 0;
+                    if (mayBeLost && key != "client_certificate")
+                        Assert.Equal(null, report[key], what + key);
+                    else if (!mayBeLost && key == "error")
+                        Assert.Equal(full["error"] != null, report["error"] != null, what + "error read");
+                    else if (!mayBeLost)
+                        Assert.Equal(full[key], report[key], what + key);
+                }
+            }
+        }
+
+        public static void EveryFailingCallIsListedWithItsHResult()
+        {
+            string[] calls = { "GetDisplayName", "GetOwner", "GetState", "GetType", "GetTimes", "GetClientCertificate",
+                               "GetHelperTokenFlags", "GetHelperTokenSid" };
+            FakeJob job = EveryFact(null);
+            foreach (string call in calls)
+                job.Faults[call] = unchecked((int)AccessDenied);
+            job.Faults["GetTimes"] = unchecked((int)0x800706BA);   // RPC_S_SERVER_UNAVAILABLE
+            Dictionary<string, object> report = Only(Run(Host(true, job), true));
+            List<string> listed = new List<string>();
+            foreach (Dictionary<string, object> failure in ReadErrors(report))
+            {
+                listed.Add((string)failure["call"]);
+                Assert.Equal(job.Id.ToString("B").ToUpperInvariant(), failure["job_id"], "job_id of " + failure["call"]);
+                Assert.True(failure["hresult"] != null, "hresult of " + failure["call"]);
+            }
+            Assert.Equal(string.Join(",", calls), string.Join(",", listed), "the failed calls, in reading order");
+            Assert.Equal(0x800706BAL, ((Dictionary<string, object>)ReadErrors(report)[4])["hresult"], "GetTimes' own HRESULT");
+            Assert.Equal("GetDisplayName", Field(report, "read_error")["call"], "read_error: the first");
+            Assert.Equal(job.Id.ToString("B").ToUpperInvariant(), report["id"], "the id is still read");
+            Assert.Equal(null, report["error"], "the state is unknown, so the error is not read");
+        }
+
+        // An id that cannot be read: the job is listed (an audit lists what it cannot judge) and every
+        // other fact is read.
+        public static void AJobWhoseIdCannotBeReadIsReadAllTheSame()
+        {
+            FakeJob job = EveryFact("GetId");
+            Dictionary<string, object> report = Only(Run(Host(true, job), true, "other*"));
+            Assert.Equal(null, report["id"], "id");
+            Assert.Equal("GetId", Field(report, "read_error")["call"], "read_error.call");
+            Assert.Equal(null, Field(report, "read_error")["job_id"], "read_error.job_id");
+            Assert.Equal(3L, report["flags_value"], "flags_value");
+            Assert.Equal(Helper, report["helper_token_sid"], "helper_token_sid");
+        }
+
+        public static void UnknownFlagBitsAreReported()
+        {
+            FakeJob job = Job("later", Me, 0x7);
+            Dictionary<string, object> report = Only(Run(Host(true, job), true));
+            Assert.Equal(7L, report["flags_value"], "flags_value: the whole DWORD");
+            Assert.Equal(4L, report["unknown_flags_value"], "unknown_flags_value");
+            Assert.Equal(0L, Only(Run(Host(true, Job("known", Me, 3)), true))["unknown_flags_value"], "none unknown");
+        }
+
+        public static void AnEmptyTokenSidIsNoToken()
+        {
+            FakeBitsHost host = Host(true, Job("none", Me, 1));
+            host.EmptySidWithoutToken = true;
+            host.AccountNames[""] = "should never be asked";
+            Dictionary<string, object> report = Only(Run(host, true));
+            Assert.Equal(null, report["helper_token_sid"], "helper_token_sid");
+            Assert.Equal(null, report["helper_token_name"], "helper_token_name");
+        }
+
+        // ---- error descriptions in a language BITS has messages for -----------------------------------
+
+        static Dictionary<string, object> ErrorIn(string uiCulture, List<int> messageLanguages, out FakeBitsHost host)
+        {
+            System.Globalization.CultureInfo previous = System.Threading.Thread.CurrentThread.CurrentUICulture;
+            host = Host(true, EveryFact(null));
+            host.MessageLanguages = messageLanguages;
+            try
+            {
+                System.Threading.Thread.CurrentThread.CurrentUICulture = new System.Globalization.CultureInfo(uiCulture);
+                return Field(Only(Run(host, true)), "error");
+            }
+            finally
+            {
+                System.Threading.Thread.CurrentThread.CurrentUICulture = previous;
+            }
+        }
+
+        public static void WithoutMessagesInTheUiLanguageTheDescriptionIsUsEnglish()
+        {
+            FakeBitsHost host;
+            Dictionary<string, object> error = ErrorIn("fr-FR", new List<int> { 0x0409 }, out host);
+            Assert.Equal("A helper token is required.", error["description"], "description");
+            Assert.Equal(null, error["description_error"], "description_error");
+            Assert.Equal("1036,1033", string.Join(",", host.DescriptionLanguagesAsked), "LANGIDs asked: 0x040C, 0x0409");
+        }
+
+        public static void TheUiLanguageIsAskedFirstAndOnce()
+        {
+            FakeBitsHost host;
+            Assert.Equal("A helper token is required.", ErrorIn("de-DE", null, out host)["description"], "description");
+            Assert.Equal("1031", string.Join(",", host.DescriptionLanguagesAsked), "LANGIDs asked: 0x0407 only");
+            ErrorIn("en-US", new List<int> { 0x0409 }, out host);
+            Assert.Equal("1033", string.Join(",", host.DescriptionLanguagesAsked), "US English is not asked twice");
+        }
+
+        // The invariant culture (LCID 0x7F) has no messages; LANGID 0 is never asked (BITS refuses it).
+        public static void LanguageZeroIsNeverAsked()
+        {
+            FakeBitsHost host;
+            Assert.Equal("A helper token is required.", ErrorIn("", new List<int> { 0x0409 }, out host)["description"],
+                "description");
+            Assert.True(!host.DescriptionLanguagesAsked.Contains(0), "LanguageId 0 asked");
+        }
+
+        public static void WithoutAnyMessageTheDescriptionIsNullAndSaysWhy()
+        {
+            FakeBitsHost host;
+            Dictionary<string, object> error = ErrorIn("fr-FR", new List<int>(), out host);
+            Assert.Equal(null, error["description"], "description");
+            Dictionary<string, object> failure = (Dictionary<string, object>)error["description_error"];
+            Assert.Equal("IBackgroundCopyError.GetErrorDescription(0x0409)", failure["call"], "call");
+            Assert.Equal(0x80070717L, failure["hresult"], "ERROR_RESOURCE_LANG_NOT_FOUND");
+            Assert.Equal(0x80200056L, error["hresult"], "the error itself is still reported");
+        }
+
+        // ---- account names: one lookup, a time budget ---------------------------------------------
+
+        public static void EverySidIsResolvedInOneLookup()
+        {
+            FakeJob first = Job("a", Me, 0), second = Job("b", LocalSystem, 0), third = Job("c", Me, 0);
+            first.HelperTokenSid = Helper;
+            third.HelperTokenSid = Helper.ToLowerInvariant();
+            FakeBitsHost host = Host(true, first, second, third);
+            Dictionary<string, object> result = Run(host, true);
+            Assert.Equal(1, host.NameLookups, "lookups");
+            Assert.Equal(3, host.NameLookupSids, "distinct SIDs in the lookup");
+            foreach (Dictionary<string, object> report in Jobs(result))
+                Assert.True(report["owner_name"] != null, "owner_name of " + report["name"]);
+            Dictionary<string, object> lookup = Field(result, "name_lookup");
+            Assert.Equal(3, lookup["sids"], "name_lookup.sids");
+            Assert.Equal(3, lookup["resolved"], "name_lookup.resolved");
+            Assert.Equal(0, lookup["unresolved"], "name_lookup.unresolved");
+            Assert.Equal(false, lookup["timed_out"], "name_lookup.timed_out");
+            Assert.Equal(5.0, lookup["timeout_seconds"], "name_lookup.timeout_seconds (the default)");
+            Assert.Equal(null, lookup["error"], "name_lookup.error");
+        }
+
+        // 200 jobs of an unreachable domain, whose lookup would take minutes: the task waits its budget
+        // and no longer, and still reports every SID and flag.
+        public static void ASlowLookupEndsAtTheBudgetAndEveryOtherFactStays()
+        {
+            List<FakeJob> jobs = new List<FakeJob>();
+            for (int index = 0; index < 200; index++)
+                jobs.Add(Job("remote" + index, "S-1-5-21-7-7-7-" + (2000 + index), 1));
+            FakeBitsHost host = Host(true, jobs.ToArray());
+            host.NameLatency = 120;
+            host.SlowDomains.Add("S-1-5-21-7-7-7");
+            host.AccountNames["S-1-5-21-7-7-7-2000"] = "FAR\\user";
+            System.Diagnostics.Stopwatch clock = System.Diagnostics.Stopwatch.StartNew();
+            Dictionary<string, object> result = RunWithin(host, 0.5);
+            double seconds = clock.Elapsed.TotalSeconds;
+            Assert.True(seconds >= 0.5 && seconds < 2.5, "the task took " + seconds + " s for a 0.5 s budget");
+            Assert.Equal(null, result["error"], "error");
+            Assert.Equal(200, Jobs(result).Count, "jobs");
+            foreach (Dictionary<string, object> report in Jobs(result))
+            {
+                Assert.Equal(null, report["owner_name"], "owner_name");
+                Assert.True(((string)report["owner"]).StartsWith("S-1-5-21-7-7-7-"), "owner (the SID) stays");
+                Assert.Equal(1L, report["flags_value"], "flags_value");
+            }
+            Dictionary<string, object> lookup = Field(result, "name_lookup");
+            Assert.Equal(true, lookup["timed_out"], "timed_out");
+            Assert.Equal(200, lookup["sids"], "sids");
+            Assert.Equal(200, lookup["unresolved"], "unresolved");
+            Assert.Equal(0.5, lookup["timeout_seconds"], "timeout_seconds");
+            Assert.Equal(1, host.NameLookups, "one lookup");
+        }
+
+        public static void AFastLookupIsNotCutByASlowHostsRule()
+        {
+            FakeBitsHost host = Host(true, Job("local", Me, 0));
+            host.NameLatency = 120;
+            host.SlowDomains.Add("S-1-5-21-7-7-7");
+            Dictionary<string, object> result = RunWithin(host, 2);
+            Assert.Equal("CORP\\alice", ((Dictionary<string, object>)Jobs(result)[0])["owner_name"], "owner_name");
+            Assert.Equal(false, Field(result, "name_lookup")["timed_out"], "timed_out");
+        }
+
+        public static void NameTimeoutZeroLooksNoNameUp()
+        {
+            FakeBitsHost host = Host(true, Job("local", Me, 0));
+            Dictionary<string, object> result = RunWithin(host, 0);
+            Assert.Equal(0, host.NameLookups, "lookups");
+            Assert.Equal(null, ((Dictionary<string, object>)Jobs(result)[0])["owner_name"], "owner_name");
+            Assert.Equal(1, Field(result, "name_lookup")["unresolved"], "unresolved");
+            Assert.Equal(false, Field(result, "name_lookup")["timed_out"], "timed_out");
+        }
+
+        sealed class FailingNames : IAccountNames
+        {
+            public IDictionary<string, string> Translate(IList<string> sids)
+            {
+                throw new System.ComponentModel.Win32Exception(1789, "The trust relationship failed");
+            }
+        }
+
+        public static void AFailingLookupLeavesTheNamesNullAndSaysWhy()
+        {
+            FakeBitsHost host = Host(true, Job("local", Me, 2));
+            Dictionary<string, object> parameters = new Dictionary<string, object>();
+            Dictionary<string, object> result = JobInfoModule.Run(host.Factory, host.Caller, new FailingNames(), parameters);
+            Assert.Equal(null, result["error"], "error");
+            Assert.Equal(2L, ((Dictionary<string, object>)Jobs(result)[0])["flags_value"], "flags_value");
+            Dictionary<string, object> failure = Field(Field(result, "name_lookup"), "error");
+            Assert.Equal("IdentityReferenceCollection.Translate", failure["call"], "call");
+            Assert.Equal("host_exception", failure["reason"], "reason");
+            Assert.True(failure["hresult"] != null, "hresult");
+        }
+
+        public static void NameTimeoutMustBeSecondsInRange()
+        {
+            FakeBitsHost host = Host(true, Job("a", Me, 0));
+            foreach (object bad in new object[] { "5", -1, double.NaN, 3601, true })
+                Assert.Equal("invalid_parameter", Field(RunWithin(host, bad), "error")["reason"], "name_timeout " + bad);
+            foreach (object good in new object[] { 2, 2L, 0.25, 3600 })
+                Assert.Equal(null, RunWithin(host, good)["error"], "name_timeout " + good);
         }
 
         // ---- arguments -----------------------------------------------------------------------------

@@ -107,6 +107,28 @@ namespace WinBits.Testing
             Assert.Equal(1, host.TokenCalls, "one token write in two runs");
         }
 
+        // A BITS that answers "" for "no token": absent sees no token, and a clear reads back as none.
+        public static void AnEmptyTokenSidIsNoToken()
+        {
+            FakeJob none = CoreTests.Job("none", Me, 0), other = CoreTests.Job("other", Me, 0);
+            other.HelperTokenSid = Other;
+            FakeBitsHost host = CoreTests.Host(none, other);
+            host.EmptySidWithoutToken = true;
+            Dictionary<string, object> untouched = Run(host, Token(none, "absent"));
+            CoreTests.NoError(untouched);
+            Assert.Equal(false, untouched["changed"], "absent on a job without a token");
+            Assert.Equal(null, Only(untouched)["previous_helper_token_sid"], "previous_helper_token_sid");
+            Assert.Equal(null, Only(untouched)["helper_token_sid"], "helper_token_sid");
+            Dictionary<string, object> cleared = Run(host, Token(other, "absent"));
+            CoreTests.NoError(cleared);
+            Assert.Equal(true, cleared["changed"], "absent clears the other user's token");
+            Assert.Equal(null, Only(cleared)["helper_token_sid"], "read back: none");
+            Dictionary<string, object> again = Run(host, Token(other, "absent"));
+            CoreTests.NoError(again);
+            Assert.Equal(false, again["changed"], "the second run changes nothing");
+            Assert.Equal(1, host.TokenCalls, "one token write in three runs");
+        }
+
         public static void KeepTouchesNoToken()
         {
             FakeJob job = CoreTests.Job("nightly", Me, 0);

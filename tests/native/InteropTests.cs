@@ -238,6 +238,62 @@ namespace WinBits.NativeInterop
             Assert.Equal(0, Calls(job, "IBitsTokenOptions.SetHelperTokenFlags"), "SetHelperTokenFlags calls");
         }
 
+        // BITS 4.0 and later always answer for IBackgroundCopyJobHttpOptions: a QueryInterface for it that
+        // fails otherwise than with E_NOINTERFACE is a failed call, never "no certificate".
+        public static void ACertificateQueryInterfaceFailureIsAFailedCall()
+        {
+            int job = AddJob(JobId, "myDownloadJob", OtherUser, Suspended, 0, null, true);
+            Native.fake_bits_fail(job, "QueryInterface(IBackgroundCopyJobHttpOptions)", unchecked((int)0x80010108));
+            Dictionary<string, object> error = Error(Run(Braced(JobId), new[] { "network" }));
+            Assert.Equal("com_error", error["reason"], "reason");
+            Assert.Equal("QueryInterface(IBackgroundCopyJobHttpOptions)", error["call"], "call");
+            Assert.Number(0x80010108L, error["hresult"], "hresult (RPC_E_DISCONNECTED)");
+            Assert.Equal(0, Calls(job, "IBitsTokenOptions.SetHelperTokenFlags"), "SetHelperTokenFlags calls");
+        }
+
+        public static void ACertificateInterfaceThatIsNotThereMeansNone()
+        {
+            int job = AddJob(JobId, "myDownloadJob", OtherUser, Suspended, 0, null, true);
+            Native.fake_bits_fail(job, "QueryInterface(IBackgroundCopyJobHttpOptions)", ENoInterface);
+            Dictionary<string, object> result = Run(Braced(JobId), new[] { "network" });
+            Succeeded(result);
+            Assert.Equal(null, Jobs(result)[0]["client_certificate"], "client_certificate");
+            Assert.Number(2, Native.fake_bits_job_flags(job), "the job's flags in the fake");
+        }
+
+        // A bit a later BITS defines is written back as it was and not compared.
+        public static void UnknownFlagBitsAreKeptThroughTheSlot()
+        {
+            Native.fake_bits_set_valid_token_flags(0x7);
+            int job = AddJob(JobId, "later", Caller, Suspended, 0x5, null, false);
+            Dictionary<string, object> same = Run(Braced(JobId), new[] { "local_file" });
+            Succeeded(same);
+            Assert.Equal(false, same["changed"], "changed");
+            Assert.Equal(0, Calls(job, "IBitsTokenOptions.SetHelperTokenFlags"), "no write: the known bits match");
+            Dictionary<string, object> result = Run(Braced(JobId), new[] { "network" });
+            Succeeded(result);
+            Assert.Number(0x6, Native.fake_bits_last_arg(job, "IBitsTokenOptions.SetHelperTokenFlags"), "UsageFlags");
+            Assert.Number(0x6, Jobs(result)[0]["flags_value"], "flags_value");
+            Assert.Number(0x4, Jobs(result)[0]["unknown_flags_value"], "unknown_flags_value");
+        }
+
+        // Someone else rewrote the second job after our write: it is left as they left it, and the first
+        // job of the run is restored.
+        public static void AReadBackMismatchRestoresTheOtherJobs()
+        {
+            int first = AddJob(JobId, "twin", Caller, Suspended, 1, null, false);
+            int second = AddJob(OtherId, "twin", Caller, Suspended, 1, null, false);
+            Native.fake_bits_change_after_set(second, 1);
+            Dictionary<string, object> result = Run("twin", new[] { "network" }, false, true, false);
+            Assert.Equal("readback_mismatch", Error(result)["reason"], "reason");
+            Assert.Equal(Braced(OtherId), Error(result)["job_id"], "job_id");
+            Assert.Number(1, Native.fake_bits_job_flags(first), "first job restored");
+            Assert.Equal(2, Calls(first, "IBitsTokenOptions.SetHelperTokenFlags"), "first: write, restore");
+            Assert.Equal(1, Calls(second, "IBitsTokenOptions.SetHelperTokenFlags"), "second: written once, not restored");
+            Assert.Equal(true, Jobs(result)[0]["rolled_back"], "first rolled_back");
+            Assert.Equal(false, Jobs(result)[1]["rolled_back"], "second rolled_back");
+        }
+
         public static void UnknownGuidIsNotFound()
         {
             AddJob(OtherId, "other", Caller, Suspended, 0, null, false);

@@ -27,10 +27,16 @@ namespace WinBits.NativeInterop
             return this;
         }
 
-        public string NameOf(string sid)
+        public IDictionary<string, string> Translate(IList<string> sids)
         {
-            string name;
-            return sid != null && names.TryGetValue(sid, out name) ? name : null;
+            Dictionary<string, string> found = new Dictionary<string, string>();
+            foreach (string sid in sids)
+            {
+                string name;
+                if (names.TryGetValue(sid, out name))
+                    found[sid] = name;
+            }
+            return found;
         }
     }
 
@@ -233,7 +239,41 @@ namespace WinBits.NativeInterop
             Assert.Equal("LOCAL_FILE", error["context"], "context");
             Assert.Equal(null, error["description"], "a failed GetErrorDescription");
             Assert.Equal(null, report["read_error"], "a missing description is no read error");
-            Assert.Equal(1, Calls(job, "IBackgroundCopyError.GetErrorDescription"), "GetErrorDescription calls");
+            Assert.Number(0x0409, Native.fake_bits_last_arg(job, "IBackgroundCopyError.GetErrorDescription"),
+                "US English is asked last");
+            Dictionary<string, object> failure = Field(error, "description_error");
+            Assert.Number(0x8007013DL, failure["hresult"], "description_error: ERROR_MR_MID_NOT_FOUND");
+        }
+
+        static Dictionary<string, object> ErrorInCulture(string culture, int job)
+        {
+            CultureInfo previous = System.Threading.Thread.CurrentThread.CurrentUICulture;
+            try
+            {
+                System.Threading.Thread.CurrentThread.CurrentUICulture = new CultureInfo(culture);
+                return Field(Only(Run(true)), "error");
+            }
+            finally
+            {
+                System.Threading.Thread.CurrentThread.CurrentUICulture = previous;
+            }
+        }
+
+        // A host whose UI language has no BITS message resources: the description comes in US English, and
+        // LanguageId 0 (which BITS refuses) is never asked. The LANGID crosses as a DWORD in slot 5.
+        public static void WithoutMessagesInTheUiLanguageTheDescriptionIsUsEnglish()
+        {
+            int job = AddJob(JobId, "contentSync", Caller, Error, 0, null);
+            SetError(job, TokenRequired, ContextRemoteFile, "A helper token is required.");
+            Assert.Equal(0, Native.fake_bits_set_message_languages(new uint[] { 0x0409 }, 1), "message languages");
+            Dictionary<string, object> error = ErrorInCulture("fr-FR", job);
+            Assert.Equal("A helper token is required.", error["description"], "description");
+            Assert.Equal(2, Calls(job, "IBackgroundCopyError.GetErrorDescription"), "GetErrorDescription calls");
+            Assert.Number(0x0409, Native.fake_bits_last_arg(job, "IBackgroundCopyError.GetErrorDescription"),
+                "the second LANGID");
+            Assert.True(NativeFake.CallLog().Contains("IBackgroundCopyError.GetErrorDescription 1036"),
+                "the UI language (0x040C) was asked first");
+            Assert.True(!NativeFake.CallLog().Contains("IBackgroundCopyError.GetErrorDescription 0\n"), "LANGID 0");
         }
 
         public static void AnErrorStateWithoutErrorInformationHasNoError()
@@ -277,13 +317,48 @@ namespace WinBits.NativeInterop
             Assert.Equal("{5D3B4C39-1F0A-4D5B-9E2F-123456789ABC}", readError["job_id"], "job_id");
             Assert.Equal(null, lockedReport["flags_value"], "flags not read");
             Assert.Equal(OtherUser, lockedReport["owner"], "what was read before stays");
-            Assert.Equal(0, Calls(locked, "IBitsTokenOptions.GetHelperTokenSid"), "nothing read after the fault");
+            Assert.Equal(1, Calls(locked, "IBitsTokenOptions.GetHelperTokenSid"), "the helper-token SID is read all the same");
+            Assert.Equal(1, ((List<object>)lockedReport["read_errors"]).Count, "read_errors");
             Dictionary<string, object> fineReport = ByName(result, "fine");
             Assert.Equal(null, fineReport["read_error"], "the next job's read_error");
             Assert.Equal(1L, fineReport["flags_value"], "the next job is read in full");
             Assert.Equal("UPLOAD", fineReport["type"], "the next job's type");
             Assert.Equal(0x80200056L, Field(fineReport, "error")["hresult"], "the next job's error");
             Assert.Equal(Helper, fineReport["helper_token_sid"], "the next job's helper token");
+        }
+
+        // GetError, the certificate's QueryInterface and GetTimes fail through their slots; the flags and the
+        // helper-token SID are read all the same, and each failed call is listed with its HRESULT.
+        public static void FailingGettersCostOnlyTheirOwnFacts()
+        {
+            int job = AddJob(JobId, "contentSync", Caller, Error, 3, Helper);
+            SetError(job, TokenRequired, ContextRemoteFile, "text");
+            Native.fake_bits_fail(job, "IBackgroundCopyJob.GetError", EAccessDenied);
+            Native.fake_bits_fail(job, "QueryInterface(IBackgroundCopyJobHttpOptions)", unchecked((int)0x80010108));
+            Native.fake_bits_fail(job, "IBackgroundCopyJob.GetTimes", unchecked((int)0x800706BA));
+            Dictionary<string, object> report = Only(Run(true));
+            Assert.Number(3, report["flags_value"], "flags_value");
+            Assert.Equal(Helper, report["helper_token_sid"], "helper_token_sid");
+            Assert.Equal("CORP\\svc-sync", report["helper_token_name"], "helper_token_name");
+            Assert.Equal("ERROR", report["state"], "state");
+            Assert.Equal(null, report["error"], "error");
+            Assert.Equal(null, report["client_certificate"], "client_certificate");
+            List<string> failed = new List<string>();
+            foreach (Dictionary<string, object> failure in (List<object>)report["read_errors"])
+                failed.Add(failure["call"] + "=" + failure["hresult_hex"]);
+            Assert.Equal("GetTimes=0x800706BA,GetError=0x80070005,QueryInterface(IBackgroundCopyJobHttpOptions)=0x80010108",
+                string.Join(",", failed), "read_errors");
+        }
+
+        public static void UnknownFlagBitsAndAnEmptyTokenSidCrossAsRead()
+        {
+            Native.fake_bits_set_empty_sid_without_token(1);
+            AddJob(JobId, "later", Caller, Suspended, 0x15, null);
+            Dictionary<string, object> report = Only(Run(true));
+            Assert.Number(0x15, report["flags_value"], "flags_value: the whole DWORD");
+            Assert.Number(0x14, report["unknown_flags_value"], "unknown_flags_value");
+            Assert.Equal(null, report["helper_token_sid"], "an empty SID is no token");
+            Assert.Equal(null, report["read_error"], "read_error");
         }
 
         public static void SelectionByNameAndGuidGoesThroughTheEnumeration()

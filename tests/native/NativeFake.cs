@@ -27,6 +27,18 @@ namespace WinBits.NativeInterop
         [DllImport(Library)]
         public static extern void fake_bits_set_os_build(uint build);
 
+        // The helper-token flag bits SetHelperTokenFlags accepts (0x3 after a reset).
+        [DllImport(Library)]
+        public static extern void fake_bits_set_valid_token_flags(uint flags);
+
+        // Whether GetHelperTokenSid answers "" instead of NULL for a job without a helper token.
+        [DllImport(Library)]
+        public static extern void fake_bits_set_empty_sid_without_token(int empty);
+
+        // The LANGIDs BITS has message resources for; count -1: every language (after a reset).
+        [DllImport(Library)]
+        public static extern int fake_bits_set_message_languages(uint[] languages, int count);
+
         [DllImport(Library)]
         public static extern int fake_bits_add_job([In] ref Guid id, [MarshalAs(UnmanagedType.LPWStr)] string name,
             [MarshalAs(UnmanagedType.LPWStr)] string owner, int state, uint flags,

@@ -512,6 +512,26 @@ namespace WinBits.NativeInterop
             Assert.Equal(1, Calls(job, "IBitsTokenOptions.ClearHelperToken"), "ClearHelperToken calls after both runs");
         }
 
+        // A BITS that answers "" for "no token": `absent` finds nothing to clear, and after a clear the
+        // empty read-back is no mismatch.
+        public static void AnEmptyTokenSidIsNoToken()
+        {
+            Native.fake_bits_set_empty_sid_without_token(1);
+            int job = Add(2, null);
+            Dictionary<string, object> untouched = Run(null, "absent");
+            Succeeded(untouched);
+            Assert.Equal(false, untouched["changed"], "changed");
+            Assert.Equal(null, OnlyJob(untouched)["previous_helper_token_sid"], "previous_helper_token_sid");
+            Assert.Equal(0, Calls(job, "IBitsTokenOptions.ClearHelperToken"), "ClearHelperToken calls");
+            TokenFixture.Reset();
+            Native.fake_bits_set_empty_sid_without_token(1);
+            job = Add(2, OtherUser);
+            Dictionary<string, object> cleared = Run(null, "absent");
+            Succeeded(cleared);
+            Assert.Equal(null, OnlyJob(cleared)["helper_token_sid"], "read back");
+            Assert.Equal(1, Calls(job, "IBitsTokenOptions.ClearHelperToken"), "ClearHelperToken calls");
+        }
+
         public static void CheckModeWritesNoToken()
         {
             int job = Add(0, OtherUser);

@@ -37,7 +37,8 @@
 
 enum { BG_JOB_STATE_ACKNOWLEDGED = 7, BG_JOB_STATE_CANCELLED = 8 };
 enum { BG_JOB_ENUM_ALL_USERS = 1 };
-enum { VALID_TOKEN_FLAGS = 0x3 };   /* BG_TOKEN_LOCAL_FILE | BG_TOKEN_NETWORK */
+enum { DEFAULT_VALID_TOKEN_FLAGS = 0x3 };   /* BG_TOKEN_LOCAL_FILE | BG_TOKEN_NETWORK */
+enum { MAX_MESSAGE_LANGUAGES = 8, ALL_LANGUAGES = -1 };
 /* A non-administrator may change the helper-token settings of a job it owns from this build on. */
 enum { BUILD_OWNER_MAY_SET_TOKEN = 14393, DEFAULT_OS_BUILD = 20348 };
 /* objidl.h / rpcdce.h values: what a proxy has before any SetBlanket, and what SetHelperToken needs. */
@@ -123,6 +124,10 @@ static DWORD last_enum_flags;
 static WCHAR caller_sid[MAX_TEXT];
 static int caller_is_admin;
 static DWORD os_build;
+static DWORD valid_token_flags;                /* what SetHelperTokenFlags accepts: a later BITS may define more */
+static int empty_sid_without_token;            /* GetHelperTokenSid answers "" (not NULL) without a token */
+static int message_language_count;             /* ALL_LANGUAGES, or how many LANGIDs have message resources */
+static DWORD message_languages[MAX_MESSAGE_LANGUAGES];
 static char call_log[MAX_CALLS * 128];
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
@@ -443,7 +448,7 @@ HRESULT impl_IBitsTokenOptions_SetHelperTokenFlags(IBitsTokenOptions *This, DWOR
     if (hr != S_OK) {
         return hr;
     }
-    if (UsageFlags & ~(DWORD)VALID_TOKEN_FLAGS) {
+    if (UsageFlags & ~valid_token_flags) {
         return E_INVALIDARG;
     }
     job->flags = UsageFlags;
@@ -523,10 +528,14 @@ HRESULT impl_IBitsTokenOptions_GetHelperTokenSid(IBitsTokenOptions *This, LPWSTR
     *pSid = NULL;
     record(job->index, "IBitsTokenOptions.GetHelperTokenSid", 0);
     HRESULT hr = fault_for(job->index, "IBitsTokenOptions.GetHelperTokenSid");
-    if (hr != S_OK || !job->has_helper_sid) {
-        return hr;   /* S_OK with NULL: the job has no helper token */
+    if (hr != S_OK) {
+        return hr;
     }
-    *pSid = malloc_text(job->helper_sid);
+    if (!job->has_helper_sid && !empty_sid_without_token) {
+        return S_OK;   /* S_OK with NULL: the job has no helper token */
+    }
+    static const WCHAR empty[] = {0};
+    *pSid = malloc_text(job->has_helper_sid ? job->helper_sid : empty);
     return *pSid == NULL ? E_OUTOFMEMORY : S_OK;
 }
 
@@ -732,8 +741,22 @@ HRESULT impl_IBackgroundCopyError_GetError(IBackgroundCopyError *This, BG_ERROR_
     return hr;
 }
 
-/* The argument recorded is the LANGID asked for. A job set without a description has no message text,
- * which FormatMessage reports as ERROR_MR_MID_NOT_FOUND. */
+static int has_message_resources(DWORD language)
+{
+    if (message_language_count == ALL_LANGUAGES) {
+        return 1;
+    }
+    for (int i = 0; i < message_language_count; i++) {
+        if (message_languages[i] == language) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The argument recorded is the LANGID asked for. LANGID 0 is refused (E_INVALIDARG); a language without
+ * BITS' message resources fails with ERROR_RESOURCE_LANG_NOT_FOUND; a job set without a description has no
+ * message text, which FormatMessage reports as ERROR_MR_MID_NOT_FOUND. */
 HRESULT impl_IBackgroundCopyError_GetErrorDescription(IBackgroundCopyError *This, DWORD LanguageId,
                                                       LPWSTR *pErrorDescription)
 {
@@ -746,6 +769,12 @@ HRESULT impl_IBackgroundCopyError_GetErrorDescription(IBackgroundCopyError *This
     HRESULT hr = enter_call(job->index, call, pErrorDescription, LanguageId);
     if (hr != S_OK) {
         return hr;
+    }
+    if (LanguageId == 0) {
+        return E_INVALIDARG;
+    }
+    if (!has_message_resources(LanguageId)) {
+        return ERROR_RESOURCE_LANG_NOT_FOUND_HRESULT;
     }
     if (!job->has_error_description) {
         return ERROR_MR_MID_NOT_FOUND_HRESULT;
@@ -920,7 +949,36 @@ EXPORT void fake_bits_reset(void)
     caller_sid[0] = 0;
     caller_is_admin = 1;
     os_build = DEFAULT_OS_BUILD;
+    valid_token_flags = DEFAULT_VALID_TOKEN_FLAGS;
+    empty_sid_without_token = 0;
+    message_language_count = ALL_LANGUAGES;
     manager.refs = 0;
+}
+
+/* The helper-token flag bits SetHelperTokenFlags accepts (0x3 after a reset). */
+EXPORT void fake_bits_set_valid_token_flags(DWORD flags)
+{
+    valid_token_flags = flags;
+}
+
+/* Whether GetHelperTokenSid answers "" rather than NULL for a job without a helper token (0 after a reset). */
+EXPORT void fake_bits_set_empty_sid_without_token(int empty)
+{
+    empty_sid_without_token = empty != 0;
+}
+
+/* The LANGIDs BITS has message resources for; count -1: every language (after a reset). Returns -1 when
+ * there are too many. */
+EXPORT int fake_bits_set_message_languages(const DWORD *languages, int count)
+{
+    if (count > MAX_MESSAGE_LANGUAGES) {
+        return -1;
+    }
+    message_language_count = count < 0 ? ALL_LANGUAGES : count;
+    for (int i = 0; i < count; i++) {
+        message_languages[i] = languages[i];
+    }
+    return 0;
 }
 
 EXPORT void fake_bits_set_caller(LPCWSTR sid)

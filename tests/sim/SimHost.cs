@@ -115,9 +115,23 @@ namespace WinBits.Sim
         static void RunModuleOnHost(JavaScriptSerializer json, Dictionary<string, object> request, Hashtable parameters,
             bool checkMode, Dictionary<string, object> envelope, out int exitCode)
         {
-            FakeBitsHost host = BuildHost((Dictionary<string, object>)request["host"], (Dictionary<string, object>)request["caller"]);
+            Dictionary<string, object> state = (Dictionary<string, object>)request["host"];
+            FakeBitsHost host = BuildHost(state, (Dictionary<string, object>)request["caller"]);
             string module = (string)request["module"];
-            envelope["stdout"] = RunModule(json, module, host, parameters, checkMode, request["invocation"], out exitCode);
+            // The module runs under the host's display language, as on Windows, where it decides which
+            // language BITS' error descriptions are asked in first; a warm process gets its own back.
+            System.Globalization.CultureInfo previous = System.Threading.Thread.CurrentThread.CurrentUICulture;
+            try
+            {
+                System.Threading.Thread.CurrentThread.CurrentUICulture =
+                    new System.Globalization.CultureInfo((string)state["language"]);
+                envelope["stdout"] = RunModule(json, module, host, parameters, checkMode, request["invocation"],
+                    out exitCode);
+            }
+            finally
+            {
+                System.Threading.Thread.CurrentThread.CurrentUICulture = previous;
+            }
             envelope["host"] = DescribeHost(host);
         }
 #else
@@ -243,6 +257,17 @@ namespace WinBits.Sim
             host.CallerNetworkLogon = (bool)caller["network_logon"];
             foreach (KeyValuePair<string, object> account in (Dictionary<string, object>)state["accounts"])
                 host.AccountNames[account.Key] = (string)account.Value;
+            host.ValidTokenFlags = Convert.ToUInt32(state["valid_token_flags"]);
+            host.EmptySidWithoutToken = (bool)state["empty_helper_token_sid"];
+            host.MessageLanguages = new List<int>();
+            foreach (object language in (IEnumerable)state["message_languages"])
+                host.MessageLanguages.Add(Convert.ToInt32(language));
+            Dictionary<string, object> slow = (Dictionary<string, object>)state["slow_names"];
+            host.NameLatency = Convert.ToDouble(slow["latency"], System.Globalization.CultureInfo.InvariantCulture);
+            foreach (object sid in (IEnumerable)slow["sids"])
+                host.SlowSids.Add((string)sid);
+            foreach (object domain in (IEnumerable)slow["domains"])
+                host.SlowDomains.Add((string)domain);
             foreach (object item in (IEnumerable)state["jobs"])
                 host.Jobs.Add(BuildJob((Dictionary<string, object>)item));
             return host;
@@ -274,6 +299,13 @@ namespace WinBits.Sim
                 job.Faults = new Dictionary<string, int>();
                 foreach (KeyValuePair<string, object> fault in faults)
                     job.Faults[fault.Key] = Convert.ToInt32(fault.Value);
+            }
+            Dictionary<string, object> after = (Dictionary<string, object>)entry["fault_after"];
+            if (after.Count > 0)
+            {
+                job.FaultAfter = new Dictionary<string, int>();
+                foreach (KeyValuePair<string, object> fault in after)
+                    job.FaultAfter[fault.Key] = Convert.ToInt32(fault.Value);
             }
             return job;
         }

@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 from typing import IO, Any, Iterator, Mapping, Protocol
 
+from tests.sim.languages import DEFAULT_LANGUAGE, canonical_language, message_langids, well_known_names
 from tests.support.mono import compile_cs
 from tests.support.paths import BUILD, REPO
 
@@ -44,9 +45,7 @@ ERROR_CONTEXTS = ("NONE", "UNKNOWN", "GENERAL_QUEUE_MANAGER", "QUEUE_MANAGER_NOT
                   "REMOTE_FILE", "GENERAL_TRANSPORT", "REMOTE_APPLICATION")
 # Each module's core util and the symbol SimHost.cs compiles its call under (only what was sent is there).
 MODULE_CORES = {"bits_helper_token": ("BitsHelperToken", "HELPER_TOKEN"), "bits_job_info": ("BitsJobInfo", "JOB_INFO")}
-# Well-known accounts every Windows host resolves.
-WELL_KNOWN_ACCOUNTS = {"S-1-5-18": "NT AUTHORITY\\SYSTEM", "S-1-5-19": "NT AUTHORITY\\LOCAL SERVICE",
-                       "S-1-5-20": "NT AUTHORITY\\NETWORK SERVICE"}
+KNOWN_FLAGS = 0x3
 _compile_lock = threading.Lock()
 # Warm processes per build: enough to keep both cores of a small machine busy, few enough that three
 # builds (two modules and the no-op) stay cheap.
@@ -90,18 +89,36 @@ def state_number(value: Any) -> int:
 
 
 def flags_value(value: Any) -> int:
-    """Helper-token flags given as a number or a list of names (local_file, network, BG_TOKEN_*)."""
+    """Helper-token flags given as a number or a list of names (local_file, network, BG_TOKEN_*) and, for
+    bits a later BITS may define, numbers or hex strings ("0x0004")."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
+        return _dword(value)
     if value is None:
         return 0
     total = 0
     for name in value:
-        key = str(name).lower().removeprefix("bg_token_")
-        if key not in FLAG_BITS:
-            raise ValueError(f"unknown helper-token flag {name!r}; expected local_file or network")
-        total |= FLAG_BITS[key]
+        total |= _flag_bit(name)
     return total
+
+
+def _flag_bit(name: Any) -> int:
+    if isinstance(name, int) and not isinstance(name, bool):
+        return _dword(name)
+    key = str(name).lower().removeprefix("bg_token_")
+    if key in FLAG_BITS:
+        return FLAG_BITS[key]
+    if key.startswith("0x"):
+        try:
+            return _dword(int(key, 16))
+        except ValueError:
+            pass
+    raise ValueError(f"unknown helper-token flag {name!r}; expected local_file, network or a bit as 0x0004")
+
+
+def _dword(value: int) -> int:
+    if not 0 <= value <= 0xFFFFFFFF:
+        raise ValueError(f"helper-token flags {value!r} are not a DWORD")
+    return value
 
 
 def named_number(value: Any, names: tuple[str, ...], what: str, prefix: str = "") -> int:
@@ -134,7 +151,9 @@ def hresult(value: Any) -> int:
 
 
 def flag_names(value: int) -> list[str]:
-    return [name for name, bit in FLAG_BITS.items() if value & bit]
+    """The flags as the state file keeps them: names, then each bit beyond them as 0x%04X."""
+    names = [name for name, bit in FLAG_BITS.items() if value & bit]
+    return names + ["0x%04X" % (1 << bit) for bit in range(32) if value & ~KNOWN_FLAGS & (1 << bit)]
 
 
 def read_state(path: Path) -> dict[str, Any]:
@@ -489,10 +508,43 @@ def _wire_host(state: dict[str, Any], faults: frozenset[str]) -> dict[str, Any]:
                      "concurrent_change": concurrent,
                      "concurrent_flags": flags_value(job.get("concurrent_flags", flags)),
                      **_wire_job_facts(job)})
+    language = canonical_language(state.get("language", DEFAULT_LANGUAGE))
     return {"os_build": int(state["os_build"]), "bits_major": major, "bits_minor": minor,
             "service_disabled": bool(state.get("service_disabled", False)) or "service_disabled" in faults,
             "refuse_network_logon": bool(state.get("refuse_network_logon", False)),
-            "accounts": {**WELL_KNOWN_ACCOUNTS, **(state.get("accounts") or {})}, "jobs": jobs}
+            "accounts": {**well_known_names(language), **(state.get("accounts") or {})},
+            "language": language,
+            "message_languages": message_langids(state.get("message_languages", default_message_languages(language))),
+            "valid_token_flags": flags_value(state.get("valid_token_flags", KNOWN_FLAGS)),
+            "empty_helper_token_sid": bool(state.get("empty_helper_token_sid", False)),
+            "slow_names": wire_slow_names(state.get("slow_names")),
+            "jobs": jobs}
+
+
+def default_message_languages(language: str) -> list[str]:
+    """Every Windows has BITS' US English messages, and those of its own display language."""
+    return sorted({DEFAULT_LANGUAGE, language})
+
+
+def wire_slow_names(slow: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A host's slow account lookups (``{latency, sids, domains}``, tests/sim/README.md), checked."""
+    if slow is not None and not isinstance(slow, Mapping):
+        raise ValueError(f"slow_names must be a mapping of latency, sids and domains, not {slow!r}")
+    slow = dict(slow or {})
+    unknown = sorted(set(slow) - {"latency", "sids", "domains"})
+    if unknown:
+        raise ValueError(f"slow_names has unknown keys {unknown}; allowed: latency, sids, domains")
+    latency = slow.get("latency", 0)
+    if isinstance(latency, bool) or not isinstance(latency, (int, float)) or latency < 0:
+        raise ValueError(f"slow_names.latency must be a number of seconds >= 0, not {latency!r}")
+    lists = {}
+    for key in ("sids", "domains"):
+        value = slow.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(item, str) and item.upper().startswith("S-")
+                                                  for item in value):
+            raise ValueError(f"slow_names.{key} must be a list of SIDs (S-1-5-21-...), not {value!r}")
+        lists[key] = value
+    return {"latency": float(latency), **lists}
 
 
 def _wire_job_facts(job: Mapping[str, Any]) -> dict[str, Any]:
@@ -504,8 +556,15 @@ def _wire_job_facts(job: Mapping[str, Any]) -> dict[str, Any]:
             "error_context": ERROR_CONTEXTS.index(error["context"]) if error else 0,
             "error_description": error.get("description") if error else None,
             # Fault injection: a job method's name -> the HRESULT it fails with (e.g. access denied on
-            # GetHelperTokenFlags for an audit that cannot read one job).
-            "faults": {call: hresult(code) for call, code in (job.get("faults") or {}).items()}}
+            # GetHelperTokenFlags for an audit that cannot read one job), or {hresult, after}: after that
+            # many calls that succeed.
+            "faults": {call: hresult(_fault_code(fault)) for call, fault in (job.get("faults") or {}).items()},
+            "fault_after": {call: int(fault.get("after", 0)) for call, fault in (job.get("faults") or {}).items()
+                            if isinstance(fault, Mapping)}}
+
+
+def _fault_code(fault: Any) -> Any:
+    return fault["hresult"] if isinstance(fault, Mapping) else fault
 
 
 def _merge_jobs(state: dict[str, Any], wire_jobs: list[dict[str, Any]]) -> dict[str, Any]:

@@ -22,8 +22,10 @@ import asyncssh
 import yaml
 
 from tests.sim import argspec
-from tests.sim.bits_runner import (Caller, ModuleRun, SimHostError, SimHostPool, canonical_job, run_module, run_noop,
+from tests.sim.bits_runner import (KNOWN_FLAGS, Caller, ModuleRun, SimHostError, SimHostPool, canonical_job,
+                                   default_message_languages, flags_value, run_module, run_noop, wire_slow_names,
                                    write_state)
+from tests.sim.languages import DEFAULT_LANGUAGE, canonical_language, message_langids
 from tests.sim.payload import JOB_INFO_MODULE, NOOP_MODULE, SUPPORTED_MODULE, Become, ModuleRequest, \
     UnsupportedCommand, parse_request
 from tests.sim.transport import AUTH_METHODS, TRANSPORT_FAULTS, TRANSPORTS, CommandResult, Endpoint, default_auth
@@ -47,6 +49,8 @@ DEFAULTS: dict[str, Any] = {
                    "is_admin": True},
     "users": {"SYSTEM": {"sid": "S-1-5-18", "is_admin": True}},
     "accounts": {},
+    "language": DEFAULT_LANGUAGE, "message_languages": None, "slow_names": None,
+    "empty_helper_token_sid": False, "valid_token_flags": KNOWN_FLAGS,
 }
 # OpenSSH options for every SSH host: no connection sharing (ControlPersist would keep a connection
 # for 60 s and hide a later refusal); the fleet's host key is known under one alias for all its hosts
@@ -92,12 +96,20 @@ class HostConfig:
     transport: str = "winrm"
     slow_timeout: int = DEFAULT_SLOW_TIMEOUT
     accounts: Mapping[str, str] = dataclasses.field(default_factory=dict)   # SID -> account name
+    language: str = DEFAULT_LANGUAGE   # names the well-known accounts; the UI language of a module run
+    message_languages: tuple[str, ...] = (DEFAULT_LANGUAGE,)   # BITS has its messages in these
+    slow_names: Mapping[str, Any] = dataclasses.field(default_factory=dict)   # {latency, sids, domains}
+    empty_helper_token_sid: bool = False   # GetHelperTokenSid answers "" for "no token"
+    valid_token_flags: int = KNOWN_FLAGS   # the flag bits its BITS accepts
 
     def initial_state(self) -> dict[str, Any]:
         return {"os_build": self.os_build, "bits_version": self.bits_version,
                 "refuse_network_logon": self.refuse_network_logon,
                 "service_disabled": False, "concurrent_change": False,
-                "accounts": dict(self.accounts),
+                "accounts": dict(self.accounts), "language": self.language,
+                "message_languages": list(self.message_languages), "slow_names": dict(self.slow_names),
+                "empty_helper_token_sid": self.empty_helper_token_sid,
+                "valid_token_flags": self.valid_token_flags,
                 "jobs": [canonical_job(job) for job in self.jobs]}
 
 
@@ -130,7 +142,30 @@ def _host_config(name: str, merged: dict[str, Any]) -> HostConfig:
                       refuse_network_logon=bool(merged["refuse_network_logon"]),
                       os_build=int(merged["os_build"]), bits_version=str(merged["bits_version"]),
                       jobs=tuple(merged.get("jobs") or ()), slow_seconds=slow_seconds, transport=transport,
-                      slow_timeout=slow_timeout, accounts=_accounts(name, merged, users))
+                      slow_timeout=slow_timeout, accounts=_accounts(name, merged, users),
+                      **_windows_traits(name, merged))
+
+
+def _windows_traits(host: str, merged: Mapping[str, Any]) -> dict[str, Any]:
+    """language, message_languages, slow_names, empty_helper_token_sid and valid_token_flags, checked."""
+    traits: dict[str, Any] = {}
+    key = "language"
+    try:
+        traits["language"] = canonical_language(merged["language"])
+        key = "message_languages"
+        languages = merged["message_languages"]
+        if languages is None:
+            languages = default_message_languages(traits["language"])
+        message_langids(languages)
+        traits["message_languages"] = tuple(canonical_language(language) for language in languages)
+        key = "slow_names"
+        traits["slow_names"] = wire_slow_names(merged["slow_names"])
+        key = "valid_token_flags"
+        traits["valid_token_flags"] = flags_value(merged["valid_token_flags"])
+    except (ValueError, TypeError) as error:
+        raise FleetFileError(f"host {host}: {key}: {error}") from None
+    traits["empty_helper_token_sid"] = bool(merged["empty_helper_token_sid"])
+    return traits
 
 
 def _choice(host: str, key: str, value: Any, allowed: tuple[str, ...], context: str = "") -> str:

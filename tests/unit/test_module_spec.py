@@ -77,6 +77,7 @@ EXPECTED_OPTIONS: dict[str, dict[str, dict[str, Any]]] = {
     "bits_job_info": {
         "job": {"type": "list", "elements": "str"},
         "all_users": {"type": "bool", "default": True},
+        "name_timeout": {"type": "int", "default": 5},
     },
 }
 

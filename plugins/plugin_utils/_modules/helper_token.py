@@ -16,6 +16,7 @@ from collections import abc
 
 from .._action import OptionError, boolean_option, declared_options
 from .._flags import (
+    KNOWN_MASK,
     FLAG_BITS,
     FlagsError,
     canonical_names,
@@ -188,11 +189,18 @@ def shape_job(job: JobFacts) -> dict[str, object]:
         "previous_flags_value": dword_from_host(job.get("previous_flags_value")),
         "flags": names_from_host(job.get("flags_value")),
         "flags_value": dword_from_host(job.get("flags_value")),
+        "unknown_flags_value": _unknown_bits(job.get("flags_value")),
         "previous_helper_token_sid": job.get("previous_helper_token_sid"),
         "helper_token_sid": job.get("helper_token_sid"),
         "client_certificate": job.get("client_certificate"),
         "changed": job.get("changed") is True,
     }
+
+
+def _unknown_bits(value: object) -> int | None:
+    """The bits of a flags value beyond local_file and network (a later BITS may define them)."""
+    flags = dword_from_host(value)
+    return None if flags is None else flags & ~KNOWN_MASK
 
 
 def single_job_keys(job: t.Mapping[str, object]) -> dict[str, object]:
@@ -203,10 +211,11 @@ def flags_after(job: JobFacts, desired: Desired) -> object:
     """The flags a job has after the task; in check mode, those it would have.
 
     In check mode the host writes nothing and reports the current flags, so a job whose flags it
-    reports as (would be) changed would end up with exactly the desired flags.
+    reports as (would be) changed would end up with the desired flags and the bits beyond them that
+    it has (the host writes those back as they are).
     """
     if desired.check_mode and desired.flags is not None and _flags_would_change(job):
-        return desired.flags
+        return desired.flags | (_unknown_bits(job.get("previous_flags_value")) or 0)
     return job.get("flags_value")
 
 
@@ -276,8 +285,23 @@ def build_warnings(jobs: t.Sequence[JobFacts], desired: Desired) -> list[str]:
         _unused_token_warning(jobs, desired),
         _token_lifetime_warning(jobs, desired),
         _network_warning(jobs, desired),
+        _unknown_bits_warning(jobs, desired),
     ]
     return [warning for warning in warnings if warning]
+
+
+def _unknown_bits_warning(jobs: t.Sequence[JobFacts], desired: Desired) -> str | None:
+    """flags set on jobs with bits this collection does not know: said aloud, as they were kept."""
+    if desired.flags is None:
+        return None
+    marked = [job for job in jobs if _unknown_bits(job.get("previous_flags_value"))]
+    if not marked:
+        return None
+    bits = sorted({name for job in marked for name in names_from_host(_unknown_bits(job.get("previous_flags_value")))
+                   or []})
+    return ("%s %s helper-token flag bits this collection does not know (%s), as a later BITS may define: flags "
+            "compares and sets only local_file and network, and kept those bits as they are"
+            % (_labels(marked), _have(marked), ", ".join(bits)))
 
 
 def _forced_warning(jobs: t.Sequence[JobFacts], *, check_mode: bool) -> str | None:

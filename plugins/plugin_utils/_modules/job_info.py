@@ -24,7 +24,7 @@ import typing as t
 from collections import abc
 
 from .._action import OptionError, boolean_option, declared_options
-from .._flags import dword_from_host, names_from_host
+from .._flags import KNOWN_MASK, dword_from_host, names_from_host
 from .._jobs import (
     JobFacts,
     MAX_DISPLAY_NAME_UTF16,
@@ -49,7 +49,11 @@ from .explain import (
 
 
 # Declared to Ansible's validator, which refuses any other option; the values are checked here.
-ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {"all_users": {"type": "raw"}, "job": {"type": "raw"}}
+ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {"all_users": {"type": "raw"}, "job": {"type": "raw"},
+                                              "name_timeout": {"type": "raw"}}
+# The time budget of the host's account-name lookup, in whole seconds (the module's default and limit).
+DEFAULT_NAME_TIMEOUT = 5
+MAX_NAME_TIMEOUT = 3600
 WILDCARDS = "*?"
 # A pattern is matched on the host character by character; a cap keeps that cheap whatever the input.
 MAX_PATTERN_UTF16 = 4 * MAX_DISPLAY_NAME_UTF16
@@ -67,9 +71,29 @@ def normalise_info_args(args: t.Mapping[str, object]) -> ModuleArgs:
     warnings: list[str] = []
     jobs = _job_option(args.get("job"), warnings)
     return ModuleArgs(
-        module_args={"job": jobs, "all_users": boolean_option("all_users", args.get("all_users"), default=True)},
+        module_args={"job": jobs, "all_users": boolean_option("all_users", args.get("all_users"), default=True),
+                     "name_timeout": _name_timeout(args.get("name_timeout"))},
         warnings=warnings,
     )
+
+
+def _name_timeout(value: object) -> int:
+    """Whole seconds from 0 to MAX_NAME_TIMEOUT, as a number or its text (ad hoc ``name_timeout=2``)."""
+    if value is None:
+        return DEFAULT_NAME_TIMEOUT
+    seconds: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        seconds = value
+    elif isinstance(value, float) and value.is_integer():
+        seconds = int(value)
+    elif isinstance(value, str) and value.strip().isdigit():
+        seconds = int(value.strip())
+    if seconds is None or not 0 <= seconds <= MAX_NAME_TIMEOUT:
+        raise OptionError(
+            "name_timeout must be a whole number of seconds from 0 (look no account name up) to %d, not %r"
+            % (MAX_NAME_TIMEOUT, value)
+        )
+    return seconds
 
 
 # --- job ------------------------------------------------------------------------------------
@@ -173,9 +197,9 @@ def _type_name(value: object) -> str:
 # error is null on success (on failure it is kept, as the facts behind the message).
 HOST_ONLY_KEYS = ("all_users", "error")
 # A documented job entry, in this order.
-JOB_KEYS = ("id", "name", "owner", "owner_name", "state", "type", "flags", "flags_value", "helper_token_sid",
-            "helper_token_name", "client_certificate", "creation_time", "modification_time", "error",
-            "read_error")
+JOB_KEYS = ("id", "name", "owner", "owner_name", "state", "type", "flags", "flags_value", "unknown_flags_value",
+            "helper_token_sid", "helper_token_name", "client_certificate", "creation_time", "modification_time",
+            "error", "read_error", "read_errors")
 # Keys of a job that the host reports as they are documented.
 PLAIN_JOB_KEYS = ("name", "owner", "owner_name", "state", "type", "helper_token_sid", "helper_token_name",
                   "creation_time", "modification_time")
@@ -199,7 +223,10 @@ def shape_info_success(raw: t.Mapping[str, object], module_args: t.Mapping[str, 
     jobs = sorted((shape_job(job, caller, module_args) for job in host_jobs(raw)), key=guid_order)
     result = {key: value for key, value in raw.items() if key not in HOST_ONLY_KEYS}
     result.update(changed=False, exists=bool(jobs), jobs=jobs)
-    warnings = host_warnings(raw) + [_read_warning(job) for job in jobs if job["read_error"] is not None]
+    warnings = host_warnings(raw) + [_read_warning(job) for job in jobs if job["read_errors"]]
+    names_warning = _name_lookup_warning(raw.get("name_lookup"))
+    if names_warning:
+        warnings.append(names_warning)
     if warnings:
         result["warnings"] = warnings
     return result
@@ -212,7 +239,7 @@ def shape_info_failure(raw: t.Mapping[str, object], module_args: t.Mapping[str, 
     mistaken for an audit.
     """
     facts = failure_facts(raw, module_args, target=describe_target(module_args))
-    result = {key: value for key, value in raw.items() if key not in ("all_users", "jobs")}
+    result = {key: value for key, value in raw.items() if key not in ("all_users", "jobs", "name_lookup")}
     result.update(failed=True, changed=False, msg=explain_info_failure(facts))
     # ansible-core 2.19+ would show its summary of the host's short message instead of the explanation.
     result.pop("exception", None)
@@ -233,14 +260,27 @@ def shape_job(job: JobFacts, caller: t.Mapping[str, object], module_args: t.Mapp
     shaped: dict[str, object] = {"id": _job_id(job.get("id"))}
     shaped.update((key, job.get(key)) for key in PLAIN_JOB_KEYS)
     client_certificate = job.get("client_certificate")
+    flags = dword_from_host(job.get("flags_value"))
+    read_errors = [shape_read_error(failure, job, caller, module_args) for failure in _host_read_errors(job)]
     shaped.update(
-        flags=names_from_host(job.get("flags_value")),
-        flags_value=dword_from_host(job.get("flags_value")),
+        flags=names_from_host(flags),
+        flags_value=flags,
+        unknown_flags_value=None if flags is None else flags & ~KNOWN_MASK,
         client_certificate=client_certificate if isinstance(client_certificate, bool) else None,
         error=shape_job_error(job),
-        read_error=shape_read_error(job, caller, module_args),
+        read_error=read_errors[0] if read_errors else None,
+        read_errors=read_errors,
     )
     return {key: shaped[key] for key in JOB_KEYS}
+
+
+def _host_read_errors(job: JobFacts) -> list[t.Mapping[str, object]]:
+    """Each failed call of the job, as the host listed them; a host that reports only read_error has one."""
+    listed = job.get("read_errors")
+    if isinstance(listed, list):
+        return [failure for failure in listed if isinstance(failure, abc.Mapping)]
+    single = job.get("read_error")
+    return [single] if isinstance(single, abc.Mapping) else []
 
 
 def shape_job_error(job: JobFacts) -> dict[str, object] | None:
@@ -260,13 +300,12 @@ def shape_job_error(job: JobFacts) -> dict[str, object] | None:
 
 
 def shape_read_error(
+    read_error: t.Mapping[str, object],
     job: JobFacts,
     caller: t.Mapping[str, object],
     module_args: t.Mapping[str, object],
-) -> dict[str, object] | None:
-    read_error = job.get("read_error")
-    if not isinstance(read_error, abc.Mapping):
-        return None
+) -> dict[str, object]:
+    """One failed call of a job: the call, its HRESULT and what it means."""
     hresult = hresult_of(read_error)
     call = read_error.get("call")
     return {
@@ -278,9 +317,38 @@ def shape_read_error(
 
 
 def _read_warning(job: t.Mapping[str, object]) -> str:
-    read_error = t.cast(t.Mapping[str, object], job["read_error"])
-    return "%s The job is listed with the facts read before that; the rest, its flags among them, are null." % (
-        read_error["explanation"])
+    """One warning per job some of whose calls failed: each failure explained, then what is still known."""
+    failures = t.cast(t.List[t.Mapping[str, object]], job["read_errors"])
+    explained = " ".join(str(failure["explanation"]) for failure in failures)
+    if job["flags"] is None:
+        known = "its flags among them"
+    else:
+        known = "its flags (%s) were read" % (", ".join(t.cast(t.List[str], job["flags"])) or "none")
+    return ("%s The job is listed with every fact that could be read: only the facts of the failed call%s are null, "
+            "%s." % (explained, "s" if len(failures) > 1 else "", known))
+
+
+def _name_lookup_warning(lookup: object) -> str | None:
+    """The one warning of a task whose account-name lookup ran out of time or failed, else None."""
+    if not isinstance(lookup, abc.Mapping) or not (lookup.get("timed_out") is True or lookup.get("error")):
+        return None
+    unresolved, sids = lookup.get("unresolved"), lookup.get("sids")
+    if lookup.get("timed_out") is True:
+        why = ("the host's lookup of the owners' and helper tokens' SIDs did not finish within name_timeout (%s s): "
+               "a domain controller that does not answer, or SIDs of a deleted or untrusted domain, can make it "
+               "block for a long time" % _seconds(lookup.get("timeout_seconds")))
+    else:
+        error = t.cast(t.Mapping[str, object], lookup["error"])
+        why = "the host's lookup of their SIDs failed (%s: %s)" % (error.get("call"), error.get("message"))
+    return ("%s of %s account names (owner_name, helper_token_name) were left unresolved and are null: %s. The SIDs, "
+            "the flags and every other fact are reported; raise name_timeout to wait longer for the names, or set "
+            "it to 0 not to look them up." % (unresolved, sids, why))
+
+
+def _seconds(value: object) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return "%g" % value
+    return "?"
 
 
 def _job_id(value: object) -> object:

@@ -24,8 +24,9 @@ from .model import Expect, Policy, Rule, Waiver
 
 FIX_MODULE = "winbits.bits.bits_helper_token"
 # Shape A's job keys (bits_job_info's RETURN): every assessed job has them all, null when the host sent none.
-JOB_KEYS = ("id", "name", "owner", "owner_name", "state", "type", "flags", "flags_value", "helper_token_sid",
-            "helper_token_name", "client_certificate", "creation_time", "modification_time", "error", "read_error")
+JOB_KEYS = ("id", "name", "owner", "owner_name", "state", "type", "flags", "flags_value", "unknown_flags_value",
+            "helper_token_sid", "helper_token_name", "client_certificate", "creation_time", "modification_time", "error",
+            "read_error", "read_errors")
 _JOB_KEY_SET = frozenset(JOB_KEYS)
 JOB_STATUSES = ("compliant", "violation", "waived", "unmanaged", "unassessed")
 HOST_STATUSES = ("compliant", "noncompliant", "not_assessed")

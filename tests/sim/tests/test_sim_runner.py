@@ -160,7 +160,7 @@ def test_job_info_reports_the_fleet_file_facts(runner, state_file, info_source):
     assert mine["flags_value"] == 1 and mine["error"] is None
     assert other["owner_name"] == "CORP\\bob" and other["state"] == "ERROR"
     assert other["error"] == {"hresult": 0x80200056, "hresult_hex": "0x80200056", "context": "REMOTE_FILE",
-                              "context_value": 5, "description": "token required"}
+                              "context_value": 5, "description": "token required", "description_error": None}
     assert other["client_certificate"] is None, "only the owner can tell whether a job has a certificate"
     assert state_file.read_bytes() == before, "a listing must not rewrite the host's state"
 

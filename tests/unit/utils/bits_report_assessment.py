@@ -55,10 +55,11 @@ def job(number: int, *, host: str = "web01", name: str | None = "contentSync", s
     return {
         "id": job_id, "name": name, "owner": "S-1-5-18", "owner_name": "NT AUTHORITY\\SYSTEM", "state": state,
         "type": "DOWNLOAD", "flags": flags, "flags_value": flag_value,
+        "unknown_flags_value": None if flag_value is None else 0,
         "helper_token_sid": "S-1-5-21-1000-1000-1000-1013" if helper_token else None,
         "helper_token_name": "CORP\\svc-sync" if helper_token else None,
         "client_certificate": False, "creation_time": "2026-11-20T08:15:00Z", "modification_time": "2026-11-21T09:00:00Z",
-        "error": None, "read_error": read_error,
+        "error": None, "read_error": read_error, "read_errors": [read_error] if read_error else [],
         "status": status, "rule": rule, "expected": copy.deepcopy(EXPECT.get(rule or "")) if rule else None,
         "problems": list(problems or []),
         "fix": fix_for(host, job_id, fixed_flags) if fixed_flags is not None else None,

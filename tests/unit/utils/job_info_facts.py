@@ -14,11 +14,11 @@ GUID_2 = "{5D3B4C39-1F0A-4D5B-9E2F-000000000002}"
 GUID_3 = "{9A000000-0000-4000-8000-00000000000A}"
 HELPER_SID = "S-1-5-21-1000-1000-1000-1013"
 
-RAW_KEYS = {"changed", "caller", "all_users", "jobs", "error"}
+RAW_KEYS = {"changed", "caller", "all_users", "jobs", "error", "name_lookup"}
 RAWJOB_KEYS = {"id", "name", "owner", "owner_name", "state", "state_value", "type", "type_value", "flags_value",
-               "helper_token_sid", "helper_token_name", "client_certificate", "creation_time", "modification_time",
-               "error", "read_error"}
-JOB_ERROR_KEYS = {"hresult", "hresult_hex", "context", "context_value", "description"}
+               "unknown_flags_value", "helper_token_sid", "helper_token_name", "client_certificate", "creation_time",
+               "modification_time", "error", "read_error", "read_errors"}
+JOB_ERROR_KEYS = {"hresult", "hresult_hex", "context", "context_value", "description", "description_error"}
 READ_ERROR_KEYS = {"reason", "call", "hresult", "hresult_hex", "message"}
 TASK_ERROR_KEYS = {"reason", "call", "hresult", "hresult_hex", "job_id", "message"}
 
@@ -52,12 +52,16 @@ def raw_job(**overrides: object) -> dict[str, object]:
         "read_error": None,
     }
     job.update(overrides)
+    # As the host reports them: the bits beyond 0x3, and every failed call (the first is read_error).
+    flags = job.get("flags_value")
+    job.setdefault("unknown_flags_value", flags & ~0x3 if isinstance(flags, int) else None)
+    job.setdefault("read_errors", [job["read_error"]] if job.get("read_error") else [])
     return job
 
 
 def job_error(hresult: int, context: str = "REMOTE_FILE", description: str | None = "host text") -> dict[str, object]:
     return {"hresult": hresult, "hresult_hex": "0x%08X" % hresult, "context": context,
-            "context_value": CONTEXTS[context], "description": description}
+            "context_value": CONTEXTS[context], "description": description, "description_error": None}
 
 
 def failed_job(hresult: int, context: str = "REMOTE_FILE", *, state: str = "ERROR", **overrides: object
@@ -85,7 +89,15 @@ def caller(sid: str = ADMIN_SID, is_admin: bool = True, os_build: int = 20348) -
 def raw_result(jobs: t.Sequence[dict[str, object]] = (), *, all_users: bool = True,
                who: dict[str, object] | None = None) -> dict[str, object]:
     return {"changed": False, "caller": who if who is not None else caller(), "all_users": all_users,
-            "jobs": list(jobs), "error": None}
+            "jobs": list(jobs), "error": None, "name_lookup": name_lookup(len(jobs))}
+
+
+def name_lookup(sids: int, *, resolved: int | None = None, timed_out: bool = False,
+                error: dict[str, object] | None = None, timeout: float = 5.0) -> dict[str, object]:
+    """The host's facts of its one account-name lookup (all resolved unless told)."""
+    resolved = sids if resolved is None else resolved
+    return {"timeout_seconds": timeout, "sids": sids, "resolved": resolved, "unresolved": sids - resolved,
+            "timed_out": timed_out, "error": error}
 
 
 def raw_failure(reason: str, call: str | None, hresult: int | None, *, all_users: bool = True,

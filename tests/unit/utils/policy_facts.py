@@ -21,13 +21,15 @@ def make_job(number: int = 1, name: str | None = "contentSync", flags: int | Non
     job = {
         "id": guid(number), "name": name, "owner": owner[0], "owner_name": owner[1], "state": "SUSPENDED",
         "type": "DOWNLOAD", "flags": names_from_host(flags), "flags_value": flags,
+        "unknown_flags_value": None if flags is None else flags & ~0x3,
         "helper_token_sid": token[0] if token else None, "helper_token_name": token[1] if token else None,
         "client_certificate": False, "creation_time": "2026-11-20T08:15:00Z",
-        "modification_time": "2026-11-21T09:00:00Z", "error": None, "read_error": None,
+        "modification_time": "2026-11-21T09:00:00Z", "error": None, "read_error": None, "read_errors": [],
     }
     if flags is None:
         job["read_error"] = {"call": "QueryInterface(IBitsTokenOptions)", "hresult": 2147500034,
                              "hresult_hex": "0x80004002", "explanation": "BITS older than 4.0"}
+        job["read_errors"] = [job["read_error"]]
     job.update(overrides)
     return job
 

@@ -340,6 +340,17 @@ def _explain_com_error(facts: FailureFacts) -> Explanation:
     return explain_hresult(facts)
 
 
+def _explain_host_exception(facts: FailureFacts) -> Explanation:
+    """An exception on the host that is not a failed BITS call: the host's message names its type."""
+    return Explanation(
+        what="%s failed on the host for %s with %s, an exception that is not a failed BITS call: %s"
+        % (facts.call or "The module", facts.subject, _code(facts), host_message(facts)),
+        cause="the .NET runtime or COM interop on the host failed, or winbits.bits has a bug; the module caught it "
+        "and restored what this task had written before it stopped",
+        fix="run the task again; if it fails the same way, report it with this message",
+    )
+
+
 _BY_REASON: dict[str, t.Callable[[FailureFacts], Explanation]] = {
     "invalid_parameter": _explain_invalid_parameter,
     "manager_unavailable": _explain_manager_unavailable,
@@ -351,6 +362,7 @@ _BY_REASON: dict[str, t.Callable[[FailureFacts], Explanation]] = {
     "readback_mismatch": _explain_readback_mismatch,
     "client_certificate_unknown": _explain_client_certificate_unknown,
     "caller_identity": _explain_caller_identity,
+    "host_exception": _explain_host_exception,
 }
 
 
@@ -468,50 +480,82 @@ def access_rule(facts: FailureFacts) -> tuple[str, str]:
 
 
 def _token_access_rule(facts: FailureFacts) -> tuple[str, str]:
-    """Which rule denied SetHelperToken or ClearHelperToken to a caller not reported as an administrator."""
+    """Which rule of the call that failed denied a caller not reported as an administrator.
+
+    Each call has its own documented rules: SetHelperToken, by build, and the impersonation level of
+    Microsoft's sample; ClearHelperToken, only the owner rule. (The rule of a current helper token with
+    the Administrators SID enabled is SetHelperTokenFlags', in access_rule.)
+    """
+    if facts.call == SET_TOKEN_CALL:
+        return _set_token_access_rule(facts)
+    return _clear_token_access_rule(facts)
+
+
+# Microsoft's helper-token sample: E_ACCESSDENIED can also mean that the impersonation level was not set.
+_IMPERSONATION_CAUSE = (
+    "; or BITS could not impersonate the caller at the level it needs (Microsoft's helper-token sample gives "
+    "E_ACCESSDENIED when the impersonation level is not set): the module sets RPC_C_IMP_LEVEL_IMPERSONATE with "
+    "dynamic cloaking on this job's IBitsTokenOptions proxy, so a COM security policy of the host that holds "
+    "impersonation lower, or a token usable for identification only, would do it"
+)
+
+
+def _set_token_access_rule(facts: FailureFacts) -> tuple[str, str]:
     job = facts.job or {}
     owner = job.get("owner")
+    owner_text = owner if isinstance(owner, str) and owner else "not read"
     caller = facts.caller_sid
-    setting = facts.call == SET_TOKEN_CALL
-    act = "set" if setting else "clear"
     build = facts.os_build
-    if facts.is_admin is False and build is not None and build < FIRST_BUILD_FOR_OWNERS:
+    if build is not None and build < FIRST_BUILD_FOR_OWNERS:
+        owner_is_caller = isinstance(owner, str) and same_sid(owner, facts.known_caller_sid)
+        whose = ("it is owned by %s, the caller, which is not an administrator" % caller if owner_is_caller
+                 else "its owner, %s, may not be one" % owner_text)
         return (
-            "before Windows 10 1607 (build %d) only administrators may set or clear a job's helper token; this "
-            "host is build %d and %s is not an administrator" % (FIRST_BUILD_FOR_OWNERS, build, caller),
-            _as_admin_fix(setting),
-        )
-    if facts.known_caller_sid is None:
-        return (
-            "the host could not say who the module runs as, so which of BITS' rules denied it is not known: a "
-            "non-administrator may %s the helper token only of a job it owns (this job's owner is %s), and not "
-            "while the job's current helper token has the Administrators SID enabled"
-            % (act, owner if isinstance(owner, str) and owner else "not read"),
-            "run the task as the job's owner or as an administrator (%s)%s" % (BECOME_SYSTEM, _whose_token(setting)),
-        )
-    if isinstance(owner, str) and not same_sid(owner, facts.known_caller_sid):
-        return (
-            "a non-administrator may only %s the helper token of a job it owns; the job's owner is %s, the "
-            "caller is %s, which is not an administrator" % (act, owner, caller),
-            ("run the task as the job's owner (become_user), whose token then becomes the helper token, or as an "
-             "administrator, whose token it then is (with %s: S-1-5-18)" % BECOME_SYSTEM) if setting else
-            "run the task as the job's owner (become_user) or as an administrator (%s)" % BECOME_SYSTEM,
+            "before Windows 10 1607 (build %d) BITS refuses SetHelperToken on a job that is not owned by an "
+            "administrator; this host is build %d and %s%s" % (FIRST_BUILD_FOR_OWNERS, build, whose,
+                                                               _IMPERSONATION_CAUSE),
+            "on this build, set the helper token only on a job an administrator owns (one created by an "
+            "administrator or by SYSTEM), or on a host of build %d or later" % FIRST_BUILD_FOR_OWNERS,
         )
     current = job.get("previous_helper_token_sid", job.get("helper_token_sid"))
     if isinstance(current, str) and current and not same_sid(current, facts.known_caller_sid):
         return (
-            "%s owns the job, but from build %d a non-administrator may not replace or clear a helper token that "
-            "has the Administrators SID enabled when its own token has not, and the job's current helper token "
-            "(%s) may be such a token" % (caller, FIRST_BUILD_FOR_OWNERS, current),
-            ("clear it first as an administrator (helper_token: absent, with %s), then run this task again as %s"
-             % (BECOME_SYSTEM, caller)) if setting else "run the task as an administrator (%s)" % BECOME_SYSTEM,
+            "from Windows 10 1607 (build %d) BITS refuses SetHelperToken when the job's helper token has "
+            "administrator privileges and the caller does not: the job's current helper token (%s) may have them, "
+            "and %s %s%s" % (FIRST_BUILD_FOR_OWNERS, current, caller, admin_status(facts), _IMPERSONATION_CAUSE),
+            "clear it first as an administrator (helper_token: absent, with %s), then run this task again as %s"
+            % (BECOME_SYSTEM, caller),
         )
     return (
-        "BITS denied %s, which %s, although the documented rule lets a non-administrator %s the helper token of a "
-        "job it owns from build %d on while no helper token with the Administrators SID enabled is in the way; the "
-        "identity BITS saw may differ (impersonation) or a policy forbids it"
-        % (caller, admin_status(facts), act, FIRST_BUILD_FOR_OWNERS),
-        _as_admin_fix(setting),
+        "BITS denied %s, which %s; SetHelperToken's documented rule from Windows 10 1607 (build %d), a helper "
+        "token with administrator privileges the caller lacks, does not apply, as the job has no helper token of "
+        "another user%s" % (caller, admin_status(facts), FIRST_BUILD_FOR_OWNERS, _IMPERSONATION_CAUSE),
+        _as_admin_fix(True),
+    )
+
+
+def _clear_token_access_rule(facts: FailureFacts) -> tuple[str, str]:
+    job = facts.job or {}
+    owner = job.get("owner")
+    caller = facts.caller_sid
+    if facts.known_caller_sid is None:
+        return (
+            "the host could not say who the module runs as; ClearHelperToken has one documented rule: only the "
+            "job's owner (%s) or an administrator may clear its helper token"
+            % (owner if isinstance(owner, str) and owner else "not read"),
+            "run the task as the job's owner or as an administrator (%s)" % BECOME_SYSTEM,
+        )
+    if isinstance(owner, str) and not same_sid(owner, facts.known_caller_sid):
+        return (
+            "only the job's owner or an administrator may clear its helper token; the job's owner is %s, the "
+            "caller is %s, which is not an administrator" % (owner, caller),
+            "run the task as the job's owner (become_user) or as an administrator (%s)" % BECOME_SYSTEM,
+        )
+    return (
+        "BITS denied %s, which %s, although ClearHelperToken's one documented rule lets the job's owner clear its "
+        "helper token; the identity BITS saw may differ (impersonation) or a policy forbids it"
+        % (caller, admin_status(facts)),
+        _as_admin_fix(False),
     )
 
 

@@ -75,6 +75,8 @@ def explain_read_error(
 
 def _explain_read(facts: FailureFacts) -> Explanation:
     hresult = facts.hresult
+    if facts.reason == "host_exception":
+        return explain_reason(facts)
     if hresult == E_NOINTERFACE or (facts.reason == "no_token_options" and hresult is None):
         return no_interface(facts)
     if hresult == E_ACCESSDENIED:
@@ -102,5 +104,6 @@ def _read_access_denied(facts: FailureFacts) -> Explanation:
         what=failed_call(facts),
         cause=cause,
         fix="connect as an administrator (or run the task with become: true, become_method: runas, "
-        "become_user: SYSTEM); the facts read before %s are listed" % (facts.call or "the failure"),
+        "become_user: SYSTEM); the facts %s did not read are null, every other fact is listed"
+        % (facts.call or "the failed call"),
     )

@@ -25,7 +25,7 @@ def test_run_calls_the_module_once_with_normalised_args() -> None:
     result = action.run(task_vars=task_vars)
     assert fake.calls == [{
         "module_name": MODULE,
-        "module_args": {"job": ["contentSync", GUID_1], "all_users": True},
+        "module_args": {"job": ["contentSync", GUID_1], "all_users": True, "name_timeout": 5},
         "task_vars": task_vars,
     }]
     assert result["changed"] is False and result["exists"] is True
@@ -36,13 +36,13 @@ def test_run_calls_the_module_once_with_normalised_args() -> None:
 def test_defaults_all_jobs_of_all_users() -> None:
     action, fake = make_action({})
     action.run(task_vars={})
-    assert fake.calls[0]["module_args"] == {"job": None, "all_users": True}
+    assert fake.calls[0]["module_args"] == {"job": None, "all_users": True, "name_timeout": 5}
 
 
 def test_check_mode_runs_the_module_all_the_same() -> None:
     action, fake = make_action({"all_users": False}, check_mode=True)
     result = action.run(task_vars={})
-    assert len(fake.calls) == 1 and fake.calls[0]["module_args"] == {"job": None, "all_users": False}
+    assert len(fake.calls) == 1 and fake.calls[0]["module_args"] == {"job": None, "all_users": False, "name_timeout": 5}
     assert result["changed"] is False
 
 

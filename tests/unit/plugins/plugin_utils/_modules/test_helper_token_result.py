@@ -20,7 +20,7 @@ from ansible_collections.winbits.bits.tests.unit.utils.host_facts import (
 ARGS = {"job": "myDownloadJob", "flags": ["local_file", "network"], "helper_token": "keep", "all_matches": False,
         "all_users": False, "force": False}
 JOB_KEYS = {"id", "name", "owner", "state", "previous_flags", "previous_flags_value", "flags", "flags_value",
-            "previous_helper_token_sid", "helper_token_sid", "client_certificate", "changed"}
+            "unknown_flags_value", "previous_helper_token_sid", "helper_token_sid", "client_certificate", "changed"}
 
 
 def shape(raw: t.Mapping[str, object], *, check_mode: bool = False, diff_mode: bool = False,
@@ -71,6 +71,29 @@ def test_unknown_bits_from_the_host_are_named_not_fatal() -> None:
     result = shape(raw, flags=None)
     assert result["previous_flags"] == ["local_file", "0x0004"]
     assert result["flags"] == ["local_file", "0x0004"]
+
+
+def test_unknown_bits_are_reported_kept_and_said_aloud_when_flags_are_set() -> None:
+    raw = host_result([host_job(previous_flags_value=5, flags_value=6, changed=True)], desired=2)
+    result = shape(raw, flags=["network"])
+    job = t.cast(list, result["jobs"])[0]
+    assert (job["flags"], job["flags_value"], job["unknown_flags_value"]) == (["network", "0x0004"], 6, 4)
+    (warning,) = [text for text in warnings_of(result) if "does not know" in text]
+    assert warning.startswith("job %s (myDownloadJob) has helper-token flag bits this collection does not know "
+                              "(0x0004)" % GUID_A)
+    assert "kept those bits as they are" in warning
+
+
+def test_unknown_bits_without_flags_are_reported_without_a_warning() -> None:
+    result = shape(host_result([host_job(previous_flags_value=5, flags_value=5)]), flags=None)
+    assert t.cast(list, result["jobs"])[0]["unknown_flags_value"] == 4
+    assert not any("does not know" in text for text in warnings_of(result))
+
+
+def test_check_mode_diff_keeps_the_unknown_bits_the_host_would_keep() -> None:
+    raw = host_result([host_job(previous_flags_value=5, flags_value=5, changed=True)], desired=2)
+    diff = t.cast(dict, shape(raw, check_mode=True, diff_mode=True, flags=["network"])["diff"])
+    assert "flags = network, 0x0004\n" in diff["after"]
 
 
 def test_job_facts_not_read_are_null() -> None:

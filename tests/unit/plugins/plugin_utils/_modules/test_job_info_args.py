@@ -40,7 +40,7 @@ GOOD_JOBS = [
 @pytest.mark.parametrize(("given", "sent"), GOOD_JOBS, ids=[repr(given)[:40] for given, sent in GOOD_JOBS])
 def test_job_is_normalised(given: object, sent: object) -> None:
     normalised = normalise_info_args({"job": given} if given is not None else {})
-    assert normalised.module_args == {"job": sent, "all_users": True}
+    assert normalised.module_args == {"job": sent, "all_users": True, "name_timeout": 5}
     assert normalised.warnings == []
 
 
@@ -119,8 +119,9 @@ def test_all_users_not_a_boolean_is_refused(given: object) -> None:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    ({"jobs": "a"}, "unsupported parameter: jobs; supported: all_users, job"),
-    ({"flags": [1], "state": "x", "job": "a"}, "unsupported parameters: flags, state; supported: all_users, job"),
+    ({"jobs": "a"}, "unsupported parameter: jobs; supported: all_users, job, name_timeout"),
+    ({"flags": [1], "state": "x", "job": "a"}, "unsupported parameters: flags, state; supported: all_users, job, "
+     "name_timeout"),
 ])
 def test_unknown_options_are_named(args: dict[str, object], message: str) -> None:
     with pytest.raises(OptionError) as caught:
@@ -134,3 +135,16 @@ def test_canonical_guid() -> None:
     assert canonical_guid("{%s" % GUID) is None
     assert canonical_guid("Sync {prod}") is None
     assert canonical_guid(GUID + "0") is None
+
+
+@pytest.mark.parametrize(("given", "sent"), [(None, 5), (0, 0), (2, 2), ("2", 2), (" 30 ", 30), (3600, 3600), (2.0, 2)])
+def test_name_timeout_is_whole_seconds(given: object, sent: int) -> None:
+    args = {} if given is None else {"name_timeout": given}
+    assert normalise_info_args(args).module_args["name_timeout"] == sent
+
+
+@pytest.mark.parametrize("given", [-1, 3601, 2.5, "2s", "", True, [2], "-1"])
+def test_a_bad_name_timeout_is_refused_naming_the_option(given: object) -> None:
+    with pytest.raises(OptionError, match=r"^name_timeout must be a whole number of seconds from 0 \(look no "
+                                          r"account name up\) to 3600, not "):
+        normalise_info_args({"name_timeout": given})

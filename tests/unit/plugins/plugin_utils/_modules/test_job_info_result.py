@@ -19,6 +19,7 @@ from ansible_collections.winbits.bits.tests.unit.utils.job_info_facts import (
     bits3_job,
     caller,
     failed_job,
+    name_lookup,
     raw_failure,
     raw_job,
     raw_result,
@@ -28,9 +29,10 @@ from ansible_collections.winbits.bits.tests.unit.utils.host_facts import ADMIN_S
 
 ARGS: dict[str, object] = {"job": None, "all_users": True}
 # Section A, literally: the keys of a result and of a job.
-RESULT_KEYS = {"changed", "exists", "caller", "jobs"}
-SPEC_JOB_KEYS = {"id", "name", "owner", "owner_name", "state", "type", "flags", "flags_value", "helper_token_sid",
-                 "helper_token_name", "client_certificate", "creation_time", "modification_time", "error", "read_error"}
+RESULT_KEYS = {"changed", "exists", "caller", "jobs", "name_lookup"}
+SPEC_JOB_KEYS = {"id", "name", "owner", "owner_name", "state", "type", "flags", "flags_value", "unknown_flags_value",
+                 "helper_token_sid", "helper_token_name", "client_certificate", "creation_time", "modification_time",
+                 "error", "read_error", "read_errors"}
 
 
 def shape(raw: t.Mapping[str, object], **args: object) -> dict[str, t.Any]:
@@ -65,6 +67,7 @@ def test_the_job_of_section_a() -> None:
         "type": "DOWNLOAD",
         "flags": ["local_file", "network"],
         "flags_value": 3,
+        "unknown_flags_value": 0,
         "helper_token_sid": HELPER_SID,
         "helper_token_name": "CORP\\svc-sync",
         "client_certificate": False,
@@ -72,6 +75,7 @@ def test_the_job_of_section_a() -> None:
         "modification_time": "2026-11-21T09:00:00Z",
         "error": None,
         "read_error": None,
+        "read_errors": [],
     }]
     assert set(JOB_KEYS) == SPEC_JOB_KEYS
 
@@ -113,7 +117,8 @@ def test_client_certificate_is_true_false_or_null(reported: object, shown: objec
 def test_a_job_missing_keys_has_them_null() -> None:
     job = shape(raw_result([{"id": GUID_1}]))["jobs"][0]
     assert set(job) == SPEC_JOB_KEYS
-    assert all(job[key] is None for key in SPEC_JOB_KEYS - {"id"})
+    assert all(job[key] is None for key in SPEC_JOB_KEYS - {"id", "read_errors"})
+    assert job["read_errors"] == []
 
 
 # --- a job's error --------------------------------------------------------------------------
@@ -156,8 +161,9 @@ def test_bits_3_job_is_listed_with_null_flags_and_one_warning() -> None:
     assert job["read_error"]["call"] == "QueryInterface(IBitsTokenOptions)"
     assert job["read_error"]["hresult_hex"] == "0x80004002"
     assert "older than 4.0" in job["read_error"]["explanation"] and "build 6002" in job["read_error"]["explanation"]
-    assert result["warnings"] == [job["read_error"]["explanation"] + " The job is listed with the facts read "
-                                  "before that; the rest, its flags among them, are null."]
+    assert job["read_errors"] == [job["read_error"]]
+    assert result["warnings"] == [job["read_error"]["explanation"] + " The job is listed with every fact that could "
+                                  "be read: only the facts of the failed call are null, its flags among them."]
     assert "failed" not in result and result["exists"] is True
 
 
@@ -322,3 +328,62 @@ def test_failure_result_has_the_documented_error_keys() -> None:
     result = shape(raw_failure("com_error", "EnumJobs", 0x80070005))
     assert set(result["error"]) == set(documented["error"]["contains"])
     assert set(result) - STANDARD_KEYS == {"error", "caller"}
+
+
+# --- per-group read failures, unknown bits, the name lookup ------------------------------------------
+
+
+def test_each_failed_call_is_listed_and_explained_and_the_flags_stay() -> None:
+    failures = [read_error("GetTimes", 0x800706BA), read_error("GetClientCertificate", 0x80070005)]
+    job = raw_job(flags_value=2, read_error=failures[0], read_errors=failures, creation_time=None)
+    result = shape(raw_result([job]))
+    shaped = result["jobs"][0]
+    assert [(failure["call"], failure["hresult_hex"]) for failure in shaped["read_errors"]] == \
+        [("GetTimes", "0x800706BA"), ("GetClientCertificate", "0x80070005")]
+    assert shaped["read_error"] == shaped["read_errors"][0]
+    assert shaped["flags"] == ["network"] and shaped["flags_value"] == 2
+    (warning,) = result["warnings"]
+    assert warning.startswith("GetTimes failed for job %s (contentSync) with 0x800706BA" % GUID_1)
+    assert "GetClientCertificate failed" in warning
+    assert warning.endswith("only the facts of the failed calls are null, its flags (network) were read.")
+
+
+def test_unknown_flag_bits_are_named_and_counted() -> None:
+    shaped = shape(raw_result([raw_job(flags_value=7)]))["jobs"][0]
+    assert (shaped["flags"], shaped["flags_value"], shaped["unknown_flags_value"]) == \
+        (["local_file", "network", "0x0004"], 7, 4)
+
+
+def test_a_lookup_out_of_time_warns_once_with_how_many_and_why() -> None:
+    raw = raw_result([raw_job(owner_name=None, helper_token_name=None)])
+    raw["name_lookup"] = name_lookup(500, resolved=0, timed_out=True, timeout=2.0)
+    result = shape(raw)
+    (warning,) = result["warnings"]
+    assert warning.startswith("500 of 500 account names (owner_name, helper_token_name) were left unresolved and are "
+                              "null: the host's lookup of the owners' and helper tokens' SIDs did not finish within "
+                              "name_timeout (2 s)")
+    assert "a domain controller that does not answer" in warning and "raise name_timeout" in warning
+    assert result["name_lookup"]["timed_out"] is True
+
+
+def test_a_failed_lookup_warns_with_its_call() -> None:
+    raw = raw_result([raw_job(owner_name=None)])
+    raw["name_lookup"] = name_lookup(2, resolved=0, error={"reason": "host_exception", "call":
+                                                           "IdentityReferenceCollection.Translate",
+                                                           "hresult": 0x80004005, "message": "trust failed"})
+    (warning,) = shape(raw)["warnings"]
+    assert "lookup of their SIDs failed (IdentityReferenceCollection.Translate: trust failed)" in warning
+
+
+def test_unresolvable_sids_alone_do_not_warn() -> None:
+    raw = raw_result([raw_job(owner_name=None)])
+    raw["name_lookup"] = name_lookup(2, resolved=1)
+    assert "warnings" not in shape(raw)
+
+
+def test_a_host_exception_reading_a_job_is_explained() -> None:
+    failure = {"reason": "host_exception", "call": "GetOwner", "hresult": 0x80131509, "hresult_hex": "0x80131509",
+               "message": "GetOwner failed: 0x80131509 (System.InvalidOperationException: boom)"}
+    shaped = shape(raw_result([raw_job(owner=None, read_error=failure)]))["jobs"][0]
+    assert "an exception that is not a failed BITS call" in shaped["read_error"]["explanation"]
+    assert "System.InvalidOperationException: boom" in shaped["read_error"]["explanation"]

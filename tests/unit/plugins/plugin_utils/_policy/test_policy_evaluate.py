@@ -21,9 +21,9 @@ from ansible_collections.winbits.bits.plugins.plugin_utils._flags import parse_f
 from ansible_collections.winbits.bits.tests.unit.utils.policy_facts import ALICE, SYSTEM, guid, make_job, make_result
 
 TODAY = datetime.date(2026, 11, 21)
-SHAPE_A_JOB_KEYS = {"id", "name", "owner", "owner_name", "state", "type", "flags", "flags_value", "helper_token_sid",
-                    "helper_token_name", "client_certificate", "creation_time", "modification_time", "error",
-                    "read_error"}
+SHAPE_A_JOB_KEYS = {"id", "name", "owner", "owner_name", "state", "type", "flags", "flags_value", "unknown_flags_value",
+                    "helper_token_sid", "helper_token_name", "client_certificate", "creation_time", "modification_time",
+                    "error", "read_error", "read_errors"}
 ASSESSMENT_KEYS = {"status", "rule", "expected", "problems", "fix", "waiver", "expired_waivers"}
 
 

@@ -430,63 +430,61 @@ def test_failed_to_impersonate_says_the_blanket_was_set_so_something_blocked_it(
     assert "No job's flags or helper token were changed." in message
 
 
-def test_access_denied_setting_a_token_before_1607() -> None:
+def test_access_denied_setting_a_token_before_1607_is_the_owner_not_being_an_administrator() -> None:
     message = explain_token(token_failure(0x80070005, who=caller(is_admin=False, os_build=10586)))
     assert_structure(message)
-    assert "before Windows 10 1607 (build 14393) only administrators may set or clear a job's helper token; this " \
-        "host is build 10586 and %s is not an administrator" % USER_SID in message
-    assert "Fix: run the task as an administrator (become: true, become_method: runas, become_user: SYSTEM); the " \
-        "helper token is then the token of the user the task becomes (S-1-5-18 for SYSTEM)" in message
+    assert "before Windows 10 1607 (build 14393) BITS refuses SetHelperToken on a job that is not owned by an " \
+        "administrator; this host is build 10586 and it is owned by %s, the caller, which is not an administrator" \
+        % USER_SID in message
+    assert "Fix: on this build, set the helper token only on a job an administrator owns" in message
+    # The rule of SetHelperTokenFlags (a current token with the Administrators SID) is not this call's.
+    assert "Administrators SID" not in message
 
 
-def test_access_denied_clearing_a_token_before_1607_says_nothing_of_whose_token() -> None:
-    message = explain_token(token_failure(0x80070005, "ClearHelperToken", token="absent",
-                                          who=caller(is_admin=False, os_build=10586)), token="absent")
-    assert "ClearHelperToken failed for job %s (myDownloadJob) with 0x80070005 (E_ACCESSDENIED)" % GUID_A in message
-    assert "only administrators may set or clear a job's helper token" in message
-    assert "the helper token is then" not in message
+def test_access_denied_setting_a_token_before_1607_on_another_users_job() -> None:
+    message = explain_token(token_failure(0x80070005, owner=OTHER_SID, who=caller(is_admin=False, os_build=9600)))
+    assert "its owner, %s, may not be one" % OTHER_SID in message
 
 
-def test_access_denied_setting_the_token_of_another_users_job() -> None:
-    message = explain_token(token_failure(0x80070005, owner=OTHER_SID, who=caller(is_admin=False)))
-    assert "a non-administrator may only set the helper token of a job it owns; the job's owner is %s, the caller " \
-        "is %s, which is not an administrator" % (OTHER_SID, USER_SID) in message
-    assert "run the task as the job's owner (become_user), whose token then becomes the helper token" in message
-    # The flags' wording must not leak into the token's rule.
-    assert "set the flags" not in message
-
-
-def test_access_denied_clearing_the_token_of_another_users_job() -> None:
-    message = explain_token(token_failure(0x80070005, "ClearHelperToken", token="absent", owner=OTHER_SID,
-                                          who=caller(is_admin=False)), token="absent")
-    assert "may only clear the helper token of a job it owns" in message
-    assert "whose token" not in message
-
-
-def test_access_denied_replacing_an_administrators_token_says_clear_it_first() -> None:
+def test_access_denied_setting_a_token_from_1607_is_the_tokens_privileges_or_the_impersonation_level() -> None:
     raw = token_failure(0x80070005, previous_helper_token_sid=ADMIN_SID, helper_token_sid=ADMIN_SID,
                         who=caller(is_admin=False))
     message = explain_token(raw)
-    assert "%s owns the job, but from build 14393 a non-administrator may not replace or clear a helper token that " \
-        "has the Administrators SID enabled when its own token has not, and the job's current helper token (%s)" \
-        % (USER_SID, ADMIN_SID) in message
+    assert_structure(message)
+    assert "from Windows 10 1607 (build 14393) BITS refuses SetHelperToken when the job's helper token has " \
+        "administrator privileges and the caller does not: the job's current helper token (%s) may have them, " \
+        "and %s is not an administrator" % (ADMIN_SID, USER_SID) in message
+    assert "Microsoft's helper-token sample gives E_ACCESSDENIED when the impersonation level is not set" in message
     assert "clear it first as an administrator (helper_token: absent, with become: true, become_method: runas, " \
         "become_user: SYSTEM), then run this task again as %s" % USER_SID in message
+    # SetHelperTokenFlags' wording (the Administrators SID enabled) and the owner rule are not this call's.
+    assert "Administrators SID enabled" not in message and "owns the job" not in message
 
 
-def test_access_denied_rule_uses_the_token_read_before_the_write() -> None:
-    # The flags were written and rolled back, the token read back after is the same admin's; the rule looks at
-    # the token as it was before the task.
-    raw = token_failure(0x80070005, previous_helper_token_sid=ADMIN_SID, helper_token_sid=None,
-                        who=caller(is_admin=False))
-    assert "current helper token (%s)" % ADMIN_SID in explain_token(raw)
-
-
-def test_access_denied_owner_without_a_token_in_the_way_falls_back_to_admin() -> None:
+def test_access_denied_setting_a_token_without_a_token_in_the_way_names_the_impersonation_level() -> None:
     message = explain_token(token_failure(0x80070005, previous_helper_token_sid=None, helper_token_sid=None,
                                           who=caller(is_admin=False)))
-    assert "although the documented rule lets a non-administrator set the helper token of a job it owns" in message
+    assert "does not apply, as the job has no helper token of another user" in message
+    assert "impersonation level is not set" in message
     assert "Fix: run the task as an administrator" in message
+
+
+def test_access_denied_clearing_a_token_is_only_the_owner_rule() -> None:
+    message = explain_token(token_failure(0x80070005, "ClearHelperToken", token="absent", owner=OTHER_SID,
+                                          who=caller(is_admin=False, os_build=10586)), token="absent")
+    assert "ClearHelperToken failed for job %s (myDownloadJob) with 0x80070005 (E_ACCESSDENIED)" % GUID_A in message
+    assert "only the job's owner or an administrator may clear its helper token; the job's owner is %s, the caller " \
+        "is %s, which is not an administrator" % (OTHER_SID, USER_SID) in message
+    # Neither the build rule nor the token's privileges are ClearHelperToken's.
+    assert "build 14393" not in message and "privileges" not in message and "whose token" not in message
+
+
+def test_access_denied_clearing_the_owners_own_job_says_the_rule_allows_it() -> None:
+    raw = token_failure(0x80070005, "ClearHelperToken", token="absent", previous_helper_token_sid=ADMIN_SID,
+                        who=caller(is_admin=False))
+    message = explain_token(raw, token="absent")
+    assert "although ClearHelperToken's one documented rule lets the job's owner clear its helper token" in message
+    assert "Fix: run the task as an administrator" in message and "the helper token is then" not in message
 
 
 def test_access_denied_for_an_administrator_setting_a_token_is_the_filtered_token() -> None:
@@ -494,12 +492,19 @@ def test_access_denied_for_an_administrator_setting_a_token_is_the_filtered_toke
     assert "reported as an administrator and BITS still denied it" in message
 
 
-def test_access_denied_setting_a_token_with_an_unknown_caller() -> None:
-    message = explain_token(token_failure(0x80070005, owner=OTHER_SID,
-                                          who={"sid": None, "is_admin": None, "os_build": None}))
-    assert "which of BITS' rules denied it is not known: a non-administrator may set the helper token only of a " \
-        "job it owns (this job's owner is %s)" % OTHER_SID in message
+def test_access_denied_clearing_a_token_with_an_unknown_caller() -> None:
+    message = explain_token(token_failure(0x80070005, "ClearHelperToken", token="absent", owner=OTHER_SID,
+                                          who={"sid": None, "is_admin": None, "os_build": None}), token="absent")
+    assert "only the job's owner (%s) or an administrator may clear its helper token" % OTHER_SID in message
     assert "None" not in message
+
+
+def test_access_denied_setting_flags_keeps_the_rule_of_an_administrators_current_token() -> None:
+    raw = host_failure("com_error", call="SetHelperTokenFlags", hresult=0x80070005, job_id=GUID_A,
+                       jobs=[host_job(helper_token_sid=ADMIN_SID)], who=caller(is_admin=False))
+    message = explain(raw)
+    assert "may not change the flags while the job's current helper token (%s) has the Administrators SID " \
+        "enabled" % ADMIN_SID in message
 
 
 def test_invalid_state_on_a_token_call() -> None:
