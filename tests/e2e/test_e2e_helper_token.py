@@ -92,7 +92,8 @@ def test_an_administrators_token_stops_a_non_administrator_owners_flags_not_its_
 
 def test_an_administrator_before_build_14393_sets_a_token_only_on_an_administrators_job(fleet):
     alice = {key: USER[key] for key in ("sid", "is_admin", "password")}
-    jobs = [one_job(owner=USER["sid"]), {**one_job(owner="S-1-5-18"), "id": OTHER_JOB_ID, "name": "otherJob"}]
+    # The other job's owner is the connection's user, an administrator of the host (tests/sim/README.md, owner_admin).
+    jobs = [one_job(owner=USER["sid"]), {**one_job(owner=ADMIN_SID), "id": OTHER_JOB_ID, "name": "otherJob"}]
     sim = fleet({"hosts": {"win01": {"os_build": 9600, "users": {"alice": alice}, "jobs": jobs}}})
     refused = sim.playbook(_task({"job": JOB_ID, "helper_token": "caller"})).result("win01")
     assert refused["failed"] is True and refused["error"]["call"] == "SetHelperToken", refused

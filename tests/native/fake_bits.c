@@ -13,8 +13,9 @@
  * The job also answers for COM's IClientSecurity, as the proxy of a real out-of-process BITS does: a
  * blanket is set per interface pointer (proxy) of the job, and SetHelperToken honours only the one on the
  * job's IBitsTokenOptions pointer (docs/dev/design.md section 3: impersonate level or above, with dynamic cloaking).
- * Who may change a job's helper-token settings follows section 3 too, call by call: the caller's SID, administrator
- * status and the OS build are set by the test (an administrator on build 20348 unless told).
+ * Who may change a job's helper-token settings follows section 3 too, call by call: the caller's SID,
+ * administrator status and the OS build are set by the test (an administrator on build 20348 unless told), and
+ * so is whether a job's owner is an administrator (not unless told; LocalSystem always is).
  * Strings handed out are UTF-16, allocated with malloc: Mono on Linux frees LPWSTR out-values (and
  * CoTaskMem blocks) with free(); on Windows it would be CoTaskMemFree.
  * Objects are never freed: after a reset, Mono may still hold wrappers of the old ones and release
