@@ -15,6 +15,7 @@ namespace WinBits.Testing
         public Guid Id;
         public string DisplayName;
         public string OwnerSid;
+        public bool OwnerIsAdmin;          // the owner is an administrator (LocalSystem always is)
         public int State;                  // BG_JOB_STATE 0..8
         public uint Flags;                 // helper-token usage flags
         public string HelperTokenSid;      // null: no helper token
@@ -241,6 +242,7 @@ namespace WinBits.Testing
             job.Id = Guid.NewGuid();
             job.DisplayName = DisplayName;
             job.OwnerSid = host.CallerSid;
+            job.OwnerIsAdmin = host.CallerIsAdmin;
             job.State = 3;   // new jobs start suspended
             host.Jobs.Add(job);
             pJobId = job.Id;
@@ -504,6 +506,8 @@ namespace WinBits.Testing
             host.SetCalls++;
             job.Fault("SetHelperTokenFlags");
             CheckWritable("SetHelperTokenFlags");
+            if (!MaySetFlags())
+                throw HResults.Fail("SetHelperTokenFlags", HResults.AccessDenied);
             if ((UsageFlags & ~host.ValidTokenFlags) != 0)
                 throw HResults.Fail("SetHelperTokenFlags", HResults.InvalidArgument);
             job.Flags = UsageFlags;
@@ -514,8 +518,8 @@ namespace WinBits.Testing
         public void GetHelperTokenFlags(out uint pFlags) { job.Fault("GetHelperTokenFlags"); pFlags = job.Flags; }
 
         // Microsoft's docs: BITS impersonates the caller to take its token, which needs an impersonate
-        // (or delegate) level blanket with dynamic cloaking; else CO_E_FAILEDTOIMPERSONATE. Then the access
-        // rules of SetHelperTokenFlags apply.
+        // (or delegate) level blanket with dynamic cloaking; else CO_E_FAILEDTOIMPERSONATE. Then this call's
+        // own access rules (MaySetToken), not SetHelperTokenFlags'.
         public void SetHelperToken()
         {
             host.TokenCalls++;
@@ -523,6 +527,8 @@ namespace WinBits.Testing
             if (blanketImpersonation < 3 || (blanketCapabilities & 0x40) == 0)
                 throw HResults.Fail("SetHelperToken", HResults.FailedToImpersonate);
             CheckWritable("SetHelperToken");
+            if (!MaySetToken())
+                throw HResults.Fail("SetHelperToken", HResults.AccessDenied);
             job.HelperTokenSid = host.CallerSid;
             job.HelperTokenHasAdmins = host.CallerIsAdmin;
         }
@@ -533,6 +539,8 @@ namespace WinBits.Testing
             host.TokenCalls++;
             job.Fault("ClearHelperToken");
             CheckWritable("ClearHelperToken");
+            if (!MayClearToken())
+                throw HResults.Fail("ClearHelperToken", HResults.AccessDenied);
             job.HelperTokenSid = null;
             job.HelperTokenHasAdmins = false;
         }
@@ -566,14 +574,46 @@ namespace WinBits.Testing
             host.LastBlanketCapabilities = dwCapabilities;
         }
 
-        // docs/dev/design.md section 3: acknowledged or cancelled jobs take no writes; an administrator may write any job; from
-        // build 14393 the owner may too, unless the job's current helper token has Administrators enabled.
+        // Acknowledged or cancelled jobs take no writes, whoever calls.
         void CheckWritable(string call)
         {
             if (job.State == 7 || job.State == 8)
                 throw HResults.Fail(call, HResults.InvalidState);
-            if (!host.CallerIsAdmin && (host.OsBuild < 14393 || !IsOwner() || job.HelperTokenHasAdmins))
-                throw HResults.Fail(call, HResults.AccessDenied);
+        }
+
+        // The access rules of docs/dev/design.md section 3, one per call, each from that method's page.
+        // SetHelperTokenFlags: an administrator; from build 14393 also the owner, unless the job's current
+        // helper token has the Administrators SID enabled.
+        bool MaySetFlags()
+        {
+            if (host.CallerIsAdmin)
+                return true;
+            return host.OsBuild >= FirstBuildForOwners && IsOwner() && !job.HelperTokenHasAdmins;
+        }
+
+        // SetHelperToken: before build 14393 only on a job an administrator owns, whoever calls (the fake takes
+        // that E_ACCESSDENIED row as written); from 14393 an administrator, or the owner setting a token without
+        // the Administrators SID enabled. The token set is the caller's own, so a non-administrator's never has
+        // it: the owner may. The job's current token plays no part (that rule is SetHelperTokenFlags').
+        bool MaySetToken()
+        {
+            if (host.OsBuild < FirstBuildForOwners)
+                return OwnerIsAdmin();
+            return host.CallerIsAdmin || IsOwner();
+        }
+
+        // ClearHelperToken: the owner or an administrator, on any build; the job's current token plays no part.
+        bool MayClearToken()
+        {
+            return host.CallerIsAdmin || IsOwner();
+        }
+
+        const int FirstBuildForOwners = 14393;
+        const string LocalSystem = "S-1-5-18";
+
+        bool OwnerIsAdmin()
+        {
+            return job.OwnerIsAdmin || string.Equals(job.OwnerSid, LocalSystem, StringComparison.OrdinalIgnoreCase);
         }
 
         bool IsOwner()

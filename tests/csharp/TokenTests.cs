@@ -169,15 +169,90 @@ namespace WinBits.Testing
             Assert.Equal(null, job.HelperTokenSid, "token");
         }
 
-        public static void ATokenWithAdministratorsStopsANonAdministratorOwner()
+        // Each call has its own rule (docs/dev/design.md section 3). SetHelperToken before 14393: only on a job
+        // an administrator owns, whoever calls.
+        public static void BeforeBuild14393AnAdministratorCannotSetATokenOnANonAdministratorsJob()
+        {
+            FakeJob job = CoreTests.Job("nightly", Other, 0);
+            FakeBitsHost host = CoreTests.Host(job);
+            host.OsBuild = 9600;
+            host.CallerIsAdmin = true;
+            CoreTests.ExpectError(Run(host, Token(job, "caller")), "com_error", "SetHelperToken", CoreTests.AccessDenied);
+            Assert.Equal(null, job.HelperTokenSid, "token");
+            CoreTests.NoError(Run(host, Token(job, "keep", "local_file")));
+            Assert.Equal(1u, job.Flags, "SetHelperTokenFlags' rule lets the administrator set the flags");
+        }
+
+        public static void BeforeBuild14393AnAdministratorSetsATokenOnAnAdministratorsJob()
+        {
+            FakeJob admins = CoreTests.Job("admins", Other, 0), system = CoreTests.Job("system", CoreTests.LocalSystem, 0);
+            admins.OwnerIsAdmin = true;
+            FakeBitsHost host = CoreTests.Host(admins, system);
+            host.OsBuild = 9600;
+            host.CallerIsAdmin = true;
+            CoreTests.NoError(Run(host, Token(admins, "caller")));
+            CoreTests.NoError(Run(host, Token(system, "caller")));
+            Assert.Equal(Me, admins.HelperTokenSid, "an administrator's job");
+            Assert.Equal(Me, system.HelperTokenSid, "LocalSystem's job: LocalSystem is an administrator");
+        }
+
+        // From 14393 SetHelperToken asks whether the token being set (the caller's) has Administrators, not the
+        // job's current one: a non-administrator owner replaces an administrator's token, but may not set flags.
+        public static void From14393ANonAdministratorOwnerReplacesATokenWithAdministrators()
         {
             FakeJob job = CoreTests.Job("nightly", Me, 0);
             job.HelperTokenSid = Other;
             job.HelperTokenHasAdmins = true;
             FakeBitsHost host = CoreTests.Host(job);
-            CoreTests.ExpectError(Run(host, Token(job, "caller")), "com_error", "SetHelperToken", CoreTests.AccessDenied);
-            CoreTests.ExpectError(Run(host, Token(job, "absent")), "com_error", "ClearHelperToken", CoreTests.AccessDenied);
+            CoreTests.ExpectError(Run(host, Token(job, "caller", "network")), "com_error", "SetHelperTokenFlags",
+                CoreTests.AccessDenied);
+            Assert.Equal(Other, job.HelperTokenSid, "the flags failed first: no token written");
+            CoreTests.NoError(Run(host, Token(job, "caller")));
+            Assert.Equal(Me, job.HelperTokenSid, "the owner's token");
+            Assert.Equal(false, job.HelperTokenHasAdmins, "a non-administrator's token has no Administrators");
+            CoreTests.NoError(Run(host, Token(job, "caller", "network")));
+            Assert.Equal(2u, job.Flags, "with the owner's own token, the flags too");
+        }
+
+        // ClearHelperToken: the owner rule only; the job's current token plays no part, on any build.
+        public static void ANonAdministratorOwnerClearsATokenWithAdministrators()
+        {
+            foreach (int build in new[] { 9600, 20348 })
+            {
+                FakeJob job = CoreTests.Job("nightly", Me, 1);
+                job.HelperTokenSid = Other;
+                job.HelperTokenHasAdmins = true;
+                FakeBitsHost host = CoreTests.Host(job);
+                host.OsBuild = build;
+                CoreTests.NoError(Run(host, Token(job, "absent")));
+                Assert.Equal(null, job.HelperTokenSid, "cleared on build " + build);
+                Assert.Equal(1u, job.Flags, "flags kept on build " + build);
+            }
+        }
+
+        // A non-administrator that does not own the job cannot open it (GetJob), so these rules are reached
+        // through a job opened as an administrator that then stops being one.
+        public static void FakeDeniesANonOwnerEachTokenCall()
+        {
+            FakeJob job = CoreTests.Job("nightly", Other, 0);
+            job.HelperTokenSid = Other;
+            FakeBitsHost host = CoreTests.Host(job);
+            host.CallerIsAdmin = true;
+            IBackgroundCopyJob found;
+            Guid id = job.Id;
+            host.Factory.Create().GetJob(ref id, out found);
+            IBitsTokenOptions options = (IBitsTokenOptions)found;
+            ProxySecurity.AllowImpersonation(options, CoreTests.Braced(job));
+            host.CallerIsAdmin = false;
+            Exception set = Assert.Throws<Exception>(delegate { options.SetHelperToken(); }, "non-owner SetHelperToken");
+            Exception clear = Assert.Throws<Exception>(delegate { options.ClearHelperToken(); }, "non-owner Clear");
+            Assert.Equal(unchecked((int)CoreTests.AccessDenied), set.HResult, "SetHelperToken HResult");
+            Assert.Equal(unchecked((int)CoreTests.AccessDenied), clear.HResult, "ClearHelperToken HResult");
             Assert.Equal(Other, job.HelperTokenSid, "token");
+            host.CallerIsAdmin = true;
+            options.SetHelperToken();
+            Assert.Equal(Me, job.HelperTokenSid, "an administrator sets it on someone else's job from 14393");
+            Assert.Equal(true, job.HelperTokenHasAdmins, "an administrator's token has Administrators");
         }
 
         public static void WithoutTheBlanketBitsCannotImpersonate()

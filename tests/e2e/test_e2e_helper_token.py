@@ -8,6 +8,7 @@ from __future__ import annotations
 from tests.e2e.conftest import ADMIN_SID, JOB_ID, one_job
 
 HELPER_SID = "S-1-5-21-1000-1000-1000-1013"
+OTHER_JOB_ID = "{5D3B4C39-1F0A-4D5B-9E2F-0000000000F2}"
 USER = {"name": "alice", "password": "Alice-Passw0rd!", "sid": "S-1-5-21-1000-1000-1000-1101", "is_admin": False}
 
 
@@ -69,14 +70,39 @@ def test_a_non_administrator_before_build_14393_is_refused_with_the_rule(fleet):
     assert sim.job("win01")["helper_token_sid"] is None
 
 
-def test_a_token_with_administrator_rights_stops_a_caller_without_them(fleet):
+def test_an_administrators_token_stops_a_non_administrator_owners_flags_not_its_token(fleet):
+    # Each call has its own rule: the job's current token with Administrators is SetHelperTokenFlags' rule only;
+    # SetHelperToken asks about the token being set (the owner's own) and ClearHelperToken only about the owner.
+    other = {**one_job(owner=USER["sid"], helper_token_sid=HELPER_SID, helper_token_admin=True),
+             "id": OTHER_JOB_ID, "name": "otherJob"}
     job = one_job(owner=USER["sid"], helper_token_sid=HELPER_SID, helper_token_admin=True)
-    sim = fleet({"hosts": {"win01": {"winrm_user": USER, "jobs": [job]}}})
-    result = sim.playbook(_task({"job": JOB_ID, "helper_token": "caller"})).result("win01")
-    assert result["failed"] is True
-    assert result["error"]["hresult_hex"] == "0x80070005"
-    assert "administrator privileges" in result["msg"] and HELPER_SID in result["msg"], result["msg"]
+    sim = fleet({"hosts": {"win01": {"winrm_user": USER, "jobs": [job, other]}}})
+    refused = sim.playbook(_task({"job": JOB_ID, "helper_token": "caller", "flags": ["network"]})).result("win01")
+    assert refused["failed"] is True and refused["error"]["call"] == "SetHelperTokenFlags", refused
+    assert refused["error"]["hresult_hex"] == "0x80070005"
+    assert "Administrators SID enabled" in refused["msg"] and HELPER_SID in refused["msg"], refused["msg"]
     assert sim.job("win01")["helper_token_sid"] == HELPER_SID
+    replaced = sim.playbook(_task({"job": JOB_ID, "helper_token": "caller"})).result("win01")
+    assert replaced["changed"] is True and replaced["helper_token_sid"] == USER["sid"], replaced
+    cleared = sim.playbook(_task({"job": OTHER_JOB_ID, "helper_token": "absent"})).result("win01")
+    assert cleared["changed"] is True and cleared["helper_token_sid"] is None, cleared
+    flags = sim.playbook(_task({"job": JOB_ID, "flags": ["network"]})).result("win01")
+    assert flags["changed"] is True, flags
+
+
+def test_an_administrator_before_build_14393_sets_a_token_only_on_an_administrators_job(fleet):
+    alice = {key: USER[key] for key in ("sid", "is_admin", "password")}
+    # The other job's owner is the connection's user, an administrator of the host (tests/sim/README.md, owner_admin).
+    jobs = [one_job(owner=USER["sid"]), {**one_job(owner=ADMIN_SID), "id": OTHER_JOB_ID, "name": "otherJob"}]
+    sim = fleet({"hosts": {"win01": {"os_build": 9600, "users": {"alice": alice}, "jobs": jobs}}})
+    refused = sim.playbook(_task({"job": JOB_ID, "helper_token": "caller"})).result("win01")
+    assert refused["failed"] is True and refused["error"]["call"] == "SetHelperToken", refused
+    assert refused["error"]["hresult_hex"] == "0x80070005" and refused["caller"]["is_admin"] is True
+    assert "not owned by an administrator" in refused["msg"] and USER["sid"] in refused["msg"], refused["msg"]
+    assert "filtered" not in refused["msg"], refused["msg"]
+    assert sim.job("win01")["helper_token_sid"] is None
+    allowed = sim.playbook(_task({"job": OTHER_JOB_ID, "helper_token": "caller"})).result("win01")
+    assert allowed["changed"] is True and allowed["helper_token_sid"] == ADMIN_SID, allowed
 
 
 def test_a_failed_token_write_leaves_the_flags_as_they_were(fleet):

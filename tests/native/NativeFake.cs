@@ -69,6 +69,10 @@ namespace WinBits.NativeInterop
         [DllImport(Library)]
         public static extern uint fake_bits_job_flags(int job);
 
+        // Whether the job's owner is an administrator (0 after fake_bits_add_job; LocalSystem always is).
+        [DllImport(Library)]
+        public static extern int fake_bits_set_job_owner_admin(int job, int isAdmin);
+
         [DllImport(Library)]
         public static extern int fake_bits_set_job_helper_admins(int job, int hasAdmins);
 

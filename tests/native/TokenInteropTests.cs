@@ -310,27 +310,65 @@ namespace WinBits.NativeInterop
             Assert.Equal(0, TokenFixture.Calls(job, "IClientSecurity.SetBlanket"), "SetBlanket calls");
         }
 
-        // docs/dev/design.md section 3: before 14393 administrators only; from 14393 the owner, unless the job's token has
-        // Administrators and the caller has not; nobody on an acknowledged job.
-        public static void AccessRulesFollowTheBuildTheOwnerAndTheTokensAdministrators()
+        // docs/dev/design.md section 3, call by call; nobody changes an acknowledged job.
+        public static void SetHelperTokenFlagsNeedsAnAdministratorOrFrom14393AnOwnerWithoutAnAdministratorsToken()
         {
-            Assert.Number(TokenFixture.EAccessDenied, TokenCallOn(9600, Caller, false, TokenFixture.Suspended, Set),
+            Assert.Number(TokenFixture.EAccessDenied, TokenCallOn(9600, Caller, false, TokenFixture.Suspended, SetFlags),
                 "non-administrator owner before 14393");
-            Assert.Number(0, TokenCallOn(14393, Caller, false, TokenFixture.Suspended, Set),
+            Assert.Number(0, TokenCallOn(14393, Caller, false, TokenFixture.Suspended, SetFlags),
                 "non-administrator owner on 14393");
+            Assert.Number(TokenFixture.EAccessDenied, TokenCallOn(20348, OtherUser, false, TokenFixture.Suspended,
+                SetFlags), "non-administrator, someone else's job");
+            Assert.Number(TokenFixture.EAccessDenied, TokenCallOn(20348, Caller, false, TokenFixture.Suspended, SetFlags,
+                true), "non-administrator owner, the job's token has Administrators");
+            Assert.Number(0, TokenCallOn(9600, OtherUser, true, TokenFixture.Suspended, SetFlags, true),
+                "administrator, someone else's job with an administrator's token, before 14393");
+        }
+
+        public static void SetHelperTokenBefore14393NeedsAJobAnAdministratorOwns()
+        {
+            Assert.Number(TokenFixture.EAccessDenied, TokenCallOn(9600, OtherUser, true, TokenFixture.Suspended, Set),
+                "administrator, a non-administrator's job");
+            Assert.Number(TokenFixture.EAccessDenied, TokenCallOn(9600, Caller, false, TokenFixture.Suspended, Set),
+                "non-administrator owner");
+            Assert.Number(0, TokenCallOn(9600, OtherUser, true, TokenFixture.Suspended, Set, false, true),
+                "administrator, an administrator's job");
+            Assert.Number(0, TokenCallOn(9600, "S-1-5-18", true, TokenFixture.Suspended, Set), "LocalSystem's job");
+        }
+
+        // The token set is the caller's: the job's current token, with Administrators or not, is no reason to refuse.
+        public static void SetHelperTokenFrom14393LetsTheOwnerReplaceAnAdministratorsToken()
+        {
+            Assert.Number(0, TokenCallOn(14393, Caller, false, TokenFixture.Suspended, Set, true),
+                "non-administrator owner, the job's token has Administrators");
+            Assert.Equal(Caller, Native.JobHelperSid(0), "the owner's token");
             Assert.Number(0, Native.fake_bits_job_helper_admins(0), "a non-administrator's token: no Administrators");
             Assert.Number(TokenFixture.EAccessDenied, TokenCallOn(20348, OtherUser, false, TokenFixture.Suspended, Set),
                 "non-administrator, someone else's job");
-            Assert.Number(0, TokenCallOn(9600, OtherUser, true, TokenFixture.Suspended, Set),
-                "administrator, someone else's job, before 14393");
-            foreach (Func<IBitsTokenOptions, int> call in new Func<IBitsTokenOptions, int>[] { Set, Clear, SetFlags })
+            Assert.Number(0, TokenCallOn(20348, OtherUser, true, TokenFixture.Suspended, Set),
+                "administrator, someone else's job");
+            Assert.Number(1, Native.fake_bits_job_helper_admins(0), "an administrator's token has Administrators");
+        }
+
+        public static void ClearHelperTokenIsTheOwnerOrAnAdministratorOnAnyBuild()
+        {
+            foreach (uint build in new uint[] { 9600, 20348 })
             {
-                int refused = TokenCallOn(20348, Caller, false, TokenFixture.Suspended, call, true);
-                Assert.Number(TokenFixture.EAccessDenied, refused,
-                    "non-administrator owner, the job's token has Administrators: " + call.Method.Name);
+                Assert.Number(0, TokenCallOn(build, Caller, false, TokenFixture.Suspended, Clear, true),
+                    "non-administrator owner, the job's token has Administrators, build " + build);
+                Assert.Equal(null, Native.JobHelperSid(0), "cleared, build " + build);
+                Assert.Number(TokenFixture.EAccessDenied, TokenCallOn(build, OtherUser, false, TokenFixture.Suspended,
+                    Clear), "non-administrator, someone else's job, build " + build);
+                Assert.Number(0, TokenCallOn(build, OtherUser, true, TokenFixture.Suspended, Clear),
+                    "administrator, someone else's job, build " + build);
+            }
+        }
+
+        public static void NobodyChangesAnAcknowledgedJob()
+        {
+            foreach (Func<IBitsTokenOptions, int> call in new Func<IBitsTokenOptions, int>[] { Set, Clear, SetFlags })
                 Assert.Number(TokenFixture.BgEInvalidState, TokenCallOn(20348, Caller, true, TokenFixture.Acknowledged,
                     call), "acknowledged job: " + call.Method.Name);
-            }
         }
 
         static int Set(IBitsTokenOptions options)
@@ -361,16 +399,17 @@ namespace WinBits.NativeInterop
             }
         }
 
-        // A fresh fake with one job (with a token of OtherUser's, holding Administrators when told); the
-        // blanket is always allowed, so only the access rules decide.
+        // A fresh fake with one job (with a token of OtherUser's, holding Administrators when told; its owner an
+        // administrator when told); the blanket is always allowed, so only the access rules decide.
         static int TokenCallOn(uint build, string owner, bool callerIsAdmin, int state,
-            Func<IBitsTokenOptions, int> call, bool tokenHasAdmins = false)
+            Func<IBitsTokenOptions, int> call, bool tokenHasAdmins = false, bool ownerIsAdmin = false)
         {
             TokenFixture.Reset();
             Native.fake_bits_set_os_build(build);
             Native.fake_bits_set_caller_admin(callerIsAdmin ? 1 : 0);
             int job = TokenFixture.AddJob(TokenFixture.JobId, owner, state, 0, tokenHasAdmins ? OtherUser : null);
             Native.fake_bits_set_job_helper_admins(job, tokenHasAdmins ? 1 : 0);
+            Native.fake_bits_set_job_owner_admin(job, ownerIsAdmin ? 1 : 0);
             using (Held held = new Held(TokenFixture.JobId))
             {
                 ProxySecurity.AllowImpersonation(held.Options, TokenFixture.Braced(TokenFixture.JobId));
@@ -643,14 +682,35 @@ namespace WinBits.NativeInterop
             Assert.Number(0, Native.fake_bits_job_helper_admins(job), "the token has no Administrators");
         }
 
-        public static void ATokenWithAdministratorsCannotBeClearedByANonAdministrator()
+        // Through the core, call by call: a non-administrator owner clears or replaces an administrator's token,
+        // but may not set the flags while that token is there.
+        public static void ANonAdministratorOwnerClearsOrReplacesAnAdministratorsTokenButNotItsFlags()
         {
-            int job = Add(0, OtherUser);
-            Native.fake_bits_set_job_helper_admins(job, 1);
-            TokenFixture.NonAdministratorOn(20348);
             string id = TokenFixture.Braced(TokenFixture.JobId);
-            ComError(Run(id, null, "absent", false, false, 20348), "ClearHelperToken", 0x80070005L);
-            Assert.Equal(OtherUser, Native.JobHelperSid(job), "the token stays");
+            foreach (string action in new[] { "absent", "caller" })
+            {
+                TokenFixture.Reset();
+                int job = Add(0, OtherUser);
+                Native.fake_bits_set_job_helper_admins(job, 1);
+                TokenFixture.NonAdministratorOn(20348);
+                ComError(Run(id, new[] { "network" }, action, false, false, 20348), "SetHelperTokenFlags", 0x80070005L);
+                Assert.Equal(OtherUser, Native.JobHelperSid(job), action + ": the flags failed first, the token stays");
+                Succeeded(Run(id, null, action, false, false, 20348));
+                Assert.Equal(action == "caller" ? Caller : null, Native.JobHelperSid(job), action + ": the token");
+                Assert.Number(0, Native.fake_bits_job_helper_admins(job), action + ": no Administrators now");
+            }
+        }
+
+        public static void AnAdministratorBefore14393CannotSetATokenOnANonAdministratorsJob()
+        {
+            int job = TokenFixture.AddJob(TokenFixture.JobId, OtherUser, TokenFixture.Suspended, 0, null);
+            Native.fake_bits_set_os_build(9600);
+            string id = TokenFixture.Braced(TokenFixture.JobId);
+            ComError(Run(id, null, "caller", false, true, 9600), "SetHelperToken", 0x80070005L);
+            Assert.Equal(null, Native.JobHelperSid(job), "no token");
+            Native.fake_bits_set_job_owner_admin(job, 1);
+            Succeeded(Run(id, null, "caller", false, true, 9600));
+            Assert.Equal(Caller, Native.JobHelperSid(job), "on an administrator's job");
         }
     }
 }

@@ -13,8 +13,9 @@
  * The job also answers for COM's IClientSecurity, as the proxy of a real out-of-process BITS does: a
  * blanket is set per interface pointer (proxy) of the job, and SetHelperToken honours only the one on the
  * job's IBitsTokenOptions pointer (docs/dev/design.md section 3: impersonate level or above, with dynamic cloaking).
- * Who may change a job's helper-token settings follows section 3 too: the caller's SID, administrator
- * status and the OS build are set by the test (an administrator on build 20348 unless told).
+ * Who may change a job's helper-token settings follows section 3 too, call by call: the caller's SID,
+ * administrator status and the OS build are set by the test (an administrator on build 20348 unless told), and
+ * so is whether a job's owner is an administrator (not unless told; LocalSystem always is).
  * Strings handed out are UTF-16, allocated with malloc: Mono on Linux frees LPWSTR out-values (and
  * CoTaskMem blocks) with free(); on Windows it would be CoTaskMemFree.
  * Objects are never freed: after a reset, Mono may still hold wrappers of the old ones and release
@@ -69,6 +70,7 @@ typedef struct FakeJob {
     GUID id;
     WCHAR name[MAX_TEXT];
     WCHAR owner[MAX_TEXT];
+    int owner_is_admin;            /* the owner is an administrator (LocalSystem always is) */
     WCHAR helper_sid[MAX_TEXT];
     int has_helper_sid;
     int helper_has_admins;         /* the helper token has the Administrators SID enabled */
@@ -417,23 +419,54 @@ ULONG impl_IBitsTokenOptions_Release(IBitsTokenOptions *This)
     return release(&JOB_FROM(token, This)->refs);
 }
 
-/* docs/dev/design.md section 3: no change on an acknowledged or cancelled job; an administrator may change any job;
- * from build 14393 the job's owner may too, unless the job's current helper token has the Administrators
- * SID enabled (the owner would gain rights it lacks). The docs check the owner at QueryInterface time;
- * the fake checks at the call, the same as long as nobody takes ownership in between. */
-static HRESULT may_change_token_settings(const FakeJob *job)
+/* docs/dev/design.md section 3: nobody changes an acknowledged or cancelled job. */
+static int is_finished(const FakeJob *job)
 {
-    if (job->state == BG_JOB_STATE_ACKNOWLEDGED || job->state == BG_JOB_STATE_CANCELLED) {
-        return BG_E_INVALID_STATE;
-    }
+    return job->state == BG_JOB_STATE_ACKNOWLEDGED || job->state == BG_JOB_STATE_CANCELLED;
+}
+
+/* The access rules of section 3, one per call, each from that method's page. The docs check the owner at
+ * QueryInterface time; the fake checks at the call, the same as long as nobody takes ownership in between. */
+static int caller_owns(const FakeJob *job)
+{
+    return same_text(job->owner, caller_sid);
+}
+
+static int owner_is_admin(const FakeJob *job)
+{
+    static const WCHAR local_system[] = {'S', '-', '1', '-', '5', '-', '1', '8', 0};
+    return job->owner_is_admin || same_text(job->owner, local_system);
+}
+
+/* SetHelperTokenFlags: an administrator; from build 14393 also the owner, unless the job's current helper
+ * token has the Administrators SID enabled (the owner would gain rights it lacks). */
+static HRESULT may_set_flags(const FakeJob *job)
+{
     if (caller_is_admin) {
         return S_OK;
     }
-    if (os_build < BUILD_OWNER_MAY_SET_TOKEN || !same_text(job->owner, caller_sid)
-        || (job->has_helper_sid && job->helper_has_admins)) {
+    if (os_build < BUILD_OWNER_MAY_SET_TOKEN || !caller_owns(job) || (job->has_helper_sid && job->helper_has_admins)) {
         return E_ACCESSDENIED;
     }
     return S_OK;
+}
+
+/* SetHelperToken: before build 14393 only on a job an administrator owns, whoever calls (the fake takes that
+ * E_ACCESSDENIED row as written); from 14393 an administrator, or the owner setting a token without the
+ * Administrators SID enabled. The token set is the caller's own, so a non-administrator's never has it: the
+ * owner may. The job's current token plays no part (that rule is SetHelperTokenFlags'). */
+static HRESULT may_set_token(const FakeJob *job)
+{
+    if (os_build < BUILD_OWNER_MAY_SET_TOKEN) {
+        return owner_is_admin(job) ? S_OK : E_ACCESSDENIED;
+    }
+    return caller_is_admin || caller_owns(job) ? S_OK : E_ACCESSDENIED;
+}
+
+/* ClearHelperToken: the owner or an administrator, on any build; the job's current token plays no part. */
+static HRESULT may_clear_token(const FakeJob *job)
+{
+    return caller_is_admin || caller_owns(job) ? S_OK : E_ACCESSDENIED;
 }
 
 HRESULT impl_IBitsTokenOptions_SetHelperTokenFlags(IBitsTokenOptions *This, DWORD UsageFlags)
@@ -444,7 +477,10 @@ HRESULT impl_IBitsTokenOptions_SetHelperTokenFlags(IBitsTokenOptions *This, DWOR
     if (hr != S_OK) {
         return hr;
     }
-    hr = may_change_token_settings(job);
+    if (is_finished(job)) {
+        return BG_E_INVALID_STATE;
+    }
+    hr = may_set_flags(job);
     if (hr != S_OK) {
         return hr;
     }
@@ -490,7 +526,10 @@ HRESULT impl_IBitsTokenOptions_SetHelperToken(IBitsTokenOptions *This)
     if (!token_options_proxy_may_impersonate(job)) {
         return CO_E_FAILEDTOIMPERSONATE;
     }
-    hr = may_change_token_settings(job);
+    if (is_finished(job)) {
+        return BG_E_INVALID_STATE;
+    }
+    hr = may_set_token(job);
     if (hr != S_OK) {
         return hr;
     }
@@ -509,7 +548,10 @@ HRESULT impl_IBitsTokenOptions_ClearHelperToken(IBitsTokenOptions *This)
     if (hr != S_OK) {
         return hr;
     }
-    hr = may_change_token_settings(job);
+    if (is_finished(job)) {
+        return BG_E_INVALID_STATE;
+    }
+    hr = may_clear_token(job);
     if (hr != S_OK) {
         return hr;
     }
@@ -1099,6 +1141,17 @@ EXPORT void fake_bits_change_after_set(int job, DWORD flags)
 EXPORT DWORD fake_bits_job_flags(int job)
 {
     return jobs[job]->flags;
+}
+
+/* Whether the job's owner is an administrator (0 after fake_bits_add_job; LocalSystem always is). */
+EXPORT int fake_bits_set_job_owner_admin(int job, int is_admin)
+{
+    FakeJob *found = job_at(job);
+    if (found == NULL) {
+        return -1;
+    }
+    found->owner_is_admin = is_admin != 0;
+    return 0;
 }
 
 /* Whether the job's helper token (if it has one) has the Administrators SID enabled. */

@@ -279,6 +279,7 @@ namespace WinBits.Sim
             job.Id = new Guid((string)entry["id"]);
             job.DisplayName = (string)entry["name"];
             job.OwnerSid = (string)entry["owner"];
+            job.OwnerIsAdmin = (bool)entry["owner_admin"];
             job.State = Convert.ToInt32(entry["state"]);
             job.Flags = Convert.ToUInt32(entry["flags"]);
             job.HelperTokenSid = entry["helper_token_sid"] as string;

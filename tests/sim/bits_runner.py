@@ -495,10 +495,12 @@ def _major_minor(version: object) -> tuple[int, int]:
 def _wire_host(state: dict[str, Any], faults: frozenset[str]) -> dict[str, Any]:
     major, minor = _major_minor(state["bits_version"])
     concurrent = bool(state.get("concurrent_change", False)) or "concurrent_change" in faults
+    administrators = {sid.upper() for sid in state.get("administrators") or ()}
     jobs = []
     for job in state["jobs"]:
         flags = flags_value(job["flags"])
         jobs.append({"id": job["id"], "name": job["name"], "owner": job["owner"],
+                     "owner_admin": bool(job.get("owner_admin", job["owner"].upper() in administrators)),
                      "state": state_number(job["state"]), "flags": flags,
                      "helper_token_sid": job.get("helper_token_sid"),
                      "helper_token_admin": bool(job.get("helper_token_admin", False)),

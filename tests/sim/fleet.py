@@ -110,6 +110,9 @@ class HostConfig:
                 "message_languages": list(self.message_languages), "slow_names": dict(self.slow_names),
                 "empty_helper_token_sid": self.empty_helper_token_sid,
                 "valid_token_flags": self.valid_token_flags,
+                # The host's administrator accounts: whether a job's owner is one decides SetHelperToken
+                # before build 14393 (tests/sim/README.md, owner_admin).
+                "administrators": sorted(user.sid for user in self.users.values() if user.is_admin),
                 "jobs": [canonical_job(job) for job in self.jobs]}
 
 

@@ -425,6 +425,9 @@ def access_rule(facts: FailureFacts) -> tuple[str, str]:
             "run the task as an administrator (become), or set all_users=false to search only the jobs of "
             "the connecting user",
         )
+    if facts.call == SET_TOKEN_CALL and _set_token_on_a_job_of_another_before_owners_build(facts):
+        # This rule holds whoever calls: an administrator is refused too.
+        return _set_token_access_rule(facts)
     if facts.is_admin is True:
         return (
             "%s is reported as an administrator and BITS still denied it, so the token the module runs "
@@ -491,6 +494,18 @@ def _token_access_rule(facts: FailureFacts) -> tuple[str, str]:
     return _clear_token_access_rule(facts)
 
 
+def _set_token_on_a_job_of_another_before_owners_build(facts: FailureFacts) -> bool:
+    """SetHelperToken before build 14393 on a job the caller does not own: its owner may not be an administrator.
+
+    (A job the caller owns, when the caller is an administrator, is an administrator's job.)
+    """
+    build = facts.os_build
+    if build is None or build >= FIRST_BUILD_FOR_OWNERS:
+        return False
+    owner = (facts.job or {}).get("owner")
+    return not (isinstance(owner, str) and same_sid(owner, facts.known_caller_sid))
+
+
 # Microsoft's helper-token sample: E_ACCESSDENIED can also mean that the impersonation level was not set.
 _IMPERSONATION_CAUSE = (
     "; or BITS could not impersonate the caller at the level it needs (Microsoft's helper-token sample gives "
@@ -509,7 +524,7 @@ def _set_token_access_rule(facts: FailureFacts) -> tuple[str, str]:
     if build is not None and build < FIRST_BUILD_FOR_OWNERS:
         owner_is_caller = isinstance(owner, str) and same_sid(owner, facts.known_caller_sid)
         whose = ("it is owned by %s, the caller, which is not an administrator" % caller if owner_is_caller
-                 else "its owner, %s, may not be one" % owner_text)
+                 else "its owner, %s, may not be one%s" % (owner_text, _even_for_an_administrator(facts)))
         return (
             "before Windows 10 1607 (build %d) BITS refuses SetHelperToken on a job that is not owned by an "
             "administrator; this host is build %d and %s%s" % (FIRST_BUILD_FOR_OWNERS, build, whose,
@@ -517,21 +532,26 @@ def _set_token_access_rule(facts: FailureFacts) -> tuple[str, str]:
             "on this build, set the helper token only on a job an administrator owns (one created by an "
             "administrator or by SYSTEM), or on a host of build %d or later" % FIRST_BUILD_FOR_OWNERS,
         )
-    current = job.get("previous_helper_token_sid", job.get("helper_token_sid"))
-    if isinstance(current, str) and current and not same_sid(current, facts.known_caller_sid):
+    if isinstance(owner, str) and facts.known_caller_sid is not None and not same_sid(owner, facts.known_caller_sid):
         return (
-            "from Windows 10 1607 (build %d) BITS refuses SetHelperToken when the job's helper token has "
-            "administrator privileges and the caller does not: the job's current helper token (%s) may have them, "
-            "and %s %s%s" % (FIRST_BUILD_FOR_OWNERS, current, caller, admin_status(facts), _IMPERSONATION_CAUSE),
-            "clear it first as an administrator (helper_token: absent, with %s), then run this task again as %s"
-            % (BECOME_SYSTEM, caller),
+            "from Windows 10 1607 (build %d) a non-administrator may set the helper token only on a job it owns (its "
+            "SID must equal the owner's when it queries IBitsTokenOptions); the job's owner is %s, the caller is %s, "
+            "which %s" % (FIRST_BUILD_FOR_OWNERS, owner, caller, admin_status(facts)),
+            "run the task as the job's owner (become_user) or as an administrator (%s)%s"
+            % (BECOME_SYSTEM, _whose_token(True)),
         )
+    # The job's current helper token plays no part: Microsoft's rule is about the token being set, the caller's.
     return (
-        "BITS denied %s, which %s; SetHelperToken's documented rule from Windows 10 1607 (build %d), a helper "
-        "token with administrator privileges the caller lacks, does not apply, as the job has no helper token of "
-        "another user%s" % (caller, admin_status(facts), FIRST_BUILD_FOR_OWNERS, _IMPERSONATION_CAUSE),
+        "from Windows 10 1607 (build %d) BITS refuses SetHelperToken when the helper token being set has "
+        "administrator privileges and the caller does not; that token is the caller's own, taken by impersonation, "
+        "and %s %s, so BITS saw another identity than the module's%s"
+        % (FIRST_BUILD_FOR_OWNERS, caller, admin_status(facts), _IMPERSONATION_CAUSE),
         _as_admin_fix(True),
     )
+
+
+def _even_for_an_administrator(facts: FailureFacts) -> str:
+    return " (the rule holds for an administrator too)" if facts.is_admin is True else ""
 
 
 def _clear_token_access_rule(facts: FailureFacts) -> tuple[str, str]:

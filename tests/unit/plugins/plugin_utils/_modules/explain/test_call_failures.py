@@ -446,27 +446,42 @@ def test_access_denied_setting_a_token_before_1607_on_another_users_job() -> Non
     assert "its owner, %s, may not be one" % OTHER_SID in message
 
 
-def test_access_denied_setting_a_token_from_1607_is_the_tokens_privileges_or_the_impersonation_level() -> None:
+def test_access_denied_setting_a_token_from_1607_is_the_privileges_of_the_token_being_set() -> None:
+    # Microsoft's rule is about the token being set (the caller's own), not the job's current one.
     raw = token_failure(0x80070005, previous_helper_token_sid=ADMIN_SID, helper_token_sid=ADMIN_SID,
                         who=caller(is_admin=False))
     message = explain_token(raw)
     assert_structure(message)
-    assert "from Windows 10 1607 (build 14393) BITS refuses SetHelperToken when the job's helper token has " \
-        "administrator privileges and the caller does not: the job's current helper token (%s) may have them, " \
-        "and %s is not an administrator" % (ADMIN_SID, USER_SID) in message
+    assert "from Windows 10 1607 (build 14393) BITS refuses SetHelperToken when the helper token being set has " \
+        "administrator privileges and the caller does not; that token is the caller's own, taken by impersonation, " \
+        "and %s is not an administrator" % USER_SID in message
     assert "Microsoft's helper-token sample gives E_ACCESSDENIED when the impersonation level is not set" in message
-    assert "clear it first as an administrator (helper_token: absent, with become: true, become_method: runas, " \
-        "become_user: SYSTEM), then run this task again as %s" % USER_SID in message
-    # SetHelperTokenFlags' wording (the Administrators SID enabled) and the owner rule are not this call's.
-    assert "Administrators SID enabled" not in message and "owns the job" not in message
-
-
-def test_access_denied_setting_a_token_without_a_token_in_the_way_names_the_impersonation_level() -> None:
-    message = explain_token(token_failure(0x80070005, previous_helper_token_sid=None, helper_token_sid=None,
-                                          who=caller(is_admin=False)))
-    assert "does not apply, as the job has no helper token of another user" in message
-    assert "impersonation level is not set" in message
     assert "Fix: run the task as an administrator" in message
+    # SetHelperTokenFlags' rule (the job's current token with the Administrators SID enabled) is not this call's.
+    assert ADMIN_SID not in message.partition(" Fix: ")[0].partition(" Cause: ")[2]
+    assert "Administrators SID enabled" not in message and "current helper token" not in message
+
+
+def test_access_denied_setting_a_token_from_1607_on_another_users_job_is_the_owner_rule() -> None:
+    message = explain_token(token_failure(0x80070005, owner=OTHER_SID, who=caller(is_admin=False)))
+    assert_structure(message)
+    assert "from Windows 10 1607 (build 14393) a non-administrator may set the helper token only on a job it owns" \
+        in message
+    assert "the job's owner is %s, the caller is %s, which is not an administrator" % (OTHER_SID, USER_SID) in message
+    assert "Fix: run the task as the job's owner (become_user) or as an administrator" in message
+
+
+def test_access_denied_setting_a_token_before_1607_as_an_administrator_is_the_owners_rule() -> None:
+    # Before 14393 only a job an administrator owns takes a helper token, whoever calls.
+    message = explain_token(token_failure(0x80070005, owner=OTHER_SID,
+                                          who=caller(sid=ADMIN_SID, is_admin=True, os_build=9600)))
+    assert_structure(message)
+    assert "BITS refuses SetHelperToken on a job that is not owned by an administrator; this host is build 9600 and " \
+        "its owner, %s, may not be one (the rule holds for an administrator too)" % OTHER_SID in message
+    assert "filtered" not in message
+    own = explain_token(token_failure(0x80070005, owner=ADMIN_SID,
+                                      who=caller(sid=ADMIN_SID, is_admin=True, os_build=9600)))
+    assert "reported as an administrator and BITS still denied it" in own, own
 
 
 def test_access_denied_clearing_a_token_is_only_the_owner_rule() -> None:
