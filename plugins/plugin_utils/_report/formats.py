@@ -130,7 +130,8 @@ def _job_testcase(suite: ET.Element, host: str, job: t.Mapping[str, t.Any], coun
              type="violation")
     elif status == "unassessed":
         counts["errors"] += 1
-        read_error = describe_read_error(job.get("read_error")) or "its helper-token flags could not be read"
+        read_error = ("; ".join(job.get("problems") or []) or describe_read_error(job.get("read_error"))
+                      or "its helper-token flags could not be read")
         _sub(case, "error", read_error, message="unassessed: " + read_error, type="unassessed")
     elif status in ("waived", "unmanaged"):
         counts["skipped"] += 1
