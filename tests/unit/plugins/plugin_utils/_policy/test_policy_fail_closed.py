@@ -311,3 +311,12 @@ def test_a_rule_naming_system_in_english_selects_systems_jobs_in_every_language(
     assert (judged["rule"], judged["status"]) == ("by-well-known", "violation")
     host = evaluate_host(policy, HOST, {"changed": False, "jobs": [job]}, today=TODAY)
     assert host["status"] == "noncompliant"
+
+
+@pytest.mark.parametrize(("expect", "status"), [("absent", "compliant"), ("present", "violation")])
+def test_an_empty_helper_token_sid_is_no_token(expect: str, status: str) -> None:
+    """A BITS that answers "" for "no token": the job has none, and no fix would clear it on every run."""
+    policy = load_policy({"version": 1, "rules": [{"name": "token", "expect": {"helper_token": expect}}]})
+    job = host_job(Facts(GUID_A, "contentSync", SYSTEM_SID, "NT AUTHORITY\\SYSTEM", 1, "", True, None, "both"))
+    [judged] = evaluate_host(policy, HOST, {"changed": False, "jobs": [job]}, today=TODAY)["jobs"]
+    assert judged["status"] == status and judged["fix"] is None
