@@ -17,7 +17,8 @@ import typing as t
 import xml.etree.ElementTree as ET
 
 from .html import render_html
-from .text import describe_expected, describe_flags, describe_job_error, describe_read_error, testcase_name
+from .text import (describe_account, describe_expected, describe_flags, describe_job_error, describe_read_error,
+                   testcase_name)
 
 
 CSV_COLUMNS: tuple[str, ...] = (
@@ -110,7 +111,8 @@ def _violation_text(job: t.Mapping[str, t.Any]) -> str:
     fix = job.get("fix") or {}
     lines = [f"rule: {job.get('rule')}", f"expected: {describe_expected(job.get('expected'))}",
              f"actual flags: {describe_flags(job.get('flags'))}",
-             f"helper token: {job.get('helper_token_name') or job.get('helper_token_sid') or 'none'}"]
+             f"owner: {describe_account(job.get('owner_name'), job.get('owner')) or 'unknown'}",
+             f"helper token: {describe_account(job.get('helper_token_name'), job.get('helper_token_sid')) or 'none'}"]
     lines += [f"problem: {problem}" for problem in job.get("problems") or []]
     if fix.get("task"):
         lines += ["fix:", str(fix["task"]).rstrip("\n")]
