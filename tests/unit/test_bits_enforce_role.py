@@ -8,6 +8,7 @@ import sys
 import typing as t
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.support.paths import BUILD, REPO, collections_root
@@ -80,3 +81,12 @@ def test_bits_helper_token_runs_only_over_the_plans_fixes_with_their_arguments()
     assert arguments["flags"] == "{{ item.args.flags | default(omit) }}"
     assert arguments["helper_token"] == "{{ item.args.helper_token | default('keep') }}"
     assert "check_mode" not in setting and "changed_when" not in setting, "the module decides, in check mode too"
+
+
+@pytest.mark.parametrize("role", ["bits_enforce", "bits_report"])
+def test_each_role_passes_its_listing_options_to_bits_job_info(role: str) -> None:
+    role_tasks = yaml.safe_load((REPO / "roles" / role / "tasks" / "main.yml").read_text())
+    [listing] = [task for task in role_tasks if "winbits.bits.bits_job_info" in task]
+    passed = listing["winbits.bits.bits_job_info"]
+    assert passed["all_users"] == "{{ %s_all_users }}" % role
+    assert passed["name_timeout"] == "{{ %s_name_timeout }}" % role
