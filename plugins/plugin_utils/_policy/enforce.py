@@ -46,7 +46,10 @@ def _fix(job: abc.Mapping[str, t.Any]) -> dict[str, t.Any]:
 
 
 def unassessed_explanation(job: abc.Mapping[str, t.Any]) -> str:
-    """Why the job could not be judged: the host module's explanation when it sent one."""
+    """Why the job could not be judged: what the evaluation says could not be read, else the host module's
+    explanation when it sent one."""
+    if job.get("problems"):
+        return "; ".join(str(problem) for problem in job["problems"])
     read_error = job.get("read_error")
     if isinstance(read_error, abc.Mapping) and read_error.get("explanation"):
         return str(read_error["explanation"])

@@ -100,6 +100,9 @@ class Judge:
         if not _JOB_KEY_SET <= entry.keys():
             for key in JOB_KEYS:
                 entry.setdefault(key, None)
+        if entry["flags"] is None and dword_from_host(job.get("flags_value")) is not None:
+            # Flags that were read are always shown, even from a result that sent only their value.
+            entry["flags"] = names_from_host(job.get("flags_value"))
         rule, certain = first_rule(rules, job)
         if rule is None:
             entry.update(status="unmanaged", rule=None, expected=None, problems=[], fix=None, waiver=None,
@@ -107,17 +110,19 @@ class Judge:
             return entry
         entry.update(status="unassessed", rule=rule.name, expected=self._expected(rule), problems=[], fix=None,
                      waiver=None, expired_waivers=[])
-        actual = dword_from_host(job.get("flags_value"))
-        if not certain or actual is None or (rule.expect.helper_token and job.get("read_error")):
+        unread = unread_facts(rule, job, certain)
+        if unread:
+            entry["problems"] = unread
             return entry
-        problems = find_problems(rule, actual, job.get("helper_token_sid"), job.get("helper_token_name"))
+        actual = t.cast(int, dword_from_host(job.get("flags_value")))
+        problems = find_problems(rule, actual, token_sid_read(job), job.get("helper_token_name"))
         active = self._apply_waivers(entry, job, waivers.get(rule.name, ()), violated=bool(problems))
         if not problems:
             entry["status"] = "compliant"
         elif active is not None:
             entry.update(status="waived", problems=problems)
         else:
-            fix = build_fix(host, job.get("id"), job.get("name"), rule, actual, job.get("helper_token_sid"))
+            fix = build_fix(host, job.get("id"), job.get("name"), rule, actual, token_sid_read(job))
             entry.update(status="violation", problems=problems, fix=fix)
         return entry
 
@@ -197,6 +202,88 @@ def first_rule(rules: t.Iterable[Rule], job: abc.Mapping[str, t.Any]) -> tuple[R
     return None, True
 
 
+# Calls of bits_job_info (docs/host-contract.md, read_errors) outside the token options: each group of facts
+# is read in its own guard, so their failure cannot have cost the helper-token SID. Any other failed call,
+# or a failure that names none, may have: the SID is then unknown, although null would read as "no token".
+CALLS_OUTSIDE_TOKEN_OPTIONS = frozenset({
+    "GetId", "GetDisplayName", "GetOwner", "GetState", "GetType", "GetTimes", "GetError",
+    "IBackgroundCopyError.GetError", "GetClientCertificate", "QueryInterface(IBackgroundCopyJobHttpOptions)",
+    "GetHelperTokenFlags",
+})
+FLAGS_CALLS = frozenset({"QueryInterface(IBitsTokenOptions)", "GetHelperTokenFlags"})
+# The call behind each fact a selector reads (owner_name comes from the host's account lookup, no call).
+SELECTOR_FACT_CALLS = {"id": "GetId", "name": "GetDisplayName", "owner": "GetOwner"}
+
+
+def read_failures(job: abc.Mapping[str, t.Any]) -> list[abc.Mapping[str, t.Any]]:
+    """Every failed call of the job: ``read_errors`` (the list a host sends) and ``read_error`` (the first
+    of them, or the only one an older host sends); an entry that is not a mapping is a failure of no call."""
+    listed = job.get("read_errors")
+    failures = list(listed) if isinstance(listed, list) else []
+    single = job.get("read_error")
+    if single is not None and single not in failures:
+        failures.append(single)
+    return [failure if isinstance(failure, abc.Mapping) else {} for failure in failures]
+
+
+def _failed_calls(job: abc.Mapping[str, t.Any]) -> set[object]:
+    return {failure.get("call") for failure in read_failures(job)}
+
+
+def token_sid_read(job: abc.Mapping[str, t.Any]) -> str | None:
+    """The helper-token SID; None for none (an empty SID is none, as the host reads it)."""
+    sid = job.get("helper_token_sid")
+    return sid if isinstance(sid, str) and sid else None
+
+
+def unread_facts(rule: Rule, job: abc.Mapping[str, t.Any], certain: bool) -> list[str]:
+    """What keeps the rule from judging the job, one line per unread fact it needs; [] when it can.
+
+    Fail closed: the flags always, the helper-token SID for a helper_token rule, and whatever fact
+    left it open whether the rule selects the job at all.
+    """
+    calls = _failed_calls(job) if job.get("read_errors") or job.get("read_error") else set()
+    unread = []
+    if not certain:
+        unread.append("it is unknown whether rule %s selects the job: %s" % (rule.name, _unread_selector_facts(rule, job)))
+    if dword_from_host(job.get("flags_value")) is None or calls & FLAGS_CALLS:
+        unread.append("its helper-token flags could not be read%s" % _failure_text(job, FLAGS_CALLS))
+    token = job.get("helper_token_sid")
+    # A host that lists only its first failure (read_error without read_errors) may have failed later calls too.
+    only_first_listed = bool(calls) and not isinstance(job.get("read_errors"), list)
+    if rule.expect.helper_token is not None and (
+            calls - CALLS_OUTSIDE_TOKEN_OPTIONS or only_first_listed or not (token is None or isinstance(token, str))):
+        unread.append("its helper token could not be read%s"
+                      % _failure_text(job, {call for call in calls if call not in CALLS_OUTSIDE_TOKEN_OPTIONS}))
+    return unread
+
+
+def _unread_selector_facts(rule: Rule, job: abc.Mapping[str, t.Any]) -> str:
+    missing = []
+    if rule.match.job is not None:
+        missing += [fact for fact in ("id", "name") if not isinstance(job.get(fact), str)]
+    if rule.match.owner is not None:
+        if not isinstance(job.get("owner"), str) or not job.get("owner"):
+            missing.append("owner")
+        elif rule.match.owner.names and not isinstance(job.get("owner_name"), str):
+            return ("the host could not resolve the owner %s to an account name, and the rule names accounts "
+                    "(name the owner by SID to judge such jobs)" % job.get("owner"))
+    shown = [("its %s could not be read%s" % (fact, _failure_text(job, {SELECTOR_FACT_CALLS[fact]})))
+             for fact in missing]
+    return "; ".join(shown) or "a fact it selects by could not be read"
+
+
+def _failure_text(job: abc.Mapping[str, t.Any], calls: t.Collection[object]) -> str:
+    """`` (GetOwner 0x80070005: <the module's explanation>)`` for the job's failures of these calls; ''
+    when it has none."""
+    named = []
+    for failure in read_failures(job):
+        if failure.get("call") in calls:
+            text = " ".join(str(part) for part in (failure.get("call") or "a call", failure.get("hresult_hex")) if part)
+            named.append("%s: %s" % (text, failure["explanation"]) if failure.get("explanation") else text)
+    return " (%s)" % "; ".join(named) if named else ""
+
+
 def find_problems(rule: Rule, actual: int, token_sid: object, token_name: object) -> list[str]:
     """What is wrong with a job's flags and helper token under the rule, in plain English; [] if nothing."""
     expect = rule.expect
@@ -209,7 +296,7 @@ def find_problems(rule: Rule, actual: int, token_sid: object, token_name: object
                         % (_flag_names_are(actual & ~expect.allowed), rule.name, format_flags(expect.allowed)))
     if expect.forbidden is not None and actual & expect.forbidden:
         problems.append("%s forbidden by rule %s" % (_flag_names_are(actual & expect.forbidden), rule.name))
-    has_token = token_sid is not None
+    has_token = isinstance(token_sid, str) and bool(token_sid)
     if expect.helper_token == "present" and not has_token:
         # Reported, never fixed: whose token the job should carry is not the policy's to invent.
         problems.append("rule %s expects a helper token; the job has none (set it with bits_helper_token "

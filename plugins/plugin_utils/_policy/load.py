@@ -19,6 +19,7 @@ import yaml
 
 from .._flags import ALLOWED_HINT, FlagsError, canonical_names, parse_flags
 from .._jobs import GUID_FORM, bare_guid, describe_guid_problem, is_guid, looks_like_guid
+from .accounts import well_known_sid
 from .model import (
     Expect,
     HELPER_TOKEN_STATES,
@@ -353,8 +354,12 @@ def check_owner_selector(value: object, path: str, problems: Problems) -> OwnerS
     sids, names = set(), set()
     for item_path, owner in items:
         candidate = owner.strip()
+        # A well-known account is its SID: its name is localised on hosts of other languages.
+        well_known = well_known_sid(candidate)
         if _SID.fullmatch(candidate):
             sids.add(candidate.upper())
+        elif well_known is not None:
+            sids.add(well_known)
         elif "*" in candidate or "?" in candidate:
             problems.add(item_path, "%r: owner takes no wildcards; give a SID or DOMAIN\\user" % owner)
         elif _ACCOUNT.fullmatch(candidate):

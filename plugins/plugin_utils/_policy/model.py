@@ -86,8 +86,10 @@ class JobSelector:
 class OwnerSelector:
     """``owner``: SIDs, compared with the job's owner SID, and DOMAIN\\user names, compared with its owner_name.
 
-    Both comparisons ignore case. An owner name the host could not resolve matches no name: the
-    account no longer resolves, so it is not the account named (it still matches by SID).
+    Both comparisons ignore case. A well-known account named in English is already its SID
+    (``_policy.accounts``), so it matches on a host of any language. The answer is None (cannot tell)
+    when the owner's SID could not be read, or when a name is to be compared and the host could not
+    resolve the owner's: an account whose domain did not answer in time may well be the one named.
     """
 
     written: tuple[str, ...]
@@ -95,14 +97,14 @@ class OwnerSelector:
     names: frozenset[str]
 
     def matches(self, owner_sid: object, owner_name: object) -> Verdict:
+        if self.sids and isinstance(owner_sid, str) and owner_sid.upper() in self.sids:
+            return True
         if self.names and isinstance(owner_name, str) and owner_name.casefold() in self.names:
             return True
-        if self.sids:
-            if isinstance(owner_sid, str):
-                if owner_sid.upper() in self.sids:
-                    return True
-            else:
-                return None
+        if not isinstance(owner_sid, str) or not owner_sid:
+            return None
+        if self.names and not isinstance(owner_name, str):
+            return None
         return False
 
 

@@ -17,7 +17,8 @@ import typing as t
 import xml.etree.ElementTree as ET
 
 from .html import render_html
-from .text import describe_expected, describe_flags, describe_job_error, describe_read_error, testcase_name
+from .text import (describe_account, describe_expected, describe_flags, describe_job_error, describe_read_error,
+                   testcase_name)
 
 
 CSV_COLUMNS: tuple[str, ...] = (
@@ -110,7 +111,8 @@ def _violation_text(job: t.Mapping[str, t.Any]) -> str:
     fix = job.get("fix") or {}
     lines = [f"rule: {job.get('rule')}", f"expected: {describe_expected(job.get('expected'))}",
              f"actual flags: {describe_flags(job.get('flags'))}",
-             f"helper token: {job.get('helper_token_name') or job.get('helper_token_sid') or 'none'}"]
+             f"owner: {describe_account(job.get('owner_name'), job.get('owner')) or 'unknown'}",
+             f"helper token: {describe_account(job.get('helper_token_name'), job.get('helper_token_sid')) or 'none'}"]
     lines += [f"problem: {problem}" for problem in job.get("problems") or []]
     if fix.get("task"):
         lines += ["fix:", str(fix["task"]).rstrip("\n")]
@@ -130,7 +132,8 @@ def _job_testcase(suite: ET.Element, host: str, job: t.Mapping[str, t.Any], coun
              type="violation")
     elif status == "unassessed":
         counts["errors"] += 1
-        read_error = describe_read_error(job.get("read_error")) or "its helper-token flags could not be read"
+        read_error = ("; ".join(job.get("problems") or []) or describe_read_error(job.get("read_error"))
+                      or "its helper-token flags could not be read")
         _sub(case, "error", read_error, message="unassessed: " + read_error, type="unassessed")
     elif status in ("waived", "unmanaged"):
         counts["skipped"] += 1

@@ -24,7 +24,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from .._policy.evaluate import HOST_STATUSES, JOB_STATUSES
-from .text import describe_expected, describe_flags, describe_job_error, describe_read_error
+from .text import describe_account, describe_expected, describe_flags, describe_job_error, describe_read_error
 
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -120,9 +120,10 @@ def table_data(report: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
             rows.append([host_index, None, None, None, None, None, None, None, intern(status), None, None])
         for job in jobs:
             rows.append([
-                host_index, job.get("id"), job.get("name"), intern(job.get("owner_name") or job.get("owner")),
+                host_index, job.get("id"), job.get("name"), intern(describe_account(job.get("owner_name"), job.get("owner"))),
                 intern(job.get("state")), intern(job.get("type")), intern(describe_flags(job.get("flags"))),
-                intern(job.get("helper_token_name") or job.get("helper_token_sid")), intern(job.get("status")),
+                intern(describe_account(job.get("helper_token_name"), job.get("helper_token_sid")) or None),
+                intern(job.get("status")),
                 intern(job.get("rule")), _detail(job),
             ])
     return {"fields": list(ROW_FIELDS), "strings": intern.strings, "hosts": hosts, "rows": rows}

@@ -50,6 +50,14 @@ def describe_read_error(read_error: t.Mapping[str, t.Any] | None) -> str:
     return f"{head}: {tail}" if tail else head
 
 
+def describe_account(name: object, sid: object) -> str:
+    """The account as the host named it, its SID beside it: 'AUTORITE NT\\Système (S-1-5-18)'; the SID alone
+    when the host could not resolve the name; '' when there is no SID either."""
+    if not sid:
+        return str(name) if name else ""
+    return f"{name} ({sid})" if name else str(sid)
+
+
 def testcase_name(job: t.Mapping[str, t.Any]) -> str:
     """A JUnit test case's name: 'contentSync {GUID}', or the GUID alone when the name could not be read."""
     name, job_id = job.get("name"), job.get("id")

@@ -77,7 +77,9 @@ def test_an_unreadable_job_fails_the_host_with_the_modules_explanation_and_the_r
     plan = plan_of(make_job(1, "contentSync", flags=None), make_job(2, "reportUpload", flags=2))
     assert [fix["name"] for fix in plan["fixes"]] == ["reportUpload"]
     [unassessed] = plan["unassessed"]
-    assert unassessed["explanation"] == "BITS older than 4.0" and unassessed["rule"] == "content-sync"
+    assert unassessed["explanation"] == ("its helper-token flags could not be read (QueryInterface(IBitsTokenOptions) "
+                                         "0x80004002: BITS older than 4.0)")
+    assert unassessed["rule"] == "content-sync"
     message = failure_message(plan)
     assert message is not None and message.startswith("web01: ") and "contentSync" in message
     assert "BITS older than 4.0" in message
