@@ -115,7 +115,15 @@ class Judge:
             entry["problems"] = unread
             return entry
         actual = t.cast(int, dword_from_host(job.get("flags_value")))
-        problems = find_problems(rule, actual, token_sid_read(job), job.get("helper_token_name"))
+        problems = find_problems(rule, actual & KNOWN_MASK, token_sid_read(job), job.get("helper_token_name"))
+        unknown = unknown_bits_problem(rule, actual)
+        if unknown and not problems:
+            # Fail closed: bits this collection cannot name may be what the rule forbids; and a fix
+            # cannot clear them (bits_helper_token keeps them), so they are for a person to judge.
+            entry["problems"] = [unknown]
+            return entry
+        if unknown:
+            problems.append(unknown)
         active = self._apply_waivers(entry, job, waivers.get(rule.name, ()), violated=bool(problems))
         if not problems:
             entry["status"] = "compliant"
@@ -306,6 +314,21 @@ def find_problems(rule: Rule, actual: int, token_sid: object, token_name: object
         problems.append("rule %s expects no helper token; the job has one, of %s; it must be cleared "
                         "(helper_token: absent)" % (rule.name, holder))
     return problems
+
+
+def unknown_bits_problem(rule: Rule, actual: int) -> str | None:
+    """Why bits beyond local_file and network keep the rule from calling the job compliant; None if they do not.
+
+    A rule with ``flags`` or ``allowed_flags`` says which flags a job may have, so bits no helper-token
+    flag we know defines (a later BITS may) cannot be judged by it; ``forbidden_flags`` and
+    ``helper_token`` name only what we know, and are judged on the known bits alone.
+    """
+    unknown = actual & ~KNOWN_MASK
+    if not unknown or (rule.expect.flags is None and rule.expect.allowed is None):
+        return None
+    return ("its flags have bits 0x%X that no helper-token flag known to this collection defines; rule %s "
+            "says which flags a job may have, so judge those bits by hand (bits_helper_token keeps them)"
+            % (unknown, rule.name))
 
 
 def _flag_names_are(bits: int) -> str:
