@@ -29,10 +29,12 @@ from ansible_collections.winbits.bits.plugins.plugin_utils._report.build import 
     RenderedFile,
     ReportError,
     build_report,
+    file_text,
     load_previous_report,
     read_text,
     render_reports,
     write_files,
+    write_report_set,
 )
 from ansible_collections.winbits.bits.plugins.plugin_utils._report.host_results import (
     ResultsError,
@@ -107,7 +109,7 @@ class ActionModule(PolicyAction):
         report = build_report(assessment, generated_at=datetime.datetime.now(datetime.timezone.utc), previous=previous)
         files = render_reports(report, self.local_path(options["dest"]), options["formats"])
         if not self._task.check_mode:
-            self._write(files, "dest")
+            self._write(files, "dest", write_report_set)
         return self._outcome(report, files, fail_on_violation=options["fail_on_violation"])
 
     def _save_host_results(self, results: abc.Mapping[str, t.Any], directory: Path) -> dict[str, t.Any]:
@@ -116,9 +118,9 @@ class ActionModule(PolicyAction):
             path = directory / result_file_name(host)
             text = render_result_file(host, host_result)
             old = read_text(path)
-            files.append(RenderedFile("host_result", path, text, old != text))
+            files.append(RenderedFile("host_result", path, text, old != file_text(text)))
         if not self._task.check_mode:
-            self._write([file for file in files if file.changed], "results_dir")
+            self._write([file for file in files if file.changed], "results_dir", write_files)
         missing = sorted(host for host, host_result in results.items() if host_result is None)
         return {
             "changed": any(file.changed for file in files),
@@ -127,9 +129,10 @@ class ActionModule(PolicyAction):
         }
 
     @staticmethod
-    def _write(files: list[RenderedFile], option: str) -> None:
+    def _write(files: list[RenderedFile], option: str,
+               write: t.Callable[[list[RenderedFile]], None]) -> None:
         try:
-            write_files(files)
+            write(files)
         except OSError as error:
             raise OptionError(f"{option}: cannot write {error.filename or ''}: {error.strerror or error}") from None
 

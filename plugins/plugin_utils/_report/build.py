@@ -11,10 +11,12 @@ that a second audit of an unchanged fleet reports ``changed: false``.
 """
 from __future__ import annotations
 
+import codecs
 import datetime
 import json
 import os
 import re
+import shutil
 import tempfile
 import typing as t
 import uuid
@@ -220,9 +222,29 @@ def render_reports(
     for name in check_formats(formats):
         path = Path(dest_dir) / FILE_NAMES[name]
         template_text = RENDERERS[name](marked)
+        template_text = file_text(template_text)
         changed = _differs_apart_from_timestamp(template_text, marker, read_text(path))
         rendered.append(RenderedFile(name, path, template_text.replace(marker, str(report["generated_at"])), changed))
     return rendered
+
+
+# A host can send a lone surrogate (half of a UTF-16 pair) in a job's name; UTF-8 cannot carry it.
+# Every file is written with this handler, which puts U+FFFD in its place, in every format.
+REPLACE_UNENCODABLE = "winbits-bits-replace"
+# (The UTF-8 encoder takes a replacement other than ASCII only as bytes.)
+codecs.register_error(REPLACE_UNENCODABLE,
+                      lambda error: ("\ufffd".encode("utf-8") * (error.end - error.start), error.end))
+
+
+def file_text(text: str) -> str:
+    """The text as it will be on disk (lone surrogates replaced), to compare with a file read back."""
+    return text.encode("utf-8", REPLACE_UNENCODABLE).decode("utf-8")
+
+
+def _write_new_file(path: Path, text: str) -> None:
+    with open(path, "x", encoding="utf-8", newline="", errors=REPLACE_UNENCODABLE) as stream:
+        stream.write(text)
+    os.chmod(path, 0o644)
 
 
 def write_text_atomically(path: Path, text: str) -> None:
@@ -230,7 +252,7 @@ def write_text_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="", errors=REPLACE_UNENCODABLE) as stream:
             stream.write(text)
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
@@ -241,8 +263,54 @@ def write_text_atomically(path: Path, text: str) -> None:
 
 
 def write_files(files: t.Iterable[RenderedFile]) -> None:
+    """Files that stand alone (the per-host result files), each replaced atomically."""
     for rendered in files:
         write_text_atomically(rendered.path, rendered.text)
+
+
+def write_report_set(files: t.Sequence[RenderedFile]) -> None:
+    """Replace the report's files as one set: all of them, or, on any error, none.
+
+    Every file is first written whole into a hidden staging directory in the destination (same
+    file system), so a full disk or a write error stops before any file of the previous set is
+    touched. Only then are they renamed into place, which cannot run out of space; should a rename
+    fail all the same, the files already replaced are put back from the staging directory's
+    hard links to the previous ones.
+    """
+    if not files:
+        return
+    directories = {rendered.path.parent for rendered in files}
+    if len(directories) != 1:
+        raise ValueError("a report set is written into one directory")
+    dest = directories.pop()
+    dest.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=dest, prefix=".bits-compliance.", suffix=".new"))
+    try:
+        for rendered in files:
+            _write_new_file(staging / rendered.path.name, rendered.text)
+        _swap_in(staging, dest, [rendered.path.name for rendered in files])
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _swap_in(staging: Path, dest: Path, names: t.Sequence[str]) -> None:
+    previous = staging / "previous"
+    previous.mkdir()
+    for name in names:
+        if (dest / name).is_file():
+            os.link(dest / name, previous / name)
+    done: list[str] = []
+    try:
+        for name in names:
+            os.replace(staging / name, dest / name)
+            done.append(name)
+    except BaseException:
+        for name in done:
+            if (previous / name).exists():
+                os.replace(previous / name, dest / name)
+            else:
+                os.unlink(dest / name)
+        raise
 
 
 def write_reports(
@@ -252,5 +320,5 @@ def write_reports(
 ) -> dict[str, Path]:
     """Write the report in each format into ``dest_dir``; return format -> path."""
     files = render_reports(report, dest_dir, formats)
-    write_files(files)
+    write_report_set(files)
     return {rendered.format: rendered.path for rendered in files}

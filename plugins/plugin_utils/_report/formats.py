@@ -27,8 +27,12 @@ CSV_COLUMNS: tuple[str, ...] = (
     "waiver_expires", "expired_waivers", "fix_command",
 )
 # A spreadsheet takes a cell starting with one of these as a formula; a job name is chosen by any
-# user of the host, so such cells get a leading apostrophe (OWASP's advice for CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# user of the host, so such cells get an apostrophe before it (OWASP's advice for CSV injection).
+# Not only at the start of our cell: a spreadsheet in a locale whose separator is ';' (French,
+# German...) cuts our cells at ';' as well as at ',', and one that ignores our quotes cuts at line
+# breaks and keeps a quote in front. So the apostrophe goes before such a character wherever a
+# spreadsheet could start a cell there: at the start, after ',' ';' CR LF or '"'.
+_FORMULA_IN_A_CELL = re.compile(r'(?:^|(?<=[,;\r\n"]))(?=[=+\-@\t\r])')
 # Characters XML 1.0 cannot carry even escaped; a host may still report them in a job name.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -47,8 +51,7 @@ def _cell(value: object) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return _FORMULA_IN_A_CELL.sub("'", str(value))
 
 
 def _host_cells(host: t.Mapping[str, t.Any]) -> dict[str, object]:

@@ -24,7 +24,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from .._policy.evaluate import HOST_STATUSES, JOB_STATUSES
-from .text import describe_expected, describe_flags, describe_job_error, describe_read_error
+from .text import (
+    describe_expected,
+    describe_flags,
+    describe_job_error,
+    describe_read_error,
+    visible_or_none,
+    visible_text,
+)
 
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -52,6 +59,7 @@ def _environment() -> Environment:
     environment.policies["json.dumps_kwargs"] = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
     environment.filters["status_label"] = lambda status: STATUS_LABELS.get(str(status), str(status))
     environment.filters["expected_text"] = describe_expected
+    environment.filters["visible"] = visible_text
     return environment
 
 
@@ -113,16 +121,20 @@ def table_data(report: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     hosts: list[list[t.Any]] = []
     rows: list[list[t.Any]] = []
     for host_index, host in enumerate(report.get("hosts") or []):
-        hosts.append([host.get("name"), intern(host.get("status")), host.get("reason")])
+        # Strings from the hosts are shown with their invisible characters made visible (text.visible_text).
+        hosts.append([visible_or_none(host.get("name")), intern(host.get("status")), visible_or_none(host.get("reason"))])
         jobs = host.get("jobs") or []
         if not jobs:
             status = "not_assessed" if host.get("status") == "not_assessed" else "no_jobs"
             rows.append([host_index, None, None, None, None, None, None, None, intern(status), None, None])
         for job in jobs:
             rows.append([
-                host_index, job.get("id"), job.get("name"), intern(job.get("owner_name") or job.get("owner")),
-                intern(job.get("state")), intern(job.get("type")), intern(describe_flags(job.get("flags"))),
-                intern(job.get("helper_token_name") or job.get("helper_token_sid")), intern(job.get("status")),
+                host_index, visible_or_none(job.get("id")), visible_or_none(job.get("name")),
+                intern(visible_or_none(job.get("owner_name") or job.get("owner"))),
+                intern(visible_or_none(job.get("state"))), intern(visible_or_none(job.get("type"))),
+                intern(describe_flags(job.get("flags"))),
+                intern(visible_or_none(job.get("helper_token_name") or job.get("helper_token_sid"))),
+                intern(job.get("status")),
                 intern(job.get("rule")), _detail(job),
             ])
     return {"fields": list(ROW_FIELDS), "strings": intern.strings, "hosts": hosts, "rows": rows}
