@@ -77,14 +77,19 @@ def _job_cells(job: t.Mapping[str, t.Any]) -> dict[str, object]:
     }
 
 
+def csv_row_values(host: t.Mapping[str, t.Any]) -> t.Iterator[dict[str, object]]:
+    """The rows of one host: one per job, or one with the job columns empty for a host without jobs."""
+    jobs = host.get("jobs") or []
+    if not jobs:
+        yield _host_cells(host)
+    for job in jobs:
+        yield {**_host_cells(host), **_job_cells(job)}
+
+
 def csv_rows(report: t.Mapping[str, t.Any]) -> t.Iterator[dict[str, object]]:
     """One row per host and job; a host without jobs gets one row with the job columns empty."""
     for host in report.get("hosts") or []:
-        jobs = host.get("jobs") or []
-        if not jobs:
-            yield _host_cells(host)
-        for job in jobs:
-            yield {**_host_cells(host), **_job_cells(job)}
+        yield from csv_row_values(host)
 
 
 def render_csv(report: t.Mapping[str, t.Any]) -> str:
@@ -94,6 +99,13 @@ def render_csv(report: t.Mapping[str, t.Any]) -> str:
     for row in csv_rows(report):
         writer.writerow({key: _cell(value) for key, value in row.items()})
     return buffer.getvalue()
+
+
+def render_jsonl(report: t.Mapping[str, t.Any]) -> str:
+    """One JSON object per CSV row, with the CSV's fields (null where the CSV's cell is empty)."""
+    empty = dict.fromkeys(CSV_COLUMNS)
+    return "".join(json.dumps({**empty, **row}, ensure_ascii=False, separators=(",", ":")) + "\n"
+                   for row in csv_rows(report))
 
 
 # --- JUnit XML -------------------------------------------------------------------------------------
@@ -189,4 +201,5 @@ RENDERERS: dict[str, t.Callable[[t.Mapping[str, t.Any]], str]] = {
     "csv": render_csv,
     "junit": render_junit,
     "html": render_html,
+    "jsonl": render_jsonl,
 }

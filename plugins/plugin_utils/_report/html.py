@@ -17,7 +17,9 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import json
 import typing as t
+import uuid
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -111,6 +113,28 @@ def _detail(job: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
     return detail or None
 
 
+def _table_host(entry: t.Mapping[str, t.Any], intern: _Interner) -> list[t.Any]:
+    # Strings from the hosts are shown with their invisible characters made visible (text.visible_text).
+    return [visible_or_none(entry.get("name")), intern(entry.get("status")), visible_or_none(entry.get("reason"))]
+
+
+def _table_rows(host_index: int, entry: t.Mapping[str, t.Any], intern: _Interner) -> t.Iterator[list[t.Any]]:
+    jobs = entry.get("jobs") or []
+    if not jobs:
+        status = "not_assessed" if entry.get("status") == "not_assessed" else "no_jobs"
+        yield [host_index, None, None, None, None, None, None, None, intern(status), None, None]
+    for job in jobs:
+        yield [
+            host_index, visible_or_none(job.get("id")), visible_or_none(job.get("name")),
+            intern(visible_or_none(job.get("owner_name") or job.get("owner"))),
+            intern(visible_or_none(job.get("state"))), intern(visible_or_none(job.get("type"))),
+            intern(describe_flags(job.get("flags"))),
+            intern(visible_or_none(job.get("helper_token_name") or job.get("helper_token_sid"))),
+            intern(job.get("status")),
+            intern(job.get("rule")), _detail(job),
+        ]
+
+
 def table_data(report: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     """{"fields", "strings", "hosts": [[name, status, reason]], "rows": [[...ROW_FIELDS]]}.
 
@@ -121,23 +145,41 @@ def table_data(report: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     hosts: list[list[t.Any]] = []
     rows: list[list[t.Any]] = []
     for host_index, host in enumerate(report.get("hosts") or []):
-        # Strings from the hosts are shown with their invisible characters made visible (text.visible_text).
-        hosts.append([visible_or_none(host.get("name")), intern(host.get("status")), visible_or_none(host.get("reason"))])
-        jobs = host.get("jobs") or []
-        if not jobs:
-            status = "not_assessed" if host.get("status") == "not_assessed" else "no_jobs"
-            rows.append([host_index, None, None, None, None, None, None, None, intern(status), None, None])
-        for job in jobs:
-            rows.append([
-                host_index, visible_or_none(job.get("id")), visible_or_none(job.get("name")),
-                intern(visible_or_none(job.get("owner_name") or job.get("owner"))),
-                intern(visible_or_none(job.get("state"))), intern(visible_or_none(job.get("type"))),
-                intern(describe_flags(job.get("flags"))),
-                intern(visible_or_none(job.get("helper_token_name") or job.get("helper_token_sid"))),
-                intern(job.get("status")),
-                intern(job.get("rule")), _detail(job),
-            ])
+        hosts.append(_table_host(host, intern))
+        rows.extend(_table_rows(host_index, host, intern))
     return {"fields": list(ROW_FIELDS), "strings": intern.strings, "hosts": hosts, "rows": rows}
+
+
+def _script_json(value: object) -> str:
+    """What Jinja's tojson gives with this environment's settings: JSON inert inside <script>."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
+
+
+class TableBuilder:
+    """table_data written host by host: its hosts and its rows into two open files, the strings kept."""
+
+    def __init__(self, hosts: t.TextIO, rows: t.TextIO) -> None:
+        self.intern = _Interner()
+        self.hosts, self.rows = hosts, rows
+        self.host_count = self.row_count = 0
+        self.paths = (Path(hosts.name), Path(rows.name))
+
+    def host(self, entry: t.Mapping[str, t.Any]) -> None:
+        self.hosts.write(("," if self.host_count else "") + _script_json(_table_host(entry, self.intern)))
+        for row in _table_rows(self.host_count, entry, self.intern):
+            self.rows.write(("," if self.row_count else "") + _script_json(row))
+            self.row_count += 1
+        self.host_count += 1
+
+    def close(self) -> None:
+        self.hosts.close()
+        self.rows.close()
+
+    def pieces(self) -> list[str | Path]:
+        """The table's JSON as tojson writes it: text, and the two files to copy in between."""
+        return ['{"fields":' + _script_json(list(ROW_FIELDS)) + ',"hosts":[', self.paths[0], '],"rows":[',
+                self.paths[1], '],"strings":' + _script_json(self.intern.strings) + "}"]
 
 
 def _segments(counts: t.Mapping[str, int], order: t.Sequence[str]) -> list[dict[str, t.Any]]:
@@ -175,11 +217,14 @@ def _capped(items: t.Sequence[t.Any]) -> dict[str, t.Any]:
     return {"items": list(items[:LIST_LIMIT]), "total": len(items), "hidden": max(0, len(items) - LIST_LIMIT)}
 
 
-def template_context(report: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+def template_context(report: t.Mapping[str, t.Any], not_assessed: dict[str, t.Any] | None = None,
+                     table: object = None) -> dict[str, t.Any]:
+    """What the template shows; ``not_assessed`` (capped) and ``table`` default to the report's hosts'."""
     summary = report.get("summary") or {}
     hosts_summary = summary.get("hosts") or {}
     jobs_summary = summary.get("jobs") or {}
-    not_assessed = [host for host in report.get("hosts") or [] if host.get("status") == "not_assessed"]
+    if not_assessed is None:
+        not_assessed = _capped([host for host in report.get("hosts") or [] if host.get("status") == "not_assessed"])
     drift = report.get("drift")
     style, script, script_hash = _static_assets()
     waivers = list(report.get("waivers") or [])
@@ -191,13 +236,13 @@ def template_context(report: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
         "host_segments": _segments(hosts_summary, HOST_STATUSES),
         "job_segments": _segments(jobs_summary, JOB_STATUSES),
         "rule_charts": _rule_charts(report),
-        "not_assessed": _capped(not_assessed),
+        "not_assessed": not_assessed,
         "drift": None if drift is None else {kind: _capped(drift.get(kind) or [])
                                              for kind in ("became_noncompliant", "fixed", "appeared", "disappeared")},
         "drift_meta": drift,
         "waivers": waivers,
         "expired_waivers": [waiver for waiver in waivers if waiver.get("expired")],
-        "table": table_data(report),
+        "table": table_data(report) if table is None else table,
         "style": Markup(style),
         "script": Markup(script),
         "script_hash": script_hash,
@@ -207,3 +252,12 @@ def template_context(report: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
 
 def render_html(report: t.Mapping[str, t.Any]) -> str:
     return _environment().get_template(TEMPLATE).render(template_context(report))
+
+
+def render_html_around(report: t.Mapping[str, t.Any], not_assessed: dict[str, t.Any],
+                       table: TableBuilder) -> list[str | Path]:
+    """The page of a report whose hosts were streamed into ``table``: text, and files to copy in."""
+    marker = "TABLE-" + uuid.uuid4().hex
+    page = _environment().get_template(TEMPLATE).render(template_context(report, not_assessed, marker))
+    head, tail = page.split('"%s"' % marker)
+    return [head, *table.pieces(), tail]

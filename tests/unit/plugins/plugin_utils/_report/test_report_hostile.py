@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.winbits.bits.plugins.plugin_utils._report import build
+from ansible_collections.winbits.bits.plugins.plugin_utils._report import build, stream
 from ansible_collections.winbits.bits.plugins.plugin_utils._report.build import (
     FILE_NAMES,
     build_report,
@@ -121,23 +121,45 @@ def _set_on_disk(directory: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in sorted(directory.iterdir())}
 
 
-def test_a_write_error_leaves_the_previous_set_intact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+class _DiskFullAfter:
+    """A text file that takes ``room`` characters, then fails as a full disk does."""
+
+    def __init__(self, stream: t.TextIO, room: int) -> None:
+        self._stream, self._room = stream, room
+
+    def write(self, text: str) -> int:
+        if len(text) > self._room:
+            self._stream.write(text[: self._room])
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self._room -= len(text)
+        return self._stream.write(text)
+
+    def __getattr__(self, name: str) -> t.Any:
+        return getattr(self._stream, name)
+
+    def __enter__(self) -> "_DiskFullAfter":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stream.close()
+
+
+@pytest.mark.parametrize("full_at", [0, 2, 4, 6])
+def test_a_full_disk_leaves_the_previous_set_intact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    full_at: int) -> None:
     write_reports(build_report(sample_assessment(), generated_at=NOW, previous=None), tmp_path)
     before = _set_on_disk(tmp_path)
-    real_write = build._write_new_file
-    written: list[str] = []
+    real_open = stream._open
+    opened: list[str] = []
 
-    def disk_fills_on_the_third_file(path: Path, text: str) -> None:
-        if len(written) == 2:
-            real_write(path, text[: len(text) // 2])
-            raise OSError(errno.ENOSPC, "No space left on device", str(path))
-        written.append(path.name)
-        real_write(path, text)
+    def open_on_a_filling_disk(path: Path, mode: str = "w") -> t.Any:
+        opened.append(path.name)
+        handle = real_open(path, mode)
+        return _DiskFullAfter(handle, 100) if len(opened) > full_at else handle
 
-    monkeypatch.setattr(build, "_write_new_file", disk_fills_on_the_third_file)
-    changed = hostile_report(["new job"], LATER)
+    monkeypatch.setattr(stream, "_open", open_on_a_filling_disk)
     with pytest.raises(OSError):
-        write_reports(changed, tmp_path)
+        write_reports(hostile_report(["new job"] * 3, LATER), tmp_path)
     assert _set_on_disk(tmp_path) == before, "a file of the previous set was replaced or a staging file left"
 
 
