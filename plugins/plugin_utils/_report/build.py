@@ -12,6 +12,7 @@ that a second audit of an unchanged fleet reports ``changed: false``.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import datetime
 import json
 import os
@@ -567,6 +568,7 @@ def stream_report(
 
     dest = Path(dest_dir)
     names = check_formats(formats)
+    created = write and not dest.exists()
     if write:
         dest.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=dest if write else None, prefix=".bits-compliance.", suffix=".new"))
@@ -582,6 +584,102 @@ def stream_report(
             for path in staged.values():
                 os.chmod(path, 0o644)
             _swap_in(staging, dest, [FILE_NAMES[name] for name in names])
+        created = False
         return files
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if created:
+            # A failed first report leaves no empty directory behind either.
+            with contextlib.suppress(OSError):
+                dest.rmdir()
+
+
+class _SummaryCounter:
+    """evaluate_fleet's summary, added up host by host."""
+
+    def __init__(self, policy: t.Any) -> None:
+        self.policy = policy
+        self.summary: dict[str, t.Any] | None = None
+
+    def host(self, entry: t.Mapping[str, t.Any]) -> None:
+        from .._policy.evaluate import summarise  # noqa: PLC0415
+
+        one = summarise(self.policy, [entry])
+        if self.summary is None:
+            self.summary = one
+            return
+        for group in ("hosts", "jobs"):
+            for key, value in one[group].items():
+                self.summary[group][key] += value
+        for rule, counts in one["rules"].items():
+            for key, value in counts.items():
+                self.summary["rules"][rule][key] += value
+
+    def result(self) -> dict[str, t.Any]:
+        from .._policy.evaluate import summarise  # noqa: PLC0415
+
+        return self.summary if self.summary is not None else summarise(self.policy, [])
+
+
+class PolicyEvaluation:
+    """evaluate_fleet one host at a time: ``host`` judges and counts one, ``head`` gives the rest.
+
+    head() is the assessment without its hosts: policy, as_of, the summary and the waivers' use
+    over every host judged so far.
+    """
+
+    def __init__(self, policy: t.Any, today: datetime.date) -> None:
+        from .._policy.evaluate import Judge  # noqa: PLC0415
+
+        self.policy, self.today = policy, today
+        self.judge = Judge(policy, today)
+        self.counter = _SummaryCounter(policy)
+
+    def host(self, name: str, result: t.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
+        entry = self.judge.host(name, result)
+        self.counter.host(entry)
+        return entry
+
+    def head(self) -> dict[str, t.Any]:
+        from .._policy.evaluate import evaluate_fleet  # noqa: PLC0415
+
+        skeleton = evaluate_fleet(self.policy, {}, today=self.today)
+        return {"policy": skeleton["policy"], "as_of": skeleton["as_of"], "summary": self.counter.result(),
+                "waivers": self.judge.waiver_report()}
+
+
+def assess_and_write(
+    evaluation: t.Any,
+    results: t.Iterable[tuple[str, t.Mapping[str, t.Any] | None]],
+    dest_dir: str | os.PathLike[str],
+    formats: t.Iterable[str] = FORMATS,
+    *,
+    generated_at: datetime.datetime,
+    previous: PreviousIndex | None,
+    write: bool = True,
+) -> tuple[dict[str, t.Any], list[WrittenFile]]:
+    """evaluate_fleet + build_report + write, host by host: (the report without its hosts, the files).
+
+    ``results`` come as (host, bits_job_info result or None), in host name order; each host is
+    judged by ``evaluation`` (a PolicyEvaluation), compared with the previous report and written,
+    then let go.
+    """
+    drift = DriftBuilder(previous) if previous is not None else None
+    timestamp = format_timestamp(generated_at)
+
+    def hosts() -> t.Iterator[dict[str, t.Any]]:
+        for name, result in results:
+            entry = evaluation.host(name, result)
+            if drift is not None:
+                drift.host(entry)
+            yield entry
+
+    head: dict[str, t.Any] = {}
+
+    def report_head() -> dict[str, t.Any]:
+        head.update(schema_version=SCHEMA_VERSION, generated_at=timestamp, **evaluation.head(),
+                    drift=drift.result() if drift is not None else None)
+        return head
+
+    files = stream_report(hosts(), report_head, dest_dir, formats, generated_at=timestamp, write=write)
+    return head, files
