@@ -300,7 +300,11 @@ def _swap_in(staging: Path, dest: Path, names: t.Sequence[str]) -> None:
     previous.mkdir()
     for name in names:
         if (dest / name).is_file():
-            os.link(dest / name, previous / name)
+            try:
+                os.link(dest / name, previous / name)
+            except OSError:
+                # A file system without hard links: a copy keeps the previous file as well.
+                shutil.copy2(dest / name, previous / name)
     done: list[str] = []
     try:
         for name in names:

@@ -342,3 +342,26 @@ def test_host_names_that_are_not_file_names_round_trip(tmp_path: Path, policy: F
     assert report_files(results_dir) == ["%2E.%2Fetc%2Fpasswd%20host.json"]
     run({"policy": GOOD_POLICY, "mode": "aggregate", "results_dir": str(results_dir), "dest": str(tmp_path / "o")})
     assert list(policy.evaluated[-1][0]) == [odd]
+
+
+def test_a_lone_surrogate_from_a_host_fails_no_mode(tmp_path: Path, policy: FakePolicy) -> None:
+    """A host may send half a UTF-16 pair in a job's name; UTF-8 cannot carry it: U+FFFD instead, in every file."""
+    hostvars = {"web01": {"bits_report_info": info(["local_file"])}}
+    hostvars["web01"]["bits_report_info"]["jobs"][0]["name"] = "half\ud800pair"
+    variables = task_vars(hostvars)
+    report = run({"policy": GOOD_POLICY, "dest": str(tmp_path / "one")}, variables=variables)
+    assert report.get("failed") is not True, report
+    saved = run({"policy": GOOD_POLICY, "mode": "host_results", "results_dir": str(tmp_path / "r")},
+                variables=variables)
+    assert saved.get("failed") is not True, saved
+    again = run({"policy": GOOD_POLICY, "mode": "host_results", "results_dir": str(tmp_path / "r")},
+                variables=variables)
+    assert again["changed"] is False
+    aggregated = run({"policy": GOOD_POLICY, "mode": "aggregate", "results_dir": str(tmp_path / "r"),
+                      "dest": str(tmp_path / "agg")})
+    assert aggregated.get("failed") is not True, aggregated
+    for directory in ("one", "agg"):
+        for path in (tmp_path / directory).iterdir():
+            text = path.read_text(encoding="utf-8")
+            # The HTML shows the code point (invisible characters), the other formats the replacement.
+            assert "half\ufffdpair" in text or "half⟨U+D800⟩pair" in text, path
