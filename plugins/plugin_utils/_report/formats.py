@@ -46,12 +46,17 @@ def render_json(report: t.Mapping[str, t.Any]) -> str:
 
 # --- CSV -------------------------------------------------------------------------------------------
 
-def _cell(value: object) -> str:
+def _plain(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return _FORMULA_IN_A_CELL.sub("'", str(value))
+    return str(value)
+
+
+def _cell(value: object) -> str:
+    """One cell as a spreadsheet must get it (CsvLines does the same for a whole line at once)."""
+    return _FORMULA_IN_A_CELL.sub("'", _plain(value))
 
 
 def _host_cells(host: t.Mapping[str, t.Any]) -> dict[str, object]:
@@ -92,13 +97,31 @@ def csv_rows(report: t.Mapping[str, t.Any]) -> t.Iterator[dict[str, object]]:
         yield from csv_row_values(host)
 
 
+class CsvLines:
+    """CSV lines (CRLF-terminated), every formula start neutralised (see _FORMULA_IN_A_CELL).
+
+    The apostrophes go in once per line, not once per cell: in the line as written, a position
+    where a cell can start is the line's start or a place after ',' ';' CR LF or '"', whether these
+    come from a value or from the CSV's own separators and quotes, so that it is the same text.
+    """
+
+    def __init__(self) -> None:
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer, lineterminator="")
+
+    def line(self, row: t.Mapping[str, object]) -> str:
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.writer.writerow([_plain(row.get(column)) for column in CSV_COLUMNS])
+        return _FORMULA_IN_A_CELL.sub("'", self.buffer.getvalue()) + "\r\n"
+
+    def header(self) -> str:
+        return ",".join(CSV_COLUMNS) + "\r\n"
+
+
 def render_csv(report: t.Mapping[str, t.Any]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, restval="", extrasaction="raise")
-    writer.writeheader()
-    for row in csv_rows(report):
-        writer.writerow({key: _cell(value) for key, value in row.items()})
-    return buffer.getvalue()
+    lines = CsvLines()
+    return lines.header() + "".join(lines.line(row) for row in csv_rows(report))
 
 
 def render_jsonl(report: t.Mapping[str, t.Any]) -> str:

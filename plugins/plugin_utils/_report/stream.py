@@ -20,7 +20,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from .formats import CSV_COLUMNS, _cell, _host_testcase, _job_testcase, _xml_text, csv_row_values
+from .formats import CSV_COLUMNS, CsvLines, _host_testcase, _job_testcase, _xml_text, csv_row_values
 from .html import LIST_LIMIT, TableBuilder, render_html_around
 
 REPLACE_UNENCODABLE = "winbits-bits-replace"  # registered by build, which imports this module
@@ -73,12 +73,12 @@ class _CsvWriter:
     def __init__(self, staging: Path, name: str) -> None:
         self.path = staging / name
         self.stream = _open(self.path)
-        self.writer = csv.DictWriter(self.stream, fieldnames=CSV_COLUMNS, restval="", extrasaction="raise")
-        self.writer.writeheader()
+        self.lines = CsvLines()
+        self.stream.write(self.lines.header())
 
-    def host(self, entry: t.Mapping[str, t.Any]) -> None:
-        for row in csv_row_values(entry):
-            self.writer.writerow({key: _cell(value) for key, value in row.items()})
+    def rows(self, rows: t.Sequence[t.Mapping[str, object]]) -> None:
+        line = self.lines.line
+        self.stream.write("".join(line(row) for row in rows))
 
     def finish(self, report: t.Mapping[str, t.Any]) -> None:
         self.stream.close()
@@ -91,10 +91,10 @@ class _JsonLinesWriter:
         self.path = staging / name
         self.stream = _open(self.path)
         self.empty = dict.fromkeys(CSV_COLUMNS)
+        self.encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
-    def host(self, entry: t.Mapping[str, t.Any]) -> None:
-        for row in csv_row_values(entry):
-            self.stream.write(json.dumps({**self.empty, **row}, ensure_ascii=False, separators=(",", ":")) + "\n")
+    def rows(self, rows: t.Sequence[t.Mapping[str, object]]) -> None:
+        self.stream.write("".join(self.encode({**self.empty, **row}) + "\n" for row in rows))
 
     def finish(self, report: t.Mapping[str, t.Any]) -> None:
         self.stream.close()
@@ -190,10 +190,17 @@ class ReportStream:
             "html": lambda: _HtmlWriter(staging, file_names["html"]),
         }
         self.writers = {name: makers[name]() for name in file_names}
+        # The CSV and the JSON lines share their rows, made once per host.
+        self.row_writers = [writer for writer in self.writers.values() if hasattr(writer, "rows")]
+        self.host_writers = [writer for writer in self.writers.values() if not hasattr(writer, "rows")]
 
     def host(self, entry: t.Mapping[str, t.Any]) -> None:
-        for writer in self.writers.values():
+        for writer in self.host_writers:
             writer.host(entry)
+        if self.row_writers:
+            rows = list(csv_row_values(entry))
+            for writer in self.row_writers:
+                writer.rows(rows)
 
     def finish(self, report: t.Mapping[str, t.Any]) -> dict[str, Path]:
         """``report``: the report without its hosts (they have been written); returns format -> staged file."""
