@@ -30,7 +30,7 @@ def changed_fleet() -> dict:
     hosts["web01"]["jobs"][0].update(status="violation")                            # became non-compliant
     hosts["web02"]["jobs"][0].update(status="compliant")                            # fixed
     hosts["backup01"]["jobs"].append(job(40, host="backup01", name="newJob"))      # appeared
-    fleet["hosts"] = [entry for name, entry in hosts.items() if name != "empty01"]  # a host gone
+    fleet["hosts"] = [entry for name, entry in hosts.items() if name not in ("empty01", "evil01")]  # hosts gone
     fleet["hosts"].append(host("new01", [job(41, host="new01")]))                  # a host new
     fleet["hosts"].append(host("zz-down", status="not_assessed", reason="unreachable"))
     return fleet
