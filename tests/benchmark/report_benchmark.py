@@ -98,8 +98,9 @@ def verdict(hosts: int, figures: dict[str, t.Any]) -> str:
     target = TARGETS.get(hosts)
     if target is None:
         return ""
-    ok = figures["wall"] <= target[0] and figures["peak_mb"] <= target[1]
-    return f"{'within' if ok else 'OVER'} {target[0]:.0f} s / {target[1]:.0f} MB"
+    wall = "within" if figures["wall"] <= target[0] else "OVER"
+    memory = "within" if figures["peak_mb"] <= target[1] else "OVER"
+    return f"wall {wall} {target[0]:.0f} s, memory {memory} {target[1]:.0f} MB"
 
 
 def print_table(rows: list[tuple[str, int, dict[str, t.Any]]]) -> None:

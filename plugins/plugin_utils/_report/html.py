@@ -50,7 +50,12 @@ STATUS_LABELS = {
     "no_jobs": "No jobs",
 }
 # Row fields of the embedded table data, in order; the script reads them by these positions.
-ROW_FIELDS = ("host", "id", "name", "owner", "state", "type", "flags", "helper_token", "status", "rule", "detail")
+ROW_FIELDS = ("host", "id", "name", "shape", "detail")
+SHAPE_FIELDS = ("owner", "state", "type", "flags", "helper_token", "status", "rule")
+# Jobs the table carries compactly (no GUID, past KEEP_COMPACT_IDS_UP_TO rows); every other job, in full.
+COMPACT_STATUSES = frozenset({"compliant", "unmanaged"})
+KEEP_COMPACT_IDS_UP_TO = 50_000
+ID_MARK, HOST_MARK = "\u0001I", "\u0001H"
 
 
 @functools.lru_cache(maxsize=1)
@@ -84,7 +89,7 @@ class _Interner:
     def __call__(self, value: object) -> int | None:
         if value is None:
             return None
-        text = str(value)
+        text = value if isinstance(value, tuple) else str(value)
         if text not in self._index:
             self._index[text] = len(self.strings)
             self.strings.append(text)
@@ -118,36 +123,66 @@ def _table_host(entry: t.Mapping[str, t.Any], intern: _Interner) -> list[t.Any]:
     return [visible_or_none(entry.get("name")), intern(entry.get("status")), visible_or_none(entry.get("reason"))]
 
 
-def _table_rows(host_index: int, entry: t.Mapping[str, t.Any], intern: _Interner) -> t.Iterator[list[t.Any]]:
+def _json_inner(text: str) -> str:
+    """``text`` as it appears inside a JSON string (json.dumps without the quotes)."""
+    return json.dumps(text, ensure_ascii=False)[1:-1]
+
+
+def _detail_template(detail: t.Mapping[str, t.Any], job_id: object, host: object) -> str:
+    """The detail as JSON text, the job's GUID and host written as ID_MARK and HOST_MARK.
+
+    Violations of one rule differ mostly by GUID and host; so marked, their details are the same
+    string, stored once. The marks are control characters, which JSON text never holds raw, so the
+    script's replacement back is exact. A GUID or host shown otherwise than it is (visible_text) is
+    left in place.
+    """
+    text = json.dumps(detail, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    for value, mark in ((job_id, ID_MARK), (host, HOST_MARK)):
+        if isinstance(value, str) and value and visible_text(value) == value:
+            text = text.replace(_json_inner(value), mark)
+    return text
+
+
+def _table_rows(host_index: int, entry: t.Mapping[str, t.Any], intern: _Interner,
+                shape: _Interner) -> t.Iterator[tuple[list[t.Any], str | None]]:
+    """(row, the GUID of a compact row) for each of the host's rows."""
     jobs = entry.get("jobs") or []
     if not jobs:
         status = "not_assessed" if entry.get("status") == "not_assessed" else "no_jobs"
-        yield [host_index, None, None, None, None, None, None, None, intern(status), None, None]
+        yield [host_index, None, None, shape((None, None, None, None, None, intern(status), None)), None], None
     for job in jobs:
-        yield [
-            host_index, visible_or_none(job.get("id")), visible_or_none(job.get("name")),
-            intern(visible_or_none(job.get("owner_name") or job.get("owner"))),
-            intern(visible_or_none(job.get("state"))), intern(visible_or_none(job.get("type"))),
-            intern(describe_flags(job.get("flags"))),
-            intern(visible_or_none(job.get("helper_token_name") or job.get("helper_token_sid"))),
-            intern(job.get("status")),
-            intern(job.get("rule")), _detail(job),
+        status = job.get("status")
+        job_id = visible_or_none(job.get("id"))
+        detail = _detail(job)
+        row = [
+            host_index, None if status in COMPACT_STATUSES else job_id, intern(visible_or_none(job.get("name"))),
+            shape((intern(visible_or_none(job.get("owner_name") or job.get("owner"))),
+                   intern(visible_or_none(job.get("state"))), intern(visible_or_none(job.get("type"))),
+                   intern(describe_flags(job.get("flags"))),
+                   intern(visible_or_none(job.get("helper_token_name") or job.get("helper_token_sid"))),
+                   intern(status), intern(job.get("rule")))),
+            None if detail is None else intern(_detail_template(detail, job.get("id"), entry.get("name"))),
         ]
+        yield row, job_id if status in COMPACT_STATUSES else None
 
 
 def table_data(report: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    """{"fields", "strings", "hosts": [[name, status, reason]], "rows": [[...ROW_FIELDS]]}.
-
-    A host without jobs gets one row whose status is the host's ('not_assessed') or 'no_jobs', so
-    that no host is missing from the table.
-    """
-    intern = _Interner()
+    """The job table's data (see TableBuilder), of a report in memory."""
+    intern, shape = _Interner(), _Interner()
     hosts: list[list[t.Any]] = []
     rows: list[list[t.Any]] = []
+    ids: list[list[t.Any]] = []
     for host_index, host in enumerate(report.get("hosts") or []):
         hosts.append(_table_host(host, intern))
-        rows.extend(_table_rows(host_index, host, intern))
-    return {"fields": list(ROW_FIELDS), "strings": intern.strings, "hosts": hosts, "rows": rows}
+        for row, compact_id in _table_rows(host_index, host, intern, shape):
+            if compact_id is not None:
+                ids.append([len(rows), compact_id])
+            rows.append(row)
+    data = {"fields": list(ROW_FIELDS), "strings": intern.strings, "hosts": hosts, "rows": rows,
+            "shapes": [list(item) for item in shape.strings]}
+    if len(rows) <= KEEP_COMPACT_IDS_UP_TO:
+        data["ids"] = ids
+    return data
 
 
 def _script_json(value: object) -> str:
@@ -157,29 +192,46 @@ def _script_json(value: object) -> str:
 
 
 class TableBuilder:
-    """table_data written host by host: its hosts and its rows into two open files, the strings kept."""
+    """The job table's data, written host by host: hosts, rows and GUIDs of compact rows into open files.
 
-    def __init__(self, hosts: t.TextIO, rows: t.TextIO) -> None:
-        self.intern = _Interner()
-        self.hosts, self.rows = hosts, rows
-        self.host_count = self.row_count = 0
-        self.paths = (Path(hosts.name), Path(rows.name))
+    {"fields": ROW_FIELDS, "hosts": [[name, status, reason]], "rows": [[host, id, name, shape, detail]],
+     "shapes": [[owner, state, type, flags, helper token, status, rule]], "ids": [[row, GUID]],
+     "strings": [...]}: numbers in rows, hosts and shapes are indexes into strings (shape: into
+    shapes; host: into hosts), so that what repeats is stored once. A row's detail is the index of
+    its JSON text, with the GUID and host marked (_detail_template). A compliant or unmanaged job's
+    row is compact: no GUID in the row; the GUIDs follow in "ids" up to KEEP_COMPACT_IDS_UP_TO rows,
+    beyond which only bits-compliance.json has them. A host without jobs gets one row whose status
+    is the host's ('not_assessed') or 'no_jobs', so that no host is missing from the table.
+    """
+
+    def __init__(self, hosts: t.TextIO, rows: t.TextIO, ids: t.TextIO) -> None:
+        self.intern, self.shape = _Interner(), _Interner()
+        self.hosts, self.rows, self.ids = hosts, rows, ids
+        self.host_count = self.row_count = self.id_count = 0
+        self.paths = (Path(hosts.name), Path(rows.name), Path(ids.name))
 
     def host(self, entry: t.Mapping[str, t.Any]) -> None:
         self.hosts.write(("," if self.host_count else "") + _script_json(_table_host(entry, self.intern)))
-        for row in _table_rows(self.host_count, entry, self.intern):
+        for row, compact_id in _table_rows(self.host_count, entry, self.intern, self.shape):
+            if compact_id is not None:
+                self.ids.write(("," if self.id_count else "") + _script_json([self.row_count, compact_id]))
+                self.id_count += 1
             self.rows.write(("," if self.row_count else "") + _script_json(row))
             self.row_count += 1
         self.host_count += 1
 
     def close(self) -> None:
-        self.hosts.close()
-        self.rows.close()
+        for stream in (self.hosts, self.rows, self.ids):
+            stream.close()
 
     def pieces(self) -> list[str | Path]:
-        """The table's JSON as tojson writes it: text, and the two files to copy in between."""
-        return ['{"fields":' + _script_json(list(ROW_FIELDS)) + ',"hosts":[', self.paths[0], '],"rows":[',
-                self.paths[1], '],"strings":' + _script_json(self.intern.strings) + "}"]
+        """The table's JSON as tojson writes it: text, and the files to copy in between."""
+        pieces: list[str | Path] = ['{"fields":' + _script_json(list(ROW_FIELDS)) + ',"hosts":[', self.paths[0], "]"]
+        if self.row_count <= KEEP_COMPACT_IDS_UP_TO:
+            pieces += [',"ids":[', self.paths[2], "]"]
+        pieces += [',"rows":[', self.paths[1], '],"shapes":' + _script_json([list(item) for item in self.shape.strings])
+                   + ',"strings":' + _script_json(self.intern.strings) + "}"]
+        return pieces
 
 
 def _segments(counts: t.Mapping[str, int], order: t.Sequence[str]) -> list[dict[str, t.Any]]:

@@ -152,8 +152,8 @@ class _HtmlWriter:
 
     def __init__(self, staging: Path, name: str) -> None:
         self.path = staging / name
-        self.table = TableBuilder(_open(staging / (name + ".hosts")), _open(staging / (name + ".rows")))
-        self.parts = (staging / (name + ".hosts"), staging / (name + ".rows"))
+        self.parts = tuple(staging / (name + suffix) for suffix in (".hosts", ".rows", ".ids"))
+        self.table = TableBuilder(*(_open(part) for part in self.parts))
         self.not_assessed: list[t.Mapping[str, t.Any]] = []
         self.not_assessed_total = 0
 

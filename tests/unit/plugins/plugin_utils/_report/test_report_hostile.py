@@ -32,6 +32,7 @@ from ansible_collections.winbits.bits.tests.unit.utils.bits_report_assessment im
     host,
     job,
     sample_assessment,
+    table_rows,
 )
 
 NOW = datetime.datetime(2026, 11, 21, 8, 15, tzinfo=datetime.timezone.utc)
@@ -99,7 +100,7 @@ def test_a_lone_surrogate_does_not_make_an_unchanged_report_changed(tmp_path: Pa
 def test_invisible_characters_are_shown_in_the_html_and_kept_in_the_json(tmp_path: Path) -> None:
     names = [RLO_NAME, "zero\u200bwidth", "no\u00a0break", "fill\u3164er"]
     report = hostile_report(names)
-    shown = [row[2] for row in table_data(report)["rows"]]
+    shown = [row["name"] for row in table_rows(table_data(report))]
     assert shown == ["report⟨U+202E⟩txt.exe", "zero⟨U+200B⟩width", "no⟨U+00A0⟩break", "fill⟨U+3164⟩er"]
     page = render_html(report)
     assert "\u202e" not in page and "\u200b" not in page
