@@ -6,11 +6,11 @@ Rendered with the Jinja2 that ansible-core depends on, autoescape on. Everything
 script, SVG charts); a Content-Security-Policy forbids any fetch and allows only that script (by its
 hash), so even a markup injection that got through could neither run nor call out.
 
-Scale: 10,000 hosts with 5 jobs each must stay a usable file of at most 10 MB. The job table is not
-50,000 static rows: its rows travel as one compact JSON document (repeated strings interned) inside
-``<script type="application/json">``, escaped by Jinja's ``tojson``, and a small script renders one
-page of it at a time, sorted and filtered. Everything else (summary, charts, drift, waivers, policy)
-is static HTML, readable without the script.
+Scale: 100,000 hosts with 5 jobs each must stay a usable file of at most 20 MB. The job table is not
+500,000 static rows: its rows travel as one compact JSON document (TableBuilder: repeated strings,
+row shapes and fix details stored once) inside ``<script type="application/json">``, escaped as
+Jinja's ``tojson`` escapes, and a small script renders one page of it at a time, sorted and filtered.
+Everything else (summary, charts, drift, waivers, policy) is static HTML, readable without the script.
 """
 from __future__ import annotations
 
