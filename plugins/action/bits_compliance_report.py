@@ -18,7 +18,6 @@ from collections import abc
 from pathlib import Path
 
 from ansible_collections.winbits.bits.plugins.plugin_utils._action import OptionError
-from ansible_collections.winbits.bits.plugins.plugin_utils._policy import evaluate_fleet
 from ansible_collections.winbits.bits.plugins.plugin_utils._policy.action import (
     PolicyAction,
     collect_results,
@@ -27,16 +26,18 @@ from ansible_collections.winbits.bits.plugins.plugin_utils._policy.action import
 from ansible_collections.winbits.bits.plugins.plugin_utils._report.build import (
     FORMATS,
     RenderedFile,
+    PolicyEvaluation,
     ReportError,
-    build_report,
-    load_previous_report,
+    WrittenFile,
+    assess_and_write,
+    file_text,
+    load_previous_index,
     read_text,
-    render_reports,
     write_files,
 )
 from ansible_collections.winbits.bits.plugins.plugin_utils._report.host_results import (
     ResultsError,
-    read_results_dir,
+    iter_results_dir,
     render_result_file,
     result_file_name,
 )
@@ -88,26 +89,28 @@ class ActionModule(PolicyAction):
         policy = self.policy(options["policy"])
         mode = options["mode"]
         if mode == "aggregate":
-            try:
-                results = read_results_dir(self.local_path(options["results_dir"]))
-            except ResultsError as error:
-                raise OptionError(f"results_dir: {error}") from None
-            for host in options["hosts"] or []:
-                results.setdefault(host, None)
+            # Read one host's file at a time while the report is written (see iter_results_dir); a
+            # bad file stops the writing before the new set replaces anything.
+            results = iter_results_dir(self.local_path(options["results_dir"]), options["hosts"] or [])
         else:
             hosts = options["hosts"] if options["hosts"] is not None else task_vars.get("ansible_play_hosts_all") or []
-            results = collect_results(task_vars.get("hostvars") or {}, hosts, options["result_var"])
-        if mode == "host_results":
-            return self._save_host_results(results, self.local_path(options["results_dir"]))
+            collected = collect_results(task_vars.get("hostvars") or {}, hosts, options["result_var"])
+            if mode == "host_results":
+                return self._save_host_results(collected, self.local_path(options["results_dir"]))
+            results = iter(sorted(collected.items()))
         try:
-            previous = load_previous_report(self.local_path(options["previous"])) if options["previous"] else None
+            previous = load_previous_index(self.local_path(options["previous"])) if options["previous"] else None
         except ReportError as error:
             raise OptionError(f"previous: {error}") from None
-        assessment = evaluate_fleet(policy, results, today=today)
-        report = build_report(assessment, generated_at=datetime.datetime.now(datetime.timezone.utc), previous=previous)
-        files = render_reports(report, self.local_path(options["dest"]), options["formats"])
-        if not self._task.check_mode:
-            self._write(files, "dest")
+        try:
+            report, files = assess_and_write(
+                PolicyEvaluation(policy, today), results, self.local_path(options["dest"]), options["formats"],
+                generated_at=datetime.datetime.now(datetime.timezone.utc), previous=previous,
+                write=not self._task.check_mode)
+        except ResultsError as error:
+            raise OptionError(f"results_dir: {error}") from None
+        except OSError as error:
+            raise OptionError(f"dest: cannot write {error.filename or ''}: {error.strerror or error}") from None
         return self._outcome(report, files, fail_on_violation=options["fail_on_violation"])
 
     def _save_host_results(self, results: abc.Mapping[str, t.Any], directory: Path) -> dict[str, t.Any]:
@@ -116,7 +119,7 @@ class ActionModule(PolicyAction):
             path = directory / result_file_name(host)
             text = render_result_file(host, host_result)
             old = read_text(path)
-            files.append(RenderedFile("host_result", path, text, old != text))
+            files.append(RenderedFile("host_result", path, text, old != file_text(text)))
         if not self._task.check_mode:
             self._write([file for file in files if file.changed], "results_dir")
         missing = sorted(host for host, host_result in results.items() if host_result is None)
@@ -133,7 +136,7 @@ class ActionModule(PolicyAction):
         except OSError as error:
             raise OptionError(f"{option}: cannot write {error.filename or ''}: {error.strerror or error}") from None
 
-    def _outcome(self, report: abc.Mapping[str, t.Any], files: list[RenderedFile], *,
+    def _outcome(self, report: abc.Mapping[str, t.Any], files: list[WrittenFile], *,
                  fail_on_violation: bool) -> dict[str, t.Any]:
         summary = report["summary"]
         outcome: dict[str, t.Any] = {

@@ -81,11 +81,16 @@ options:
         replaces. A missing or unreadable file fails the task.
     type: path
   formats:
-    description: The formats to write.
+    description:
+      - The formats to write, each one file in O(dest) - C(json) bits-compliance.json (every fact, valid
+        against docs/schemas/bits-compliance.schema.json), C(csv) bits-compliance.csv (one row per host
+        and job), C(junit) bits-compliance.junit.xml, C(html) bits-compliance.html, and C(jsonl)
+        bits-compliance.jsonl (one JSON object per line with the CSV's fields, for Splunk, Elastic or Loki).
+      - Every format is written host by host, and the set replaces the previous one whole or not at all.
     type: list
     elements: str
-    choices: [json, csv, junit, html]
-    default: [json, csv, junit, html]
+    choices: [json, csv, junit, html, jsonl]
+    default: [json, csv, junit, html, jsonl]
   fail_on_violation:
     description:
       - Fail the task, after the report is written, when any job is in violation or any host is not

@@ -28,6 +28,8 @@ from ansible_collections.winbits.bits.plugins.plugin_utils._report.build import 
 from ansible_collections.winbits.bits.tests.unit.utils.bits_report_assessment import (  # noqa: E402
     NASTY_NAME,
     assessment,
+    host,
+    job,
     sample_assessment,
     synthetic_assessment,
 )
@@ -190,4 +192,27 @@ def test_pages_of_a_bigger_fleet(browser: Browser, tmp_path: Path) -> None:
     page.select_option("#page-size", "500")
     assert len(rows(page)) == total_rows and page.is_disabled("#page-next")
     assert browser.requests == [html.as_uri()]
+    assert browser.console == []
+
+
+def test_hostile_names_stay_visible_and_keep_the_status_on_screen(browser: Browser, tmp_path: Path) -> None:
+    """A 256-character name without a space wraps inside its column, so every row's status stays on
+    screen, and the whole name is still there; a right-to-left override shows as its code point."""
+    long_name = "A" * 120 + "B" * 136
+    spoof = "invoice\u202etxt.exe"
+    hosts = [host("web01", [job(1, name=long_name), job(2, name=spoof, status="violation", rule="no-network",
+                                                         problems=["network is forbidden by rule no-network"])]),
+             host("web02", [job(3, host="web02", name="contentSync")])]
+    html, _ = write(build_report(assessment(hosts), generated_at=NOW, previous=None), tmp_path)
+    page = browser.open(html)
+    page.click("button[data-sort=host]")
+    width = page.viewport_size["width"]
+    cells = page.eval_on_selector_all(
+        "#job-rows tr.row",
+        "trs => trs.map(tr => ({job: tr.cells[1].firstChild.textContent,"
+        " right: tr.cells[2].getBoundingClientRect().right}))")
+    assert {cell["job"] for cell in cells} == {long_name, "invoice⟨U+202E⟩txt.exe", "contentSync"}
+    assert all(cell["right"] <= width for cell in cells), (width, cells)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "report-hostile-names.png"), full_page=False)
     assert browser.console == []

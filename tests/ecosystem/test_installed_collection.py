@@ -140,4 +140,4 @@ def test_ansible_runner_runs_the_audit_from_the_installed_copy(runner_job: Path,
     assert report["summary"]["hosts"] == HOST_SUMMARY and report["summary"]["jobs"] == JOB_SUMMARY
     written = sorted(path.name for path in (tmp_path / "report").iterdir())
     assert written == ["bits-compliance.csv", "bits-compliance.html", "bits-compliance.json",
-                       "bits-compliance.junit.xml"]
+                       "bits-compliance.jsonl", "bits-compliance.junit.xml"]

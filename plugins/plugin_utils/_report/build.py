@@ -11,10 +11,13 @@ that a second audit of an unchanged fleet reports ``changed: false``.
 """
 from __future__ import annotations
 
+import codecs
+import contextlib
 import datetime
 import json
 import os
 import re
+import shutil
 import tempfile
 import typing as t
 import uuid
@@ -25,12 +28,13 @@ from .formats import RENDERERS
 
 
 SCHEMA_VERSION = 1
-FORMATS: tuple[str, ...] = ("json", "csv", "junit", "html")
+FORMATS: tuple[str, ...] = ("json", "csv", "junit", "html", "jsonl")
 FILE_NAMES: dict[str, str] = {
     "json": "bits-compliance.json",
     "csv": "bits-compliance.csv",
     "junit": "bits-compliance.junit.xml",
     "html": "bits-compliance.html",
+    "jsonl": "bits-compliance.jsonl",
 }
 # generated_at is written in one fixed-length form, which the change detection relies on.
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -220,9 +224,29 @@ def render_reports(
     for name in check_formats(formats):
         path = Path(dest_dir) / FILE_NAMES[name]
         template_text = RENDERERS[name](marked)
+        template_text = file_text(template_text)
         changed = _differs_apart_from_timestamp(template_text, marker, read_text(path))
         rendered.append(RenderedFile(name, path, template_text.replace(marker, str(report["generated_at"])), changed))
     return rendered
+
+
+# A host can send a lone surrogate (half of a UTF-16 pair) in a job's name; UTF-8 cannot carry it.
+# Every file is written with this handler, which puts U+FFFD in its place, in every format.
+REPLACE_UNENCODABLE = "winbits-bits-replace"
+# (The UTF-8 encoder takes a replacement other than ASCII only as bytes.)
+codecs.register_error(REPLACE_UNENCODABLE,
+                      lambda error: ("\ufffd".encode("utf-8") * (error.end - error.start), error.end))
+
+
+def file_text(text: str) -> str:
+    """The text as it will be on disk (lone surrogates replaced), to compare with a file read back."""
+    return text.encode("utf-8", REPLACE_UNENCODABLE).decode("utf-8")
+
+
+def _write_new_file(path: Path, text: str) -> None:
+    with open(path, "x", encoding="utf-8", newline="", errors=REPLACE_UNENCODABLE) as stream:
+        stream.write(text)
+    os.chmod(path, 0o644)
 
 
 def write_text_atomically(path: Path, text: str) -> None:
@@ -230,7 +254,7 @@ def write_text_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="", errors=REPLACE_UNENCODABLE) as stream:
             stream.write(text)
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
@@ -241,8 +265,58 @@ def write_text_atomically(path: Path, text: str) -> None:
 
 
 def write_files(files: t.Iterable[RenderedFile]) -> None:
+    """Files that stand alone (the per-host result files), each replaced atomically."""
     for rendered in files:
         write_text_atomically(rendered.path, rendered.text)
+
+
+def write_report_set(files: t.Sequence[RenderedFile]) -> None:
+    """Replace the report's files as one set: all of them, or, on any error, none.
+
+    Every file is first written whole into a hidden staging directory in the destination (same
+    file system), so a full disk or a write error stops before any file of the previous set is
+    touched. Only then are they renamed into place, which cannot run out of space; should a rename
+    fail all the same, the files already replaced are put back from the staging directory's
+    hard links to the previous ones.
+    """
+    if not files:
+        return
+    directories = {rendered.path.parent for rendered in files}
+    if len(directories) != 1:
+        raise ValueError("a report set is written into one directory")
+    dest = directories.pop()
+    dest.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=dest, prefix=".bits-compliance.", suffix=".new"))
+    try:
+        for rendered in files:
+            _write_new_file(staging / rendered.path.name, rendered.text)
+        _swap_in(staging, dest, [rendered.path.name for rendered in files])
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _swap_in(staging: Path, dest: Path, names: t.Sequence[str]) -> None:
+    previous = staging / "previous"
+    previous.mkdir()
+    for name in names:
+        if (dest / name).is_file():
+            try:
+                os.link(dest / name, previous / name)
+            except OSError:
+                # A file system without hard links: a copy keeps the previous file as well.
+                shutil.copy2(dest / name, previous / name)
+    done: list[str] = []
+    try:
+        for name in names:
+            os.replace(staging / name, dest / name)
+            done.append(name)
+    except BaseException:
+        for name in done:
+            if (previous / name).exists():
+                os.replace(previous / name, dest / name)
+            else:
+                os.unlink(dest / name)
+        raise
 
 
 def write_reports(
@@ -251,6 +325,365 @@ def write_reports(
     formats: t.Iterable[str] = FORMATS,
 ) -> dict[str, Path]:
     """Write the report in each format into ``dest_dir``; return format -> path."""
-    files = render_reports(report, dest_dir, formats)
-    write_files(files)
-    return {rendered.format: rendered.path for rendered in files}
+    head = {key: value for key, value in report.items() if key != "hosts"}
+    files = stream_report(sorted_hosts(report.get("hosts") or []), lambda: head, dest_dir, formats,
+                          generated_at=str(report["generated_at"]))
+    return {written.format: written.path for written in files}
+
+
+# --- the report at fleet scale: evaluated, compared and written host by host ------------------------
+
+@dataclass(frozen=True)
+class WrittenFile:
+    """One report file of a streamed set: where it goes, and whether it changes what is on disk."""
+
+    format: str
+    path: Path
+    changed: bool
+
+
+class DriftBuilder:
+    """compute_drift, fed one current host at a time, against the compact index of a previous report.
+
+    The previous report is kept as host -> (jobs listed?, job id -> (status, name, rule)): what
+    drift needs and nothing more, so that two full reports are never in memory together.
+    """
+
+    def __init__(self, previous: PreviousIndex) -> None:
+        self.previous = previous
+        self.drift: dict[str, t.Any] = {kind: [] for kind in DRIFT_KINDS}
+        self.not_compared: list[str] = []
+        self.seen: set[str] = set()
+
+    def host(self, host: t.Mapping[str, t.Any]) -> None:
+        name = str(host.get("name"))
+        self.seen.add(name)
+        before = self.previous.hosts.get(name)
+        self._compare(name, before, host)
+
+    def _compare(self, name: str, before: tuple[bool, dict[str, dict[str, t.Any]]] | None,
+                 now: t.Mapping[str, t.Any] | None) -> None:
+        if before is not None and now is not None and not (before[0] and _has_job_listing(now)):
+            self.not_compared.append(name)
+            return
+        before_jobs = before[1] if before is not None else {}
+        now_jobs = _jobs_by_id(now) if now is not None else {}
+        for job_id in sorted(set(before_jobs) | set(now_jobs)):
+            _classify(self.drift, name, before_jobs.get(job_id), now_jobs.get(job_id))
+
+    def result(self) -> dict[str, t.Any]:
+        for name in self.previous.hosts.keys() - self.seen:
+            self._compare(name, self.previous.hosts[name], None)
+        # compute_drift's order: by host name, then job id.
+        for kind in DRIFT_KINDS:
+            self.drift[kind].sort(key=lambda item: (str(item["host"]), str(item["id"])))
+        self.not_compared.sort()
+        return {**self.drift, "previous_generated_at": self.previous.generated_at, "not_compared": self.not_compared}
+
+
+@dataclass
+class PreviousIndex:
+    generated_at: t.Any
+    hosts: dict[str, tuple[bool, dict[str, dict[str, t.Any]]]]
+
+
+_DRIFT_JOB_KEYS = ("id", "name", "rule", "status")
+
+
+def previous_index(hosts: t.Iterable[t.Mapping[str, t.Any]], generated_at: t.Any) -> PreviousIndex:
+    index: dict[str, tuple[bool, dict[str, dict[str, t.Any]]]] = {}
+    for host in hosts:
+        jobs = {str(job.get("id")): {key: job.get(key) for key in _DRIFT_JOB_KEYS} for job in host.get("jobs") or []}
+        index[str(host.get("name"))] = (_has_job_listing(host), jobs)
+    return PreviousIndex(generated_at, index)
+
+
+def load_previous_index(path: str | os.PathLike[str]) -> PreviousIndex:
+    """What drift needs of a previous bits-compliance.json, read one host at a time (ReportError names the file)."""
+    reader = _TopLevelReader(path)
+    fields: dict[str, t.Any] = {}
+    index: PreviousIndex | None = None
+    for key, value in reader.members():
+        if key == "hosts":
+            index = previous_index(value, None)
+        else:
+            fields[key] = value
+    if index is None:
+        raise ReportError(f"{path}: not a bits-compliance JSON report (no 'hosts' list)")
+    if fields.get("schema_version") != SCHEMA_VERSION:
+        raise ReportError(f"{path}: schema_version {fields.get('schema_version')!r} is not supported; "
+                          f"expected {SCHEMA_VERSION}")
+    index.generated_at = fields.get("generated_at")
+    return index
+
+
+class _TopLevelReader:
+    """The members of a JSON object file, the 'hosts' array lazily, element by element.
+
+    json.JSONDecoder.raw_decode on a window of the file that grows only as far as one value needs:
+    a 500 MB report is read with the memory of one host.
+    """
+
+    _CHUNK = 1 << 20
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = path
+        self.decoder = json.JSONDecoder()
+        self.buffer = ""
+        self.position = 0
+        self.eof = False
+        try:
+            self.stream = open(path, encoding="utf-8")
+        except FileNotFoundError:
+            raise ReportError(f"{path}: no such file") from None
+        except OSError as error:
+            raise ReportError(f"{path}: not a readable JSON report: {error}") from None
+
+    def _more(self) -> bool:
+        try:
+            chunk = self.stream.read(self._CHUNK)
+        except (OSError, UnicodeDecodeError) as error:
+            raise ReportError(f"{self.path}: not a readable JSON report: {error}") from None
+        if not chunk:
+            self.eof = True
+            return False
+        self.buffer = self.buffer[self.position:] + chunk
+        self.position = 0
+        return True
+
+    def _skip_space(self) -> str:
+        while True:
+            while self.position < len(self.buffer) and self.buffer[self.position] in " \t\r\n":
+                self.position += 1
+            if self.position < len(self.buffer):
+                return self.buffer[self.position]
+            if not self._more():
+                return ""
+
+    def _expect(self, characters: str) -> str:
+        found = self._skip_space()
+        if not found or found not in characters:
+            raise ReportError(f"{self.path}: not a readable JSON report: expected one of {characters!r} "
+                              f"at character {self.position}, found {found!r}")
+        self.position += 1
+        return found
+
+    def _value(self) -> t.Any:
+        self._skip_space()
+        while True:
+            try:
+                value, end = self.decoder.raw_decode(self.buffer, self.position)
+            except ValueError as error:
+                if self.eof or not self._more():
+                    raise ReportError(f"{self.path}: not a readable JSON report: {error}") from None
+                continue
+            # A number or literal may go on in the next chunk: decode it again with more text.
+            if end == len(self.buffer) and not self.eof and self._more():
+                continue
+            self.position = end
+            return value
+
+    def _array(self) -> t.Iterator[t.Any]:
+        self._expect("[")
+        if self._skip_space() == "]":
+            self.position += 1
+            return
+        while True:
+            yield self._value()
+            if self._expect(",]") == "]":
+                return
+
+    def members(self) -> t.Iterator[tuple[str, t.Any]]:
+        with self.stream:
+            self._expect("{")
+            if self._skip_space() == "}":
+                return
+            while True:
+                key = self._value()
+                self._expect(":")
+                if key == "hosts":
+                    if self._skip_space() != "[":
+                        raise ReportError(f"{self.path}: not a bits-compliance JSON report (no 'hosts' list)")
+                    yield key, self._hosts()
+                else:
+                    yield key, self._value()
+                if self._expect(",}") == "}":
+                    return
+
+    def _hosts(self) -> t.Iterator[t.Mapping[str, t.Any]]:
+        for host in self._array():
+            if not isinstance(host, dict):
+                raise ReportError(f"{self.path}: hosts: each host must be an object, not {type(host).__name__}")
+            yield host
+
+
+def _same_apart_from_timestamp(new: Path, old: Path, timestamp: str) -> bool:
+    """Whether ``old`` is ``new`` with every ``timestamp`` replaced by one other timestamp (see above).
+
+    Compared in chunks: the timestamp has one length, so the two files differ in size when they
+    differ in anything else.
+    """
+    try:
+        if new.stat().st_size != old.stat().st_size:
+            return False
+        old_stream = open(old, "rb")
+    except OSError:
+        return False
+    mark = timestamp.encode("ascii")
+    old_mark: bytes | None = None
+    with old_stream, open(new, "rb") as new_stream:
+        while True:
+            chunk = new_stream.read(1 << 20)
+            # Finish the line, so that no timestamp is cut in two.
+            chunk += new_stream.readline()
+            old_chunk = old_stream.read(len(chunk))
+            if not chunk:
+                return not old_chunk
+            if chunk == old_chunk:
+                continue
+            start = chunk.find(mark)
+            if start < 0:
+                return False
+            candidate = old_chunk[start:start + len(mark)]
+            if not _TIMESTAMP.fullmatch(candidate.decode("ascii", "replace")) or (old_mark not in (None, candidate)):
+                return False
+            old_mark = candidate
+            if chunk.replace(mark, candidate) != old_chunk:
+                return False
+
+
+def stream_report(
+    hosts: t.Iterable[t.Mapping[str, t.Any]],
+    head: t.Callable[[], t.Mapping[str, t.Any]],
+    dest_dir: str | os.PathLike[str],
+    formats: t.Iterable[str] = FORMATS,
+    *,
+    generated_at: str,
+    write: bool = True,
+) -> list[WrittenFile]:
+    """Write the report whose hosts come one by one, in name order, as one set into ``dest_dir``.
+
+    ``head()`` is called once the hosts are done: the report without its hosts (summary, drift,
+    waivers...; its generated_at is ``generated_at``). The set is written whole into a staging
+    directory and swapped in (``write_report_set``'s guarantees); with ``write`` false nothing in
+    ``dest_dir`` changes and the result still says which files would.
+    """
+    from .stream import ReportStream  # noqa: PLC0415  (stream imports the format modules)
+
+    dest = Path(dest_dir)
+    names = check_formats(formats)
+    created = write and not dest.exists()
+    if write:
+        dest.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=dest if write else None, prefix=".bits-compliance.", suffix=".new"))
+    try:
+        stream = ReportStream(staging, {name: FILE_NAMES[name] for name in names}, generated_at)
+        for host in hosts:
+            stream.host({**host, "jobs": sorted(host.get("jobs") or [], key=lambda job: str(job.get("id")))})
+        staged = stream.finish(dict(head(), generated_at=generated_at))
+        files = [WrittenFile(name, dest / FILE_NAMES[name],
+                             not _same_apart_from_timestamp(staged[name], dest / FILE_NAMES[name], generated_at))
+                 for name in names]
+        if write:
+            for path in staged.values():
+                os.chmod(path, 0o644)
+            _swap_in(staging, dest, [FILE_NAMES[name] for name in names])
+        created = False
+        return files
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        if created:
+            # A failed first report leaves no empty directory behind either.
+            with contextlib.suppress(OSError):
+                dest.rmdir()
+
+
+class _SummaryCounter:
+    """evaluate_fleet's summary, added up host by host."""
+
+    def __init__(self, policy: t.Any) -> None:
+        self.policy = policy
+        self.summary: dict[str, t.Any] | None = None
+
+    def host(self, entry: t.Mapping[str, t.Any]) -> None:
+        from .._policy.evaluate import summarise  # noqa: PLC0415
+
+        one = summarise(self.policy, [entry])
+        if self.summary is None:
+            self.summary = one
+            return
+        for group in ("hosts", "jobs"):
+            for key, value in one[group].items():
+                self.summary[group][key] += value
+        for rule, counts in one["rules"].items():
+            for key, value in counts.items():
+                self.summary["rules"][rule][key] += value
+
+    def result(self) -> dict[str, t.Any]:
+        from .._policy.evaluate import summarise  # noqa: PLC0415
+
+        return self.summary if self.summary is not None else summarise(self.policy, [])
+
+
+class PolicyEvaluation:
+    """evaluate_fleet one host at a time: ``host`` judges and counts one, ``head`` gives the rest.
+
+    head() is the assessment without its hosts: policy, as_of, the summary and the waivers' use
+    over every host judged so far.
+    """
+
+    def __init__(self, policy: t.Any, today: datetime.date) -> None:
+        from .._policy.evaluate import Judge  # noqa: PLC0415
+
+        self.policy, self.today = policy, today
+        self.judge = Judge(policy, today)
+        self.counter = _SummaryCounter(policy)
+
+    def host(self, name: str, result: t.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
+        entry = self.judge.host(name, result)
+        self.counter.host(entry)
+        return entry
+
+    def head(self) -> dict[str, t.Any]:
+        from .._policy.evaluate import evaluate_fleet  # noqa: PLC0415
+
+        skeleton = evaluate_fleet(self.policy, {}, today=self.today)
+        return {"policy": skeleton["policy"], "as_of": skeleton["as_of"], "summary": self.counter.result(),
+                "waivers": self.judge.waiver_report()}
+
+
+def assess_and_write(
+    evaluation: t.Any,
+    results: t.Iterable[tuple[str, t.Mapping[str, t.Any] | None]],
+    dest_dir: str | os.PathLike[str],
+    formats: t.Iterable[str] = FORMATS,
+    *,
+    generated_at: datetime.datetime,
+    previous: PreviousIndex | None,
+    write: bool = True,
+) -> tuple[dict[str, t.Any], list[WrittenFile]]:
+    """evaluate_fleet + build_report + write, host by host: (the report without its hosts, the files).
+
+    ``results`` come as (host, bits_job_info result or None), in host name order; each host is
+    judged by ``evaluation`` (a PolicyEvaluation), compared with the previous report and written,
+    then let go.
+    """
+    drift = DriftBuilder(previous) if previous is not None else None
+    timestamp = format_timestamp(generated_at)
+
+    def hosts() -> t.Iterator[dict[str, t.Any]]:
+        for name, result in results:
+            entry = evaluation.host(name, result)
+            if drift is not None:
+                drift.host(entry)
+            yield entry
+
+    head: dict[str, t.Any] = {}
+
+    def report_head() -> dict[str, t.Any]:
+        head.update(schema_version=SCHEMA_VERSION, generated_at=timestamp, **evaluation.head(),
+                    drift=drift.result() if drift is not None else None)
+        return head
+
+    files = stream_report(hosts(), report_head, dest_dir, formats, generated_at=timestamp, write=write)
+    return head, files

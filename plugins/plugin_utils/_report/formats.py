@@ -28,8 +28,12 @@ CSV_COLUMNS: tuple[str, ...] = (
     "waiver_expires", "expired_waivers", "fix_command",
 )
 # A spreadsheet takes a cell starting with one of these as a formula; a job name is chosen by any
-# user of the host, so such cells get a leading apostrophe (OWASP's advice for CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# user of the host, so such cells get an apostrophe before it (OWASP's advice for CSV injection).
+# Not only at the start of our cell: a spreadsheet in a locale whose separator is ';' (French,
+# German...) cuts our cells at ';' as well as at ',', and one that ignores our quotes cuts at line
+# breaks and keeps a quote in front. So the apostrophe goes before such a character wherever a
+# spreadsheet could start a cell there: at the start, after ',' ';' CR LF or '"'.
+_FORMULA_IN_A_CELL = re.compile(r'(?:^|(?<=[,;\r\n"]))(?=[=+\-@\t\r])')
 # Characters XML 1.0 cannot carry even escaped; a host may still report them in a job name.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -43,13 +47,17 @@ def render_json(report: t.Mapping[str, t.Any]) -> str:
 
 # --- CSV -------------------------------------------------------------------------------------------
 
-def _cell(value: object) -> str:
+def _plain(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return str(value)
+
+
+def _cell(value: object) -> str:
+    """One cell as a spreadsheet must get it (CsvLines does the same for a whole line at once)."""
+    return _FORMULA_IN_A_CELL.sub("'", _plain(value))
 
 
 def _host_cells(host: t.Mapping[str, t.Any]) -> dict[str, object]:
@@ -75,23 +83,53 @@ def _job_cells(job: t.Mapping[str, t.Any]) -> dict[str, object]:
     }
 
 
+def csv_row_values(host: t.Mapping[str, t.Any]) -> t.Iterator[dict[str, object]]:
+    """The rows of one host: one per job, or one with the job columns empty for a host without jobs."""
+    jobs = host.get("jobs") or []
+    if not jobs:
+        yield _host_cells(host)
+    for job in jobs:
+        yield {**_host_cells(host), **_job_cells(job)}
+
+
 def csv_rows(report: t.Mapping[str, t.Any]) -> t.Iterator[dict[str, object]]:
     """One row per host and job; a host without jobs gets one row with the job columns empty."""
     for host in report.get("hosts") or []:
-        jobs = host.get("jobs") or []
-        if not jobs:
-            yield _host_cells(host)
-        for job in jobs:
-            yield {**_host_cells(host), **_job_cells(job)}
+        yield from csv_row_values(host)
+
+
+class CsvLines:
+    """CSV lines (CRLF-terminated), every formula start neutralised (see _FORMULA_IN_A_CELL).
+
+    The apostrophes go in once per line, not once per cell: in the line as written, a position
+    where a cell can start is the line's start or a place after ',' ';' CR LF or '"', whether these
+    come from a value or from the CSV's own separators and quotes, so that it is the same text.
+    """
+
+    def __init__(self) -> None:
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer, lineterminator="")
+
+    def line(self, row: t.Mapping[str, object]) -> str:
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.writer.writerow([_plain(row.get(column)) for column in CSV_COLUMNS])
+        return _FORMULA_IN_A_CELL.sub("'", self.buffer.getvalue()) + "\r\n"
+
+    def header(self) -> str:
+        return ",".join(CSV_COLUMNS) + "\r\n"
 
 
 def render_csv(report: t.Mapping[str, t.Any]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, restval="", extrasaction="raise")
-    writer.writeheader()
-    for row in csv_rows(report):
-        writer.writerow({key: _cell(value) for key, value in row.items()})
-    return buffer.getvalue()
+    lines = CsvLines()
+    return lines.header() + "".join(lines.line(row) for row in csv_rows(report))
+
+
+def render_jsonl(report: t.Mapping[str, t.Any]) -> str:
+    """One JSON object per CSV row, with the CSV's fields (null where the CSV's cell is empty)."""
+    empty = dict.fromkeys(CSV_COLUMNS)
+    return "".join(json.dumps({**empty, **row}, ensure_ascii=False, separators=(",", ":")) + "\n"
+                   for row in csv_rows(report))
 
 
 # --- JUnit XML -------------------------------------------------------------------------------------
@@ -189,4 +227,5 @@ RENDERERS: dict[str, t.Callable[[t.Mapping[str, t.Any]], str]] = {
     "csv": render_csv,
     "junit": render_junit,
     "html": render_html,
+    "jsonl": render_jsonl,
 }

@@ -73,3 +73,40 @@ def read_results_dir(directory: str | Path) -> dict[str, dict[str, t.Any] | None
         seen_in[host] = path
         results[host] = result
     return results
+
+
+def host_of_file_name(file_name: str) -> str:
+    """The host whose result ``result_file_name`` names so (the inverse of it)."""
+    return urllib.parse.unquote(file_name[:-len(".json")])
+
+
+def iter_results_dir(directory: str | Path, hosts: t.Iterable[str] = ()) -> t.Iterator[tuple[str, dict[str, t.Any] | None]]:
+    """read_results_dir one file at a time, in host name order, with ``hosts`` without a file as None.
+
+    The order comes from the file names (``result_file_name``), so that no file is read twice and
+    only one result is in memory; a file whose host is not the one its name says is refused.
+    """
+    root = Path(directory)
+    if not root.is_dir():
+        raise ResultsError(f"{root}: not a directory")
+    named: dict[str, Path] = {}
+    for path in root.glob("*.json"):
+        if path.name.startswith("."):
+            continue
+        host = host_of_file_name(path.name)
+        if host in named:
+            first, second = sorted((named[host], path))
+            raise ResultsError(f"{second}: host {host!r} is already in {first}")
+        named[host] = path
+    for host in sorted(set(hosts) | named.keys()):
+        path = named.get(host)
+        if path is None:
+            yield host, None
+            continue
+        found, result = _read_result_file(path)
+        if found != host and found in named:
+            raise ResultsError(f"{path}: host {found!r} is already in {named[found]}")
+        if found != host:
+            raise ResultsError(f"{path}: holds host {found!r}, whose result file is named "
+                               f"{result_file_name(found)!r}; mode=host_results names each file after its host")
+        yield host, result

@@ -6,25 +6,35 @@ Rendered with the Jinja2 that ansible-core depends on, autoescape on. Everything
 script, SVG charts); a Content-Security-Policy forbids any fetch and allows only that script (by its
 hash), so even a markup injection that got through could neither run nor call out.
 
-Scale: 10,000 hosts with 5 jobs each must stay a usable file of at most 10 MB. The job table is not
-50,000 static rows: its rows travel as one compact JSON document (repeated strings interned) inside
-``<script type="application/json">``, escaped by Jinja's ``tojson``, and a small script renders one
-page of it at a time, sorted and filtered. Everything else (summary, charts, drift, waivers, policy)
-is static HTML, readable without the script.
+Scale: 100,000 hosts with 5 jobs each must stay a usable file of at most 20 MB. The job table is not
+500,000 static rows: its rows travel as one compact JSON document (TableBuilder: repeated strings,
+row shapes and fix details stored once) inside ``<script type="application/json">``, escaped as
+Jinja's ``tojson`` escapes, and a small script renders one page of it at a time, sorted and filtered.
+Everything else (summary, charts, drift, waivers, policy) is static HTML, readable without the script.
 """
 from __future__ import annotations
 
 import base64
 import functools
 import hashlib
+import json
 import typing as t
+import uuid
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from .._policy.evaluate import HOST_STATUSES, JOB_STATUSES
-from .text import describe_account, describe_expected, describe_flags, describe_job_error, describe_read_error
+from .text import (
+    describe_account,
+    describe_expected,
+    describe_flags,
+    describe_job_error,
+    describe_read_error,
+    visible_or_none,
+    visible_text,
+)
 
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -41,7 +51,12 @@ STATUS_LABELS = {
     "no_jobs": "No jobs",
 }
 # Row fields of the embedded table data, in order; the script reads them by these positions.
-ROW_FIELDS = ("host", "id", "name", "owner", "state", "type", "flags", "helper_token", "status", "rule", "detail")
+ROW_FIELDS = ("host", "id", "name", "shape", "detail")
+SHAPE_FIELDS = ("owner", "state", "type", "flags", "helper_token", "status", "rule")
+# Jobs the table carries compactly (no GUID, past KEEP_COMPACT_IDS_UP_TO rows); every other job, in full.
+COMPACT_STATUSES = frozenset({"compliant", "unmanaged"})
+KEEP_COMPACT_IDS_UP_TO = 50_000
+ID_MARK, HOST_MARK = "\u0001I", "\u0001H"
 
 
 @functools.lru_cache(maxsize=1)
@@ -52,6 +67,7 @@ def _environment() -> Environment:
     environment.policies["json.dumps_kwargs"] = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
     environment.filters["status_label"] = lambda status: STATUS_LABELS.get(str(status), str(status))
     environment.filters["expected_text"] = describe_expected
+    environment.filters["visible"] = visible_text
     return environment
 
 
@@ -74,7 +90,7 @@ class _Interner:
     def __call__(self, value: object) -> int | None:
         if value is None:
             return None
-        text = str(value)
+        text = value if isinstance(value, tuple) else str(value)
         if text not in self._index:
             self._index[text] = len(self.strings)
             self.strings.append(text)
@@ -103,30 +119,120 @@ def _detail(job: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
     return detail or None
 
 
-def table_data(report: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    """{"fields", "strings", "hosts": [[name, status, reason]], "rows": [[...ROW_FIELDS]]}.
+def _table_host(entry: t.Mapping[str, t.Any], intern: _Interner) -> list[t.Any]:
+    # Strings from the hosts are shown with their invisible characters made visible (text.visible_text).
+    return [visible_or_none(entry.get("name")), intern(entry.get("status")), visible_or_none(entry.get("reason"))]
 
-    A host without jobs gets one row whose status is the host's ('not_assessed') or 'no_jobs', so
-    that no host is missing from the table.
+
+def _json_inner(text: str) -> str:
+    """``text`` as it appears inside a JSON string (json.dumps without the quotes)."""
+    return json.dumps(text, ensure_ascii=False)[1:-1]
+
+
+def _detail_template(detail: t.Mapping[str, t.Any], job_id: object, host: object) -> str:
+    """The detail as JSON text, the job's GUID and host written as ID_MARK and HOST_MARK.
+
+    Violations of one rule differ mostly by GUID and host; so marked, their details are the same
+    string, stored once. The marks are control characters, which JSON text never holds raw, so the
+    script's replacement back is exact. A GUID or host shown otherwise than it is (visible_text) is
+    left in place.
     """
-    intern = _Interner()
+    text = json.dumps(detail, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    for value, mark in ((job_id, ID_MARK), (host, HOST_MARK)):
+        if isinstance(value, str) and value and visible_text(value) == value:
+            text = text.replace(_json_inner(value), mark)
+    return text
+
+
+def _table_rows(host_index: int, entry: t.Mapping[str, t.Any], intern: _Interner,
+                shape: _Interner) -> t.Iterator[tuple[list[t.Any], str | None]]:
+    """(row, the GUID of a compact row) for each of the host's rows."""
+    jobs = entry.get("jobs") or []
+    if not jobs:
+        status = "not_assessed" if entry.get("status") == "not_assessed" else "no_jobs"
+        yield [host_index, None, None, shape((None, None, None, None, None, intern(status), None)), None], None
+    for job in jobs:
+        status = job.get("status")
+        job_id = visible_or_none(job.get("id"))
+        detail = _detail(job)
+        row = [
+            host_index, None if status in COMPACT_STATUSES else job_id, intern(visible_or_none(job.get("name"))),
+            shape((intern(visible_or_none(describe_account(job.get("owner_name"), job.get("owner")) or None)),
+                   intern(visible_or_none(job.get("state"))), intern(visible_or_none(job.get("type"))),
+                   intern(describe_flags(job.get("flags"))),
+                   intern(visible_or_none(describe_account(job.get("helper_token_name"), job.get("helper_token_sid")) or None)),
+                   intern(status), intern(job.get("rule")))),
+            None if detail is None else intern(_detail_template(detail, job.get("id"), entry.get("name"))),
+        ]
+        yield row, job_id if status in COMPACT_STATUSES else None
+
+
+def table_data(report: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """The job table's data (see TableBuilder), of a report in memory."""
+    intern, shape = _Interner(), _Interner()
     hosts: list[list[t.Any]] = []
     rows: list[list[t.Any]] = []
+    ids: list[list[t.Any]] = []
     for host_index, host in enumerate(report.get("hosts") or []):
-        hosts.append([host.get("name"), intern(host.get("status")), host.get("reason")])
-        jobs = host.get("jobs") or []
-        if not jobs:
-            status = "not_assessed" if host.get("status") == "not_assessed" else "no_jobs"
-            rows.append([host_index, None, None, None, None, None, None, None, intern(status), None, None])
-        for job in jobs:
-            rows.append([
-                host_index, job.get("id"), job.get("name"), intern(describe_account(job.get("owner_name"), job.get("owner"))),
-                intern(job.get("state")), intern(job.get("type")), intern(describe_flags(job.get("flags"))),
-                intern(describe_account(job.get("helper_token_name"), job.get("helper_token_sid")) or None),
-                intern(job.get("status")),
-                intern(job.get("rule")), _detail(job),
-            ])
-    return {"fields": list(ROW_FIELDS), "strings": intern.strings, "hosts": hosts, "rows": rows}
+        hosts.append(_table_host(host, intern))
+        for row, compact_id in _table_rows(host_index, host, intern, shape):
+            if compact_id is not None:
+                ids.append([len(rows), compact_id])
+            rows.append(row)
+    data = {"fields": list(ROW_FIELDS), "strings": intern.strings, "hosts": hosts, "rows": rows,
+            "shapes": [list(item) for item in shape.strings]}
+    if len(rows) <= KEEP_COMPACT_IDS_UP_TO:
+        data["ids"] = ids
+    return data
+
+
+def _script_json(value: object) -> str:
+    """What Jinja's tojson gives with this environment's settings: JSON inert inside <script>."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
+
+
+class TableBuilder:
+    """The job table's data, written host by host: hosts, rows and GUIDs of compact rows into open files.
+
+    {"fields": ROW_FIELDS, "hosts": [[name, status, reason]], "rows": [[host, id, name, shape, detail]],
+     "shapes": [[owner, state, type, flags, helper token, status, rule]], "ids": [[row, GUID]],
+     "strings": [...]}: numbers in rows, hosts and shapes are indexes into strings (shape: into
+    shapes; host: into hosts), so that what repeats is stored once. A row's detail is the index of
+    its JSON text, with the GUID and host marked (_detail_template). A compliant or unmanaged job's
+    row is compact: no GUID in the row; the GUIDs follow in "ids" up to KEEP_COMPACT_IDS_UP_TO rows,
+    beyond which only bits-compliance.json has them. A host without jobs gets one row whose status
+    is the host's ('not_assessed') or 'no_jobs', so that no host is missing from the table.
+    """
+
+    def __init__(self, hosts: t.TextIO, rows: t.TextIO, ids: t.TextIO) -> None:
+        self.intern, self.shape = _Interner(), _Interner()
+        self.hosts, self.rows, self.ids = hosts, rows, ids
+        self.host_count = self.row_count = self.id_count = 0
+        self.paths = (Path(hosts.name), Path(rows.name), Path(ids.name))
+
+    def host(self, entry: t.Mapping[str, t.Any]) -> None:
+        self.hosts.write(("," if self.host_count else "") + _script_json(_table_host(entry, self.intern)))
+        for row, compact_id in _table_rows(self.host_count, entry, self.intern, self.shape):
+            if compact_id is not None:
+                self.ids.write(("," if self.id_count else "") + _script_json([self.row_count, compact_id]))
+                self.id_count += 1
+            self.rows.write(("," if self.row_count else "") + _script_json(row))
+            self.row_count += 1
+        self.host_count += 1
+
+    def close(self) -> None:
+        for stream in (self.hosts, self.rows, self.ids):
+            stream.close()
+
+    def pieces(self) -> list[str | Path]:
+        """The table's JSON as tojson writes it: text, and the files to copy in between."""
+        pieces: list[str | Path] = ['{"fields":' + _script_json(list(ROW_FIELDS)) + ',"hosts":[', self.paths[0], "]"]
+        if self.row_count <= KEEP_COMPACT_IDS_UP_TO:
+            pieces += [',"ids":[', self.paths[2], "]"]
+        pieces += [',"rows":[', self.paths[1], '],"shapes":' + _script_json([list(item) for item in self.shape.strings])
+                   + ',"strings":' + _script_json(self.intern.strings) + "}"]
+        return pieces
 
 
 def _segments(counts: t.Mapping[str, int], order: t.Sequence[str]) -> list[dict[str, t.Any]]:
@@ -164,11 +270,14 @@ def _capped(items: t.Sequence[t.Any]) -> dict[str, t.Any]:
     return {"items": list(items[:LIST_LIMIT]), "total": len(items), "hidden": max(0, len(items) - LIST_LIMIT)}
 
 
-def template_context(report: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+def template_context(report: t.Mapping[str, t.Any], not_assessed: dict[str, t.Any] | None = None,
+                     table: object = None) -> dict[str, t.Any]:
+    """What the template shows; ``not_assessed`` (capped) and ``table`` default to the report's hosts'."""
     summary = report.get("summary") or {}
     hosts_summary = summary.get("hosts") or {}
     jobs_summary = summary.get("jobs") or {}
-    not_assessed = [host for host in report.get("hosts") or [] if host.get("status") == "not_assessed"]
+    if not_assessed is None:
+        not_assessed = _capped([host for host in report.get("hosts") or [] if host.get("status") == "not_assessed"])
     drift = report.get("drift")
     style, script, script_hash = _static_assets()
     waivers = list(report.get("waivers") or [])
@@ -180,13 +289,13 @@ def template_context(report: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
         "host_segments": _segments(hosts_summary, HOST_STATUSES),
         "job_segments": _segments(jobs_summary, JOB_STATUSES),
         "rule_charts": _rule_charts(report),
-        "not_assessed": _capped(not_assessed),
+        "not_assessed": not_assessed,
         "drift": None if drift is None else {kind: _capped(drift.get(kind) or [])
                                              for kind in ("became_noncompliant", "fixed", "appeared", "disappeared")},
         "drift_meta": drift,
         "waivers": waivers,
         "expired_waivers": [waiver for waiver in waivers if waiver.get("expired")],
-        "table": table_data(report),
+        "table": table_data(report) if table is None else table,
         "style": Markup(style),
         "script": Markup(script),
         "script_hash": script_hash,
@@ -196,3 +305,12 @@ def template_context(report: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
 
 def render_html(report: t.Mapping[str, t.Any]) -> str:
     return _environment().get_template(TEMPLATE).render(template_context(report))
+
+
+def render_html_around(report: t.Mapping[str, t.Any], not_assessed: dict[str, t.Any],
+                       table: TableBuilder) -> list[str | Path]:
+    """The page of a report whose hosts were streamed into ``table``: text, and files to copy in."""
+    marker = "TABLE-" + uuid.uuid4().hex
+    page = _environment().get_template(TEMPLATE).render(template_context(report, not_assessed, marker))
+    head, tail = page.split('"%s"' % marker)
+    return [head, *table.pieces(), tail]

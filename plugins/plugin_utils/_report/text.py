@@ -6,6 +6,7 @@ One place, so that the CSV, the JUnit XML and the HTML say the same thing the sa
 """
 from __future__ import annotations
 
+import re
 import typing as t
 
 
@@ -62,3 +63,28 @@ def testcase_name(job: t.Mapping[str, t.Any]) -> str:
     """A JUnit test case's name: 'contentSync {GUID}', or the GUID alone when the name could not be read."""
     name, job_id = job.get("name"), job.get("id")
     return f"{name} {job_id}" if name is not None else str(job_id)
+
+
+# Characters that change how a name looks without being seen: bidirectional controls (U+202E makes
+# "exe.txt" read "txt.exe"), zero-width and other format characters, spaces other than U+0020,
+# invisible fillers, variation selectors, C0/C1 controls (tab, newline and CR aside: the page shows
+# them as white space) and lone surrogates. Any user of a host can put them into a job's name, so
+# that it renders like another job's; the HTML shows each one as its code point.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xa0\xad\u034f\u061c\u115f\u1160\u1680\u180b-\u180f"
+    "\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb"
+    "\ud800-\udfff\U000110bd\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
+
+
+def _code_point(match: re.Match[str]) -> str:
+    return "⟨U+%04X⟩" % ord(match.group())
+
+
+def visible_text(value: object) -> str:
+    """The text with every invisible or direction-changing character written as ⟨U+XXXX⟩."""
+    text = "" if value is None else str(value)
+    return _INVISIBLE.sub(_code_point, text) if _INVISIBLE.search(text) else text
+
+
+def visible_or_none(value: object) -> str | None:
+    return None if value is None else visible_text(value)

@@ -7,6 +7,7 @@ assessment field by field, and computes the summary from the hosts the way evalu
 from __future__ import annotations
 
 import copy
+import json
 import importlib
 import types
 import typing as t
@@ -195,3 +196,40 @@ class FakePolicyError(ValueError):
 def import_report_action() -> types.ModuleType:
     """The action plugin's module (tests of its own logic replace load_policy / evaluate_fleet in it)."""
     return importlib.import_module("ansible_collections.winbits.bits.plugins.action.bits_compliance_report")
+
+
+# --- the HTML's embedded job table, read back --------------------------------------------------------
+
+def table_rows(data: dict[str, t.Any]) -> list[dict[str, t.Any]]:
+    """The job table's rows with every index resolved, as the page's script reads them (html.TableBuilder).
+
+    Also reads the table as it was before rows became compact (one column per field), so that a
+    table of today can be compared with one of then, field by field.
+    """
+    strings = data["strings"]
+
+    def text(index: int | None) -> str | None:
+        return None if index is None else strings[index]
+
+    fields = {name: index for index, name in enumerate(data["fields"])}
+    ids = {row: guid for row, guid in data.get("ids") or []}
+    columns = ("owner", "state", "type", "flags", "helper_token", "status", "rule")
+    resolved = []
+    for position, row in enumerate(data["rows"]):
+        host = data["hosts"][row[fields["host"]]]
+        if "shape" in fields:
+            shape = dict(zip(columns, (text(index) for index in data["shapes"][row[fields["shape"]]])))
+            name = text(row[fields["name"]])
+            detail_index = row[fields["detail"]]
+            detail = None
+            if detail_index is not None:
+                marked = strings[detail_index]
+                job_id = row[fields["id"]] or ids.get(position) or ""
+                detail = json.loads(marked.replace("\u0001I", json.dumps(job_id)[1:-1])
+                                    .replace("\u0001H", json.dumps(host[0])[1:-1]))
+        else:
+            shape = {column: text(row[fields[column]]) for column in columns}
+            name, detail = row[fields["name"]], row[fields["detail"]]
+        resolved.append({"host": host[0], "host_status": text(host[1]), "host_reason": host[2],
+                         "id": row[fields["id"]] or ids.get(position), "name": name, "detail": detail, **shape})
+    return resolved

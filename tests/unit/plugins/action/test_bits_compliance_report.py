@@ -44,8 +44,10 @@ class FakePolicy:
             raise FakePolicyError(list(problems))
         return data
 
-    def evaluate_fleet(self, policy: object, results: t.Mapping[str, t.Any], *, today: object) -> dict[str, t.Any]:
-        self.evaluated.append((dict(results), today))
+    def evaluate_fleet(self, policy: object, results: t.Mapping[str, t.Any], *, today: object,
+                       record: bool = True) -> dict[str, t.Any]:
+        if record:
+            self.evaluated.append((dict(results), today))
         hosts = []
         for name, result in results.items():
             if result is None:
@@ -63,13 +65,30 @@ class FakePolicy:
         return assessment(hosts, as_of=str(today))
 
 
+class FakeEvaluation:
+    """PolicyEvaluation (host by host) made of FakePolicy.evaluate_fleet; the fleet counts as evaluated once."""
+
+    def __init__(self, fake: FakePolicy, policy: object, today: object) -> None:
+        self.fake, self.policy, self.today = fake, policy, today
+        self.results: dict[str, t.Any] = {}
+
+    def host(self, name: str, result: t.Any) -> dict[str, t.Any]:
+        self.results[name] = result
+        return self.fake.evaluate_fleet(self.policy, {name: result}, today=self.today, record=False)["hosts"][0]
+
+    def head(self) -> dict[str, t.Any]:
+        fleet = self.fake.evaluate_fleet(self.policy, self.results, today=self.today)
+        return {key: fleet[key] for key in ("policy", "as_of", "summary", "waivers")}
+
+
 @pytest.fixture
 def policy(monkeypatch: pytest.MonkeyPatch) -> FakePolicy:
     fake = FakePolicy()
     # Loading is the policy actions' shared code; evaluating, the report action's own.
     monkeypatch.setattr(policy_action, "load_policy", fake.load_policy)
     monkeypatch.setattr(policy_action, "PolicyError", FakePolicyError)
-    monkeypatch.setattr(action_module, "evaluate_fleet", fake.evaluate_fleet)
+    monkeypatch.setattr(action_module, "PolicyEvaluation",
+                        lambda policy, today: FakeEvaluation(fake, policy, today))
     return fake
 
 
@@ -119,7 +138,7 @@ def test_report_mode_reports_every_host_including_unreachable_failed_and_missing
     assert result["summary"]["hosts"] == {"total": 5, "compliant": 1, "noncompliant": 1, "not_assessed": 3}
     assert result["changed"] is True and result["drift"] is None
     assert report_files(tmp_path / "out") == ["bits-compliance.csv", "bits-compliance.html", "bits-compliance.json",
-                                              "bits-compliance.junit.xml"]
+                                              "bits-compliance.jsonl", "bits-compliance.junit.xml"]
     written = json.loads((tmp_path / "out" / "bits-compliance.json").read_text())
     reasons = {entry["name"]: entry["reason"] for entry in written["hosts"]}
     assert reasons["dead01"] == "unreachable: connection refused" and reasons["skipped01"] == "no result"
@@ -323,3 +342,26 @@ def test_host_names_that_are_not_file_names_round_trip(tmp_path: Path, policy: F
     assert report_files(results_dir) == ["%2E.%2Fetc%2Fpasswd%20host.json"]
     run({"policy": GOOD_POLICY, "mode": "aggregate", "results_dir": str(results_dir), "dest": str(tmp_path / "o")})
     assert list(policy.evaluated[-1][0]) == [odd]
+
+
+def test_a_lone_surrogate_from_a_host_fails_no_mode(tmp_path: Path, policy: FakePolicy) -> None:
+    """A host may send half a UTF-16 pair in a job's name; UTF-8 cannot carry it: U+FFFD instead, in every file."""
+    hostvars = {"web01": {"bits_report_info": info(["local_file"])}}
+    hostvars["web01"]["bits_report_info"]["jobs"][0]["name"] = "half\ud800pair"
+    variables = task_vars(hostvars)
+    report = run({"policy": GOOD_POLICY, "dest": str(tmp_path / "one")}, variables=variables)
+    assert report.get("failed") is not True, report
+    saved = run({"policy": GOOD_POLICY, "mode": "host_results", "results_dir": str(tmp_path / "r")},
+                variables=variables)
+    assert saved.get("failed") is not True, saved
+    again = run({"policy": GOOD_POLICY, "mode": "host_results", "results_dir": str(tmp_path / "r")},
+                variables=variables)
+    assert again["changed"] is False
+    aggregated = run({"policy": GOOD_POLICY, "mode": "aggregate", "results_dir": str(tmp_path / "r"),
+                      "dest": str(tmp_path / "agg")})
+    assert aggregated.get("failed") is not True, aggregated
+    for directory in ("one", "agg"):
+        for path in (tmp_path / directory).iterdir():
+            text = path.read_text(encoding="utf-8")
+            # The HTML shows the code point (invisible characters), the other formats the replacement.
+            assert "half\ufffdpair" in text or "half⟨U+D800⟩pair" in text, path

@@ -20,6 +20,7 @@ from ansible_collections.winbits.bits.plugins.plugin_utils._report.build import 
 from ansible_collections.winbits.bits.plugins.plugin_utils._report.formats import render_csv, render_json, render_junit
 from ansible_collections.winbits.bits.plugins.plugin_utils._report.html import table_data
 from ansible_collections.winbits.bits.plugins.plugin_utils._report.text import describe_account
+from ansible_collections.winbits.bits.tests.unit.utils.bits_report_assessment import table_rows
 from ansible_collections.winbits.bits.tests.unit.utils.policy_facts import make_job, make_result
 from tests.support.paths import REPO
 
@@ -60,13 +61,10 @@ def test_the_json_keeps_the_hosts_name_and_the_sid_and_validates_with_an_unasses
 
 
 def test_the_html_table_shows_the_owner_and_the_helper_token_with_their_sids(report) -> None:
-    data = table_data(report)
-    owner, token = data["fields"].index("owner"), data["fields"].index("helper_token")
-    rows = [[data["strings"][cell] if isinstance(cell, int) and index in (owner, token) else cell
-             for index, cell in enumerate(row)] for row in data["rows"]]
-    assert rows[0][owner] == "AUTORITE NT\\Système (S-1-5-18)"
-    assert rows[0][token] == "CORP\\svc-sync (S-1-5-21-1-2-3-1013)"
-    assert (rows[1][owner], rows[1][token]) == ("S-1-5-21-7-7-7-3000", None)
+    rows = table_rows(table_data(report))
+    assert rows[0]["owner"] == "AUTORITE NT\\Système (S-1-5-18)"
+    assert rows[0]["helper_token"] == "CORP\\svc-sync (S-1-5-21-1-2-3-1013)"
+    assert (rows[1]["owner"], rows[1]["helper_token"]) == ("S-1-5-21-7-7-7-3000", None)
 
 
 def test_the_junit_names_the_owner_of_a_violation_and_why_a_job_is_unassessed(report) -> None:

@@ -16,7 +16,14 @@ from ansible_collections.winbits.bits.plugins.plugin_utils._report.html import (
     render_html,
     table_data,
 )
-from ansible_collections.winbits.bits.tests.unit.utils.bits_report_assessment import NASTY_NAME, assessment, host, job, sample_assessment
+from ansible_collections.winbits.bits.tests.unit.utils.bits_report_assessment import (
+    NASTY_NAME,
+    assessment,
+    host,
+    job,
+    sample_assessment,
+    table_rows,
+)
 
 NOW = datetime.datetime(2026, 11, 21, 8, 15, tzinfo=datetime.timezone.utc)
 
@@ -86,7 +93,7 @@ def test_embedded_table_data_round_trips_and_covers_every_host() -> None:
     assert [entry[0] for entry in data["hosts"]] == [entry["name"] for entry in report["hosts"]]
     jobless = sum(1 for entry in report["hosts"] if not entry["jobs"])
     assert len(data["rows"]) == report["summary"]["jobs"]["total"] + jobless
-    names = {row[2] for row in data["rows"]}
+    names = {row["name"] for row in table_rows(data)}
     assert NASTY_NAME in names
 
 
