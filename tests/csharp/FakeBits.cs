@@ -602,10 +602,13 @@ namespace WinBits.Testing
             return host.CallerIsAdmin || IsOwner();
         }
 
-        // ClearHelperToken: the owner or an administrator, on any build; the job's current token plays no part.
+        // ClearHelperToken: before build 14393 only an administrator; from 14393 also the owner. The job's
+        // current token plays no part (that rule is SetHelperTokenFlags').
         bool MayClearToken()
         {
-            return host.CallerIsAdmin || IsOwner();
+            if (host.CallerIsAdmin)
+                return true;
+            return host.OsBuild >= FirstBuildForOwners && IsOwner();
         }
 
         const int FirstBuildForOwners = 14393;

@@ -214,10 +214,29 @@ namespace WinBits.Testing
             Assert.Equal(2u, job.Flags, "with the owner's own token, the flags too");
         }
 
-        // ClearHelperToken: the owner rule only; the job's current token plays no part, on any build.
-        public static void ANonAdministratorOwnerClearsATokenWithAdministrators()
+        // ClearHelperToken's own rule: before build 14393 only an administrator, even on its own job.
+        public static void Before14393ANonAdministratorOwnerMayNotClearTheToken()
         {
-            foreach (int build in new[] { 9600, 20348 })
+            foreach (int build in new[] { 9600, 14392 })
+            {
+                FakeJob job = CoreTests.Job("nightly", Me, 1);
+                job.HelperTokenSid = Other;
+                FakeBitsHost host = CoreTests.Host(job);
+                host.OsBuild = build;
+                CoreTests.ExpectError(Run(host, Token(job, "absent")), "com_error", "ClearHelperToken",
+                    CoreTests.AccessDenied);
+                Assert.Equal(Other, job.HelperTokenSid, "not cleared on build " + build);
+                host.CallerIsAdmin = true;
+                CoreTests.NoError(Run(host, Token(job, "absent")));
+                Assert.Equal(null, job.HelperTokenSid, "an administrator clears it on build " + build);
+                Assert.Equal(1u, job.Flags, "flags kept on build " + build);
+            }
+        }
+
+        // From build 14393 the owner too; the job's current token plays no part (that rule is SetHelperTokenFlags').
+        public static void From14393ANonAdministratorOwnerClearsATokenWithAdministrators()
+        {
+            foreach (int build in new[] { 14393, 20348 })
             {
                 FakeJob job = CoreTests.Job("nightly", Me, 1);
                 job.HelperTokenSid = Other;
@@ -227,6 +246,32 @@ namespace WinBits.Testing
                 CoreTests.NoError(Run(host, Token(job, "absent")));
                 Assert.Equal(null, job.HelperTokenSid, "cleared on build " + build);
                 Assert.Equal(1u, job.Flags, "flags kept on build " + build);
+            }
+        }
+
+        // Someone else's job, on every build: a non-administrator is refused, an administrator clears the token.
+        // (Opened as an administrator that then stops being one: a non-administrator cannot GetJob it.)
+        public static void ClearingAnotherUsersTokenIsAnAdministratorsOnEveryBuild()
+        {
+            foreach (int build in new[] { 9600, 14392, 14393, 20348 })
+            {
+                FakeJob job = CoreTests.Job("nightly", Other, 0);
+                job.HelperTokenSid = Other;
+                FakeBitsHost host = CoreTests.Host(job);
+                host.OsBuild = build;
+                host.CallerIsAdmin = true;
+                IBackgroundCopyJob found;
+                Guid id = job.Id;
+                host.Factory.Create().GetJob(ref id, out found);
+                IBitsTokenOptions options = (IBitsTokenOptions)found;
+                host.CallerIsAdmin = false;
+                Exception clear = Assert.Throws<Exception>(delegate { options.ClearHelperToken(); },
+                    "non-owner ClearHelperToken on build " + build);
+                Assert.Equal(unchecked((int)CoreTests.AccessDenied), clear.HResult, "HResult on build " + build);
+                Assert.Equal(Other, job.HelperTokenSid, "not cleared on build " + build);
+                host.CallerIsAdmin = true;
+                options.ClearHelperToken();
+                Assert.Equal(null, job.HelperTokenSid, "an administrator clears it on build " + build);
             }
         }
 

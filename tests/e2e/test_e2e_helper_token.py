@@ -70,6 +70,22 @@ def test_a_non_administrator_before_build_14393_is_refused_with_the_rule(fleet):
     assert sim.job("win01")["helper_token_sid"] is None
 
 
+def test_a_non_administrator_owner_clears_its_token_only_from_build_14393(fleet):
+    # ClearHelperToken's own rule: before build 14393 only administrators, even on their own job.
+    for build, allowed in ((9600, False), (14393, True)):
+        sim = fleet({"hosts": {"win01": {"os_build": build, "winrm_user": USER,
+                                         "jobs": [one_job(owner=USER["sid"], helper_token_sid=HELPER_SID)]}}})
+        result = sim.playbook(_task({"job": JOB_ID, "helper_token": "absent"})).result("win01")
+        if allowed:
+            assert result["changed"] is True and result["helper_token_sid"] is None, result
+            assert sim.job("win01")["helper_token_sid"] is None
+            continue
+        assert result["failed"] is True and result["error"]["call"] == "ClearHelperToken", result
+        assert result["error"]["hresult_hex"] == "0x80070005"
+        assert "only an administrator may clear a job's helper token, even the job's owner may not" in result["msg"]
+        assert sim.job("win01")["helper_token_sid"] == HELPER_SID
+
+
 def test_an_administrators_token_stops_a_non_administrator_owners_flags_not_its_token(fleet):
     # Each call has its own rule: the job's current token with Administrators is SetHelperTokenFlags' rule only;
     # SetHelperToken asks about the token being set (the owner's own) and ClearHelperToken only about the owner.

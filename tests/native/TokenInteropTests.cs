@@ -350,9 +350,27 @@ namespace WinBits.NativeInterop
             Assert.Number(1, Native.fake_bits_job_helper_admins(0), "an administrator's token has Administrators");
         }
 
-        public static void ClearHelperTokenIsTheOwnerOrAnAdministratorOnAnyBuild()
+        // ClearHelperToken's own rule: before build 14393 only an administrator; from 14393 the owner too. The
+        // job's current token (here one with Administrators) plays no part.
+        public static void ClearHelperTokenBefore14393IsOnlyAnAdministrator()
         {
-            foreach (uint build in new uint[] { 9600, 20348 })
+            Assert.Number(TokenFixture.EAccessDenied, TokenCallOn(14392, Caller, false, TokenFixture.Suspended, Clear,
+                true), "non-administrator owner, build 14392");
+            Assert.Equal(OtherUser, Native.JobHelperSid(0), "not cleared, build 14392");
+            Assert.Number(TokenFixture.EAccessDenied, TokenCallOn(9600, Caller, false, TokenFixture.Suspended, Clear,
+                false, true), "non-administrator owner, even of an administrator's job, build 9600");
+            Assert.Number(0, TokenCallOn(14392, Caller, true, TokenFixture.Suspended, Clear, true),
+                "administrator owner, build 14392");
+            Assert.Equal(null, Native.JobHelperSid(0), "cleared by an administrator, build 14392");
+            Assert.Number(0, TokenCallOn(9600, OtherUser, true, TokenFixture.Suspended, Clear),
+                "administrator, someone else's job, build 9600");
+            Assert.Number(TokenFixture.EAccessDenied, TokenCallOn(9600, OtherUser, false, TokenFixture.Suspended,
+                Clear), "non-administrator, someone else's job, build 9600");
+        }
+
+        public static void ClearHelperTokenFrom14393IsTheOwnerOrAnAdministrator()
+        {
+            foreach (uint build in new uint[] { 14393, 20348 })
             {
                 Assert.Number(0, TokenCallOn(build, Caller, false, TokenFixture.Suspended, Clear, true),
                     "non-administrator owner, the job's token has Administrators, build " + build);

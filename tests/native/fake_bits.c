@@ -463,10 +463,14 @@ static HRESULT may_set_token(const FakeJob *job)
     return caller_is_admin || caller_owns(job) ? S_OK : E_ACCESSDENIED;
 }
 
-/* ClearHelperToken: the owner or an administrator, on any build; the job's current token plays no part. */
+/* ClearHelperToken: before build 14393 only an administrator; from 14393 also the owner. The job's current
+ * token plays no part (that rule is SetHelperTokenFlags'). */
 static HRESULT may_clear_token(const FakeJob *job)
 {
-    return caller_is_admin || caller_owns(job) ? S_OK : E_ACCESSDENIED;
+    if (caller_is_admin) {
+        return S_OK;
+    }
+    return os_build >= BUILD_OWNER_MAY_SET_TOKEN && caller_owns(job) ? S_OK : E_ACCESSDENIED;
 }
 
 HRESULT impl_IBitsTokenOptions_SetHelperTokenFlags(IBitsTokenOptions *This, DWORD UsageFlags)

@@ -486,7 +486,7 @@ def _token_access_rule(facts: FailureFacts) -> tuple[str, str]:
     """Which rule of the call that failed denied a caller not reported as an administrator.
 
     Each call has its own documented rules: SetHelperToken, by build, and the impersonation level of
-    Microsoft's sample; ClearHelperToken, only the owner rule. (The rule of a current helper token with
+    Microsoft's sample; ClearHelperToken, by build. (The rule of a current helper token with
     the Administrators SID enabled is SetHelperTokenFlags', in access_rule.)
     """
     if facts.call == SET_TOKEN_CALL:
@@ -555,26 +555,49 @@ def _even_for_an_administrator(facts: FailureFacts) -> str:
 
 
 def _clear_token_access_rule(facts: FailureFacts) -> tuple[str, str]:
+    """ClearHelperToken's own rule: before build 14393 only an administrator; from 14393 also the job's owner.
+
+    (No rule about the job's current token or the caller's privileges: those are the other calls'.)
+    """
     job = facts.job or {}
     owner = job.get("owner")
+    owner_text = owner if isinstance(owner, str) and owner else "not read"
     caller = facts.caller_sid
+    build = facts.os_build
+    if build is not None and build < FIRST_BUILD_FOR_OWNERS:
+        return (
+            "before Windows 10 1607 (build %d) only an administrator may clear a job's helper token, even the "
+            "job's owner may not; this host is build %d and %s %s"
+            % (FIRST_BUILD_FOR_OWNERS, build, caller, admin_status(facts)),
+            "run the task as an administrator (%s), or clear the token on a host of build %d or later as the "
+            "job's owner" % (BECOME_SYSTEM, FIRST_BUILD_FOR_OWNERS),
+        )
     if facts.known_caller_sid is None:
         return (
-            "the host could not say who the module runs as; ClearHelperToken has one documented rule: only the "
-            "job's owner (%s) or an administrator may clear its helper token"
-            % (owner if isinstance(owner, str) and owner else "not read"),
-            "run the task as the job's owner or as an administrator (%s)" % BECOME_SYSTEM,
+            "the host could not say who the module runs as; ClearHelperToken's documented rule: only an "
+            "administrator or, from Windows 10 1607 (build %d), the job's owner (%s) may clear its helper token"
+            % (FIRST_BUILD_FOR_OWNERS, owner_text),
+            "run the task as an administrator (%s), or as the job's owner" % BECOME_SYSTEM,
         )
     if isinstance(owner, str) and not same_sid(owner, facts.known_caller_sid):
         return (
-            "only the job's owner or an administrator may clear its helper token; the job's owner is %s, the "
-            "caller is %s, which is not an administrator" % (owner, caller),
+            "only an administrator or, from Windows 10 1607 (build %d), the job's owner may clear its helper "
+            "token; the job's owner is %s, the caller is %s, which %s"
+            % (FIRST_BUILD_FOR_OWNERS, owner, caller, admin_status(facts)),
             "run the task as the job's owner (become_user) or as an administrator (%s)" % BECOME_SYSTEM,
         )
+    if build is None:
+        return (
+            "BITS denied %s, the job's owner, which %s: from Windows 10 1607 (build %d) ClearHelperToken's "
+            "documented rule lets the job's owner clear its helper token, but before that build only an "
+            "administrator may, and the host's build was not read" % (caller, admin_status(facts),
+                                                                      FIRST_BUILD_FOR_OWNERS),
+            _as_admin_fix(False),
+        )
     return (
-        "BITS denied %s, which %s, although ClearHelperToken's one documented rule lets the job's owner clear its "
-        "helper token; the identity BITS saw may differ (impersonation) or a policy forbids it"
-        % (caller, admin_status(facts)),
+        "BITS denied %s, which %s, although from Windows 10 1607 (build %d) ClearHelperToken's documented rule "
+        "lets the job's owner clear its helper token and this host is build %d; the identity BITS saw may differ "
+        "(impersonation) or a policy forbids it" % (caller, admin_status(facts), FIRST_BUILD_FOR_OWNERS, build),
         _as_admin_fix(False),
     )
 

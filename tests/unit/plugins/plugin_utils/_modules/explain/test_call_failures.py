@@ -484,22 +484,46 @@ def test_access_denied_setting_a_token_before_1607_as_an_administrator_is_the_ow
     assert "reported as an administrator and BITS still denied it" in own, own
 
 
-def test_access_denied_clearing_a_token_is_only_the_owner_rule() -> None:
-    message = explain_token(token_failure(0x80070005, "ClearHelperToken", token="absent", owner=OTHER_SID,
-                                          who=caller(is_admin=False, os_build=10586)), token="absent")
+@pytest.mark.parametrize("build", [9600, 10586, 14392])
+def test_access_denied_clearing_a_token_before_14393_is_only_an_administrator(build: int) -> None:
+    # Even on the caller's own job: the owner's right to clear came with build 14393.
+    message = explain_token(token_failure(0x80070005, "ClearHelperToken", token="absent",
+                                          who=caller(is_admin=False, os_build=build)), token="absent")
     assert "ClearHelperToken failed for job %s (myDownloadJob) with 0x80070005 (E_ACCESSDENIED)" % GUID_A in message
-    assert "only the job's owner or an administrator may clear its helper token; the job's owner is %s, the caller " \
-        "is %s, which is not an administrator" % (OTHER_SID, USER_SID) in message
-    # Neither the build rule nor the token's privileges are ClearHelperToken's.
-    assert "build 14393" not in message and "privileges" not in message and "whose token" not in message
+    assert "before Windows 10 1607 (build 14393) only an administrator may clear a job's helper token, even the " \
+        "job's owner may not; this host is build %d and %s is not an administrator" % (build, USER_SID) in message
+    assert "Fix: run the task as an administrator" in message
+    # Neither the token's privileges nor whose token is set are ClearHelperToken's.
+    assert "privileges" not in message and "the helper token is then" not in message
+
+
+@pytest.mark.parametrize("build", [14393, 17763, 20348])
+def test_access_denied_clearing_a_token_from_14393_is_the_owner_or_an_administrator(build: int) -> None:
+    message = explain_token(token_failure(0x80070005, "ClearHelperToken", token="absent", owner=OTHER_SID,
+                                          who=caller(is_admin=False, os_build=build)), token="absent")
+    assert "ClearHelperToken failed for job %s (myDownloadJob) with 0x80070005 (E_ACCESSDENIED)" % GUID_A in message
+    assert "only an administrator or, from Windows 10 1607 (build 14393), the job's owner may clear its helper " \
+        "token; the job's owner is %s, the caller is %s, which is not an administrator" % (OTHER_SID, USER_SID) \
+        in message
+    assert "even the job's owner may not" not in message
+    assert "privileges" not in message and "whose token" not in message
 
 
 def test_access_denied_clearing_the_owners_own_job_says_the_rule_allows_it() -> None:
     raw = token_failure(0x80070005, "ClearHelperToken", token="absent", previous_helper_token_sid=ADMIN_SID,
                         who=caller(is_admin=False))
     message = explain_token(raw, token="absent")
-    assert "although ClearHelperToken's one documented rule lets the job's owner clear its helper token" in message
+    assert "although from Windows 10 1607 (build 14393) ClearHelperToken's documented rule lets the job's owner " \
+        "clear its helper token and this host is build 17763" in message
     assert "Fix: run the task as an administrator" in message and "the helper token is then" not in message
+
+
+def test_access_denied_clearing_the_owners_own_job_on_an_unread_build_names_both_rules() -> None:
+    raw = token_failure(0x80070005, "ClearHelperToken", token="absent",
+                        who={"sid": USER_SID, "is_admin": False, "os_build": None})
+    message = explain_token(raw, token="absent")
+    assert "before that build only an administrator may, and the host's build was not read" in message
+    assert "None" not in message
 
 
 def test_access_denied_for_an_administrator_setting_a_token_is_the_filtered_token() -> None:
@@ -510,7 +534,8 @@ def test_access_denied_for_an_administrator_setting_a_token_is_the_filtered_toke
 def test_access_denied_clearing_a_token_with_an_unknown_caller() -> None:
     message = explain_token(token_failure(0x80070005, "ClearHelperToken", token="absent", owner=OTHER_SID,
                                           who={"sid": None, "is_admin": None, "os_build": None}), token="absent")
-    assert "only the job's owner (%s) or an administrator may clear its helper token" % OTHER_SID in message
+    assert "only an administrator or, from Windows 10 1607 (build 14393), the job's owner (%s) may clear its " \
+        "helper token" % OTHER_SID in message
     assert "None" not in message
 
 
