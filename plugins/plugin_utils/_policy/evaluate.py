@@ -31,8 +31,22 @@ JOB_STATUSES = ("compliant", "violation", "waived", "unmanaged", "unassessed")
 HOST_STATUSES = ("compliant", "noncompliant", "not_assessed")
 RULE_COUNTS = ("compliant", "violation", "waived", "unassessed")
 
-# libyaml's emitter when PyYAML has it (several times faster for thousands of fixes), same output.
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+UNSAFE_TAG = "!unsafe"
+
+
+class _UnsafeText(str):
+    """Text a fix task carries for people to read, never for Ansible to template: written ``!unsafe``.
+
+    A job's display name is chosen by whoever created the job; pasted into a playbook as a plain
+    task ``name:``, a name such as ``{{ lookup('pipe', ...) }}`` would run on the controller.
+    """
+
+
+class _FixDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """libyaml's emitter when PyYAML has it (several times faster for thousands of fixes), same output."""
+
+
+_FixDumper.add_representer(_UnsafeText, lambda dumper, text: dumper.represent_scalar(UNSAFE_TAG, str(text)))
 _BRACED_GUID = re.compile(r"\{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}", re.ASCII | re.IGNORECASE)
 _PLACEHOLDER_GUID = "{00000000-0000-0000-0000-000000000000}"
 
@@ -304,14 +318,20 @@ def _task_template(rule_name: str, job_name: str | None, flags: tuple[str, ...] 
 
 def dump_task(rule_name: str, job_name: object, job_id: str, flags: list[str] | None,
               clear_token: bool = False) -> str:
+    """The task; only its ``name`` carries text from a host or a policy, and that is ``!unsafe``.
+
+    The module's arguments are the job's GUID (checked to be one), canonical flag names and
+    ``absent``: nothing a template could be hidden in.
+    """
     label = "BITS job %s" % job_name if isinstance(job_name, str) else "a BITS job"
     args: dict[str, t.Any] = {"job": job_id}
     if flags is not None:
         args["flags"] = flags
     if clear_token:
         args["helper_token"] = "absent"
-    task = [{"name": "Apply policy rule %s to %s" % (rule_name, label), FIX_MODULE: args}]
-    return yaml.dump(task, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1000)
+    task = [{"name": _UnsafeText("Apply policy rule %s to %s" % (rule_name, label)), FIX_MODULE: args}]
+    return yaml.dump(task, Dumper=_FixDumper, sort_keys=False, default_flow_style=False, allow_unicode=True,
+                     width=1000)
 
 
 def host_status(jobs: list[dict[str, t.Any]]) -> tuple[str, str | None]:
