@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .formats import RENDERERS
+from .schema import SchemaProblem, report_check, validate
 
 
 SCHEMA_VERSION = 1
@@ -153,7 +154,7 @@ def _classify(drift: dict[str, t.Any], host: str, before: t.Mapping[str, t.Any] 
 
 
 def load_previous_report(path: str | os.PathLike[str]) -> dict[str, t.Any]:
-    """A previous bits-compliance.json, checked enough to compare with; ReportError names the file."""
+    """A previous bits-compliance.json, valid against the schema we ship; ReportError names the file and the problem."""
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
@@ -161,11 +162,18 @@ def load_previous_report(path: str | os.PathLike[str]) -> dict[str, t.Any]:
         raise ReportError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise ReportError(f"{path}: not a readable JSON report: {error}") from None
+    except RecursionError:
+        raise ReportError(f"{path}: not a bits-compliance JSON report: nested too deeply to read") from None
     if not isinstance(data, dict) or not isinstance(data.get("hosts"), list):
         raise ReportError(f"{path}: not a bits-compliance JSON report (no 'hosts' list)")
     if data.get("schema_version") != SCHEMA_VERSION:
         raise ReportError(f"{path}: schema_version {data.get('schema_version')!r} is not supported; "
                           f"expected {SCHEMA_VERSION}")
+    try:
+        validate(data, report_check())
+    except SchemaProblem as problem:
+        raise ReportError(f"{path}: not a valid bits-compliance JSON report (docs/schemas/"
+                          f"bits-compliance.schema.json): {problem}") from None
     return data
 
 

@@ -77,7 +77,8 @@ def info(*flags: list[str]) -> dict[str, t.Any]:
     """A registered bits_job_info result with one job per flags list."""
     caller = {"sid": "S-1-5-21-1-500", "is_admin": True, "os_build": 20348}
     return {"changed": False, "exists": bool(flags), "caller": caller,
-            "jobs": [{"name": f"job{index}", "flags": list(item)} for index, item in enumerate(flags)], "warnings": []}
+            "jobs": [{"id": "{5D3B4C39-1F0A-4D5B-9E2F-%012X}" % index, "name": f"job{index}", "flags": list(item)}
+                     for index, item in enumerate(flags)], "warnings": []}
 
 
 HOSTVARS: dict[str, dict[str, t.Any]] = {
