@@ -20,7 +20,7 @@ from pathlib import Path
 from ansible.errors import AnsibleError
 
 from .._action import CollectionAction, OptionError, declared_options
-from .load import load_policy
+from .load import load_policy, size_problem
 from .model import Policy, PolicyError
 
 
@@ -94,6 +94,10 @@ class PolicyAction(CollectionAction, metaclass=abc.ABCMeta):
     def policy(self, value: object) -> Policy:
         """The ``policy`` option, a file path or a mapping, loaded and checked."""
         if isinstance(value, cabc.Mapping):
+            # Bounded before plain() copies it (it recurses, and would expand shared references).
+            problem = size_problem(value)
+            if problem is not None:
+                raise OptionError(f"policy is not valid (1 problem): policy: {problem}")
             return self._load_policy(plain(value), "policy")
         if not isinstance(value, str) or not value.strip():
             raise OptionError(f"policy: expected the path of a policy file or the policy as a mapping, "

@@ -18,6 +18,7 @@ from ansible_collections.winbits.bits.plugins.plugin_utils._policy import (
     load_policy,
 )
 from ansible_collections.winbits.bits.plugins.plugin_utils._flags import parse_flags
+from ansible_collections.winbits.bits.plugins.plugin_utils._policy.evaluate import dump_task
 from ansible_collections.winbits.bits.tests.unit.utils.policy_facts import ALICE, SYSTEM, guid, make_job, make_result
 
 TODAY = datetime.date(2026, 11, 21)
@@ -99,7 +100,7 @@ def test_helper_token_rules(expectation: str, token: t.Any, status: str, problem
     assert (job["fix"] or {}).get("args") == fix_args
     if fix_args:
         assert "helper_token=absent" in job["fix"]["command"] and "flags=" not in job["fix"]["command"]
-        (task,) = yaml.safe_load(job["fix"]["task"])
+        (task,) = load_task(job["fix"]["task"])
         assert task[FIX_MODULE] == fix_args
 
 
@@ -480,14 +481,30 @@ def test_the_fix_args(policy: t.Any, flags: int, fixed: list[str]) -> None:
 def test_the_fix_task_parses_back_to_the_module_and_args(name: str | None) -> None:
     policy = policy_of(rule("content-sync", {"flags": ["local_file", "network"]}))
     fix = only_job(policy, make_job(name=name, flags=1, id=guid(9)), host="web01")["fix"]
-    tasks = yaml.safe_load(fix["task"])
+    tasks = load_task(fix["task"])
     assert isinstance(tasks, list) and len(tasks) == 1
     assert tasks[0][FIX_MODULE] == {"job": guid(9), "flags": ["local_file", "network"]}
     assert tasks[0]["name"] == ("Apply policy rule content-sync to BITS job %s" % name if name is not None
                                 else "Apply policy rule content-sync to a BITS job")
-    # The text is what yaml.safe_dump writes for that task, whichever path built it.
-    assert fix["task"] == yaml.safe_dump(tasks, sort_keys=False, default_flow_style=False, allow_unicode=True,
-                                         width=1000)
+    # The name (the job's owner's text) is !unsafe: Ansible never templates it.
+    assert isinstance(tasks[0]["name"], Unsafe)
+    # The text is what a fresh dump writes for that task, whichever path built it.
+    assert fix["task"] == dump_task("content-sync", name, guid(9), ["local_file", "network"])
+
+
+class Unsafe(str):
+    """A scalar tagged !unsafe in a fix task."""
+
+
+class _TaskLoader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
+    """safe_load plus Ansible's !unsafe tag, kept visible as Unsafe."""
+
+
+_TaskLoader.add_constructor("!unsafe", lambda loader, node: Unsafe(loader.construct_scalar(node)))
+
+
+def load_task(text: str) -> t.Any:
+    return yaml.load(text, Loader=_TaskLoader)  # noqa: S506 (a SafeLoader)
 
 
 def test_the_fix_command_is_an_ad_hoc_call_the_module_parses_to_the_same_args() -> None:
