@@ -155,7 +155,7 @@ class Judge:
         entry["expired_waivers"] = [{"rule": waiver.rule, "reason": waiver.reason,
                                      "expires": waiver.expires.isoformat()} for waiver in expired]
         if active is not None:
-            entry["waiver"] = {"reason": active.reason, "expires": active.expires.isoformat()}
+            entry["waiver"] = active.to_exemption()
         if violated:
             for waiver in [active] if active is not None else expired:
                 self.waiver_used[waiver.index] += 1

@@ -236,7 +236,17 @@ def validate_policy(data: object, *, label: str, problems: Problems | None = Non
     waivers = check_waivers(data.get("waivers"), rule_names, problems)
     if problems.items:
         raise PolicyError(problems.items, label)
-    return Policy(version=version, rules=tuple(rules), waivers=tuple(waivers))
+    return Policy(version=version, rules=tuple(rules), waivers=tuple(waivers), warnings=waiver_warnings(waivers))
+
+
+def waiver_warnings(waivers: t.Iterable[Waiver]) -> tuple[str, ...]:
+    """One warning per waiver that exempts jobs whoever owns them."""
+    return tuple(
+        "waivers[%d]: names no owner, so any user of a host it selects can name a job %s and have it waived "
+        "from rule %s; add owner: (the SID or DOMAIN\\user that runs the job)"
+        % (waiver.index, " or ".join(repr(name) for name in waiver.selection.job.written) if waiver.selection.job
+           else "anything", waiver.rule)
+        for waiver in waivers if not waiver.names_owner)
 
 
 def check_version(data: abc.Mapping[t.Any, t.Any], problems: Problems) -> int:

@@ -253,6 +253,20 @@ class Waiver:
     def is_active(self, today: datetime.date) -> bool:
         return today <= self.expires
 
+    @property
+    def names_owner(self) -> bool:
+        """Whether the waiver exempts only jobs of the owners it names (or of the GUIDs it names).
+
+        A display name is chosen by whoever creates the job: without an owner, any user of a selected
+        host can give a job the waived name and see it waived.
+        """
+        job = self.selection.job
+        return self.selection.owner is not None or (job is not None and job.names is None)
+
+    def to_exemption(self) -> dict[str, object]:
+        """What a waived job's entry says about the waiver that exempts it."""
+        return {"reason": self.reason, "expires": self.expires.isoformat(), "names_owner": self.names_owner}
+
     def to_dict(self) -> dict[str, object]:
         """The waiver as written (normalised), its selectors left out when not given."""
         return {"rule": self.rule, **self.selection.to_dict(), "reason": self.reason, "expires": self.expires.isoformat()}
@@ -269,6 +283,8 @@ class Policy:
     version: int
     rules: tuple[Rule, ...]
     waivers: tuple[Waiver, ...]
+    # What the policy allows but should not do (each ``<path>: <message>``); the actions pass them on.
+    warnings: tuple[str, ...] = dataclasses.field(default=(), compare=False)
 
     def to_dict(self) -> dict[str, object]:
         """The normalised policy: what two equivalent files have in common, whatever forms they use."""

@@ -54,3 +54,19 @@ def testcase_name(job: t.Mapping[str, t.Any]) -> str:
     """A JUnit test case's name: 'contentSync {GUID}', or the GUID alone when the name could not be read."""
     name, job_id = job.get("name"), job.get("id")
     return f"{name} {job_id}" if name is not None else str(job_id)
+
+
+def describe_waiver(job: t.Mapping[str, t.Any]) -> str:
+    """Why a waived job is waived, with its owner; a waiver that names no owner is said to be one.
+
+    'CHG-1234 (until 2027-03-31); owner: CORP\\svc-backup; the waiver names no owner: any user's job
+    of this name would be waived'. Empty when the job is not waived.
+    """
+    waiver = job.get("waiver") or {}
+    if not waiver:
+        return ""
+    owner = job.get("owner_name") or job.get("owner") or "unknown"
+    text = f"{waiver.get('reason')} (until {waiver.get('expires')}); owner: {owner}"
+    if waiver.get("names_owner") is False:
+        text += "; the waiver names no owner: any user's job of this name would be waived"
+    return text

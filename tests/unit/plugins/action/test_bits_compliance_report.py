@@ -25,6 +25,12 @@ action_module = import_report_action()
 GOOD_POLICY = {"version": 1, "rules": [{"name": "content-sync", "match": {"job": "*"}, "expect": {"flags": ["local_file"]}}]}
 
 
+class LoadedFake(dict):  # type: ignore[type-arg]
+    """What FakePolicy.load_policy returns: the source, and no warnings (as a Policy has them)."""
+
+    warnings: tuple[str, ...] = ()
+
+
 class FakePolicy:
     """load_policy / evaluate_fleet stand-ins that record their calls.
 
@@ -42,7 +48,7 @@ class FakePolicy:
         problems = data.get("problems")
         if problems:
             raise FakePolicyError(list(problems))
-        return data
+        return LoadedFake(data)
 
     def evaluate_fleet(self, policy: object, results: t.Mapping[str, t.Any], *, today: object) -> dict[str, t.Any]:
         self.evaluated.append((dict(results), today))

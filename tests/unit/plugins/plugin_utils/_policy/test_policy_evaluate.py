@@ -254,7 +254,7 @@ def test_a_waiver_counts_through_its_expiry_date(expires: str, status: str) -> N
     assert job["status"] == status
     assert job["problems"] == ["network is forbidden by rule no-network"]
     if status == "waived":
-        assert job["waiver"] == {"reason": "CHG-1234", "expires": expires}
+        assert job["waiver"] == {"reason": "CHG-1234", "expires": expires, "names_owner": False}
         assert job["expired_waivers"] == [] and job["fix"] is None
     else:
         assert job["waiver"] is None
@@ -291,7 +291,7 @@ def test_a_waiver_on_a_compliant_job_is_noted_and_not_used() -> None:
     assessment = evaluate_fleet(policy, {"web01": make_result(make_job(flags=1))}, today=TODAY)
     job = assessment["hosts"][0]["jobs"][0]
     assert job["status"] == "compliant"
-    assert job["waiver"] == {"reason": "CHG-1234", "expires": "2026-12-31"}
+    assert job["waiver"] == {"reason": "CHG-1234", "expires": "2026-12-31", "names_owner": False}
     assert job["problems"] == []
     assert assessment["waivers"][0]["used"] == 0
 
@@ -304,7 +304,7 @@ def test_the_first_active_waiver_wins_and_expired_ones_are_listed() -> None:
     assessment = evaluate_fleet(policy_of(*rules, waivers=waivers),
                                 {"a": make_result(make_job(flags=2)), "b": make_result(make_job(flags=2))}, today=TODAY)
     job = assessment["hosts"][0]["jobs"][0]
-    assert job["waiver"] == {"reason": "first", "expires": "2027-01-01"}
+    assert job["waiver"] == {"reason": "first", "expires": "2027-01-01", "names_owner": False}
     assert job["expired_waivers"] == [{"rule": "no-network", "reason": "old", "expires": "2026-01-01"}]
     assert [(waiver["reason"], waiver["expired"], waiver["used"]) for waiver in assessment["waivers"]] == [
         ("old", True, 0), ("first", False, 2), ("second", False, 0)]

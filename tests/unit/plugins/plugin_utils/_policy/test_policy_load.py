@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import re
 import textwrap
 import time
 import typing as t
@@ -529,3 +530,44 @@ def test_a_policy_mapping_beyond_the_bounds_is_refused_at_once(policy: dict[str,
     problems = problems_of(policy)
     assert time.monotonic() - started < 5
     assert len(problems) == 1 and problems[0].startswith(message), problems
+
+
+# --- waivers that name no owner -----------------------------------------------------------------------
+
+def _waiver_policy(**waiver: t.Any) -> dict[str, t.Any]:
+    return {"version": 1, "rules": [{"name": "no-network", "expect": {"forbidden_flags": ["network"]}}],
+            "waivers": [{"rule": "no-network", "reason": "CHG-1234", "expires": "2027-03-31", **waiver}]}
+
+
+def test_a_waiver_by_display_name_without_an_owner_warns() -> None:
+    policy = load_policy(_waiver_policy(hosts="backup*", job="backupUpload"))
+    assert policy.warnings == (
+        "waivers[0]: names no owner, so any user of a host it selects can name a job 'backupUpload' and have it "
+        "waived from rule no-network; add owner: (the SID or DOMAIN\\user that runs the job)",)
+    assert policy.waivers[0].names_owner is False
+
+
+@pytest.mark.parametrize("waiver, warns", [
+    ({"hosts": "backup*"}, True),
+    ({"job": ["backup*", GUID]}, True),
+    ({"job": "backupUpload", "owner": "S-1-5-18"}, False),
+    ({"owner": "CORP\\svc-backup"}, False),
+    ({"job": GUID}, False),
+], ids=["hosts only", "a name and a GUID", "name and owner", "owner only", "GUID only"])
+def test_which_waivers_warn(waiver: dict[str, t.Any], warns: bool) -> None:
+    policy = load_policy(_waiver_policy(**waiver))
+    assert bool(policy.warnings) is warns and policy.waivers[0].names_owner is not warns
+
+
+def test_the_examples_and_docs_name_the_owner_of_every_waiver(tmp_path: Path) -> None:
+    assert load_policy(str(REPO / "examples" / "bits_policy.yml")).warnings == ()
+    assert load_policy(write(tmp_path, _doc_block("## A full example", "yaml"))).warnings == ()
+    for readme in (REPO / "README.md", REPO / "roles" / "bits_report" / "README.md"):
+        for block in _yaml_blocks(readme.read_text(encoding="utf-8")):
+            if block.startswith("version: 1"):
+                assert load_policy(write(tmp_path, block)).warnings == (), readme
+
+
+def _yaml_blocks(text: str) -> list[str]:
+    return [block.split("\n", 1)[1] if block.startswith("#") else block
+            for block in re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)]

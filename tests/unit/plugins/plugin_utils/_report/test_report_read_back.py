@@ -184,3 +184,30 @@ def test_an_aggregated_report_of_accepted_files_validates(tmp_path: Path) -> Non
         (directory / f"{host}.json").write_text(render_result_file(host, result), encoding="utf-8")
     report = example_report(read_results_dir(directory))
     jsonschema.validate(report, SCHEMA, cls=jsonschema.Draft202012Validator)
+
+
+def test_a_job_waived_by_a_waiver_without_owner_is_marked_and_every_waived_job_shows_its_owner() -> None:
+    from ansible_collections.winbits.bits.plugins.plugin_utils._report.formats import render_junit
+    from ansible_collections.winbits.bits.plugins.plugin_utils._report.html import table_data
+
+    policy_text = EXAMPLE_POLICY.read_text(encoding="utf-8")
+    unpinned = load_policy({"version": 1, "rules": [{"name": "no-network", "expect": {"forbidden_flags": [2]}}],
+                            "waivers": [{"rule": "no-network", "job": "backupUpload", "reason": "CHG-1",
+                                         "expires": "2027-03-31"}]})
+    pinned = load_policy(str(EXAMPLE_POLICY))
+    assert "owner:" in policy_text and pinned.warnings == ()
+    results = {"backup01": make_result(make_job(1, name="backupUpload", flags=3, owner=ALICE))}
+    for policy, names_owner in ((unpinned, False), (pinned, None)):
+        assessment = evaluate_fleet(policy, results, today=NOW.date())
+        report = json.loads(render_json(build_report(assessment, generated_at=NOW, previous=None)))
+        jsonschema.validate(report, SCHEMA, cls=jsonschema.Draft202012Validator)
+        job = report["hosts"][0]["jobs"][0]
+        if names_owner is None:
+            # The example's waiver names LocalSystem: alice's job of the same name is not waived.
+            assert job["status"] == "violation"
+            continue
+        assert job["status"] == "waived" and job["waiver"]["names_owner"] is False
+        junit = render_junit(report)
+        assert "owner: CORP\\alice; the waiver names no owner" in junit
+        detail = [row for row in table_data(report)["rows"] if row[1] == job["id"]][0][-1]
+        assert "owner: CORP\\alice" in detail["waiver"] and "the waiver names no owner" in detail["waiver"]
