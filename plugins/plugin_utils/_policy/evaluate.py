@@ -49,6 +49,8 @@ class _FixDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore
 _FixDumper.add_representer(_UnsafeText, lambda dumper, text: dumper.represent_scalar(UNSAFE_TAG, str(text)))
 _BRACED_GUID = re.compile(r"\{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}", re.ASCII | re.IGNORECASE)
 _PLACEHOLDER_GUID = "{00000000-0000-0000-0000-000000000000}"
+# An inventory name that is the same as a host pattern of the ansible command: no wildcard, separator or brace.
+_PLAIN_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*", re.ASCII)
 
 
 def evaluate_fleet(policy: Policy, results: abc.Mapping[str, abc.Mapping[str, t.Any] | None], *,
@@ -290,8 +292,28 @@ def build_fix(host: str, job_id: object, job_name: object, rule: Rule, actual: i
         "args": args,
         "task": fix_task_text(rule.name, job_name, job_id, names, clear_token),
         # An ad-hoc key=value string: the GUID, the canonical flag names and `absent` need no quoting.
-        "command": "ansible %s -m %s -a %s" % (shlex.quote(host), FIX_MODULE, shlex.quote(" ".join(words))),
+        "command": "ansible %s -m %s -a %s" % (shlex.quote(adhoc_pattern(host)), FIX_MODULE,
+                                               shlex.quote(" ".join(words))),
     }
+
+
+def adhoc_pattern(host: str) -> str:
+    """A host pattern of the ``ansible`` command that selects this inventory name and runs nothing.
+
+    The command templates its pattern (a host named ``{{ lookup('pipe', ...) }}`` would run on the
+    controller), and reads ``,``, ``:``, ``!``, ``&``, ``*``, ``?`` and ``[`` as pattern syntax. A plain
+    name is written as it is; any other becomes an anchored regular expression (``~``) in which every
+    other character is a hexadecimal escape, so that no brace or separator is left.
+    """
+    if _PLAIN_HOST.fullmatch(host):
+        return host
+    return "~^%s\\Z" % "".join(char if char.isascii() and (char.isalnum() or char in "_-") else _escape(char)
+                               for char in host)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return "\\x%02x" % code if code < 0x100 else "\\u%04x" % code if code < 0x10000 else "\\U%08x" % code
 
 
 def fix_task_text(rule_name: str, job_name: object, job_id: str, flags: list[str] | None,

@@ -46,7 +46,7 @@ WAIVER_KEYS = ("rule", "hosts", "job", "owner", "reason", "expires")
 # the controller (an alias bomb, thousands of nesting levels, a number too long to convert).
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 32
-MAX_NODES = 100_000
+MAX_NODES = 20_000
 MAX_NUMBER_LENGTH = 32
 
 FLAGS_HINT = "allowed: local_file, network (any case, BG_TOKEN_ prefix optional) or a number 0-3 (3, 0x0003)"

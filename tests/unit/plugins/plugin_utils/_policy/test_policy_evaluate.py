@@ -512,7 +512,10 @@ def load_task(text: str) -> t.Any:
 def test_the_fix_command_is_an_ad_hoc_call_the_module_parses_to_the_same_args() -> None:
     fix = only_job(ALLOWED, make_job(flags=3), host="web 01;rm")["fix"]
     words = shlex.split(fix["command"])
-    assert words[:4] == ["ansible", "web 01;rm", "-m", FIX_MODULE]
+    # Not a plain name: an anchored regular expression of escapes, which ansible neither templates nor splits.
+    assert words[:4] == ["ansible", "~^web\\x2001\\x3brm\\Z", "-m", FIX_MODULE]
+    assert re.match(words[1][1:], "web 01;rm") and not re.match(words[1][1:], "web 01;rmx")
+    assert shlex.split(only_job(ALLOWED, make_job(flags=3), host="web-01.corp")["fix"]["command"])[1] == "web-01.corp"
     assert words[4] == "-a"
     args = parse_kv(words[5])
     assert args["job"] == guid(1)

@@ -485,8 +485,8 @@ BOUNDED = {
                                   "nested more than 32 levels deep"),
     "an oversize file": ("version: 1\nrules: []\n# %s\n" % ("x" * (1024 * 1024)),
                          "the policy file is larger than 1048576 bytes (1 MiB), the most a policy may be"),
-    "too many nodes": ("version: 1\nrules: [%s]\n" % ", ".join(["a"] * 120_000),
-                       "the policy has more than 100000 YAML nodes"),
+    "too many nodes": ("version: 1\nrules: [%s]\n" % ", ".join(["a"] * 30_000),
+                       "the policy has more than 20000 YAML nodes"),
 }
 
 
@@ -497,8 +497,9 @@ def test_a_policy_file_beyond_the_bounds_is_refused_at_once_with_its_place(tmp_p
     path.write_text(text, encoding="utf-8")
     started = time.monotonic()
     problems = problems_of(path)
-    # Not a benchmark: without the bounds these hang for minutes or raise RecursionError/ValueError.
-    assert time.monotonic() - started < 5
+    # Not a benchmark (well under a second alone): without the bounds these hang for minutes or raise
+    # RecursionError or ValueError.
+    assert time.monotonic() - started < 30
     assert len(problems) == 1 and problems[0].startswith("%s: " % path) and message in problems[0], problems
 
 
@@ -522,13 +523,13 @@ def _shared(levels: int) -> list[t.Any]:
 @pytest.mark.parametrize("policy, message", [
     ({"version": 1, "rules": _nested(10_000)}, "policy: is nested more than 32 levels deep"),
     ({"version": 1, "rules": [{"name": "a", "expect": {"helper_token": _shared(9)}}]},
-     "policy: has more than 100000 values"),
+     "policy: has more than 20000 values"),
     ({"version": 10 ** 5000, "rules": []}, "policy: holds a number of more than 32 digits"),
 ], ids=["nesting", "shared references", "a 5,000-digit integer"])
 def test_a_policy_mapping_beyond_the_bounds_is_refused_at_once(policy: dict[str, t.Any], message: str) -> None:
     started = time.monotonic()
     problems = problems_of(policy)
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 30
     assert len(problems) == 1 and problems[0].startswith(message), problems
 
 
