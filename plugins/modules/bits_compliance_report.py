@@ -50,7 +50,8 @@ options:
         result), and no report. A host name that is not a plain file name is percent-encoded.
       - >-
         V(aggregate) reads every C(*.json) of O(results_dir) and writes the report; a file that is
-        not a host result written by V(host_results) fails the task, naming the file.
+        not a host result written by V(host_results), or whose jobs do not have the types of a
+        bits_job_info result, fails the task, naming the file and the first problem.
       - To check a policy alone, or plan its enforcement, use M(winbits.bits.bits_policy).
     type: str
     choices: [report, host_results, aggregate]
@@ -78,7 +79,9 @@ options:
         A previous C(bits-compliance.json). The report then shows drift, by host and job GUID: jobs
         that became non-compliant, were fixed, appeared or disappeared.
       - It is read before anything is written, so it may be the report in O(dest) that this task
-        replaces. A missing or unreadable file fails the task.
+        replaces. A missing or unreadable file, or one that does not validate against the schema the
+        collection ships (C(docs/schemas/bits-compliance.schema.json)), fails the task, naming the
+        file and the first problem.
     type: path
   formats:
     description:

@@ -144,3 +144,51 @@ def test_a_malformed_policy_fails_before_any_host_is_contacted(audit):
     assert "rules[0].expect.flags[0]" in messages and "bogus" in messages
     assert all(stats.operations["Command"] == 0 for stats in audit.server.stats.values()), \
         "the hosts were contacted although the policy was malformed"
+
+
+def test_a_fix_pasted_from_the_report_runs_none_of_the_job_owners_jinja(fleet, tmp_path):
+    """A job's name is its owner's choice; the fix task and command the report prints must be inert."""
+    marker = tmp_path / "templated-by-the-controller"
+    hostile = "{{ lookup('pipe', 'touch %s') }}Upload" % marker
+    spec = yaml.safe_load(COMPLIANCE_FLEET.read_text(encoding="utf-8"))
+    spec["hosts"]["app01"]["jobs"][0]["name"] = hostile
+    audit = fleet(spec)
+    report_dir = audit.work / "report"
+    assert audit.playbook(_report_play(report_dir, hosts="app01")).returncode == 0
+    violation = _job(_report(report_dir), "app01", hostile)
+    assert violation["status"] == "violation" and not marker.exists()
+    pasted = "- hosts: app01\n  gather_facts: false\n  tasks:\n" + "".join(
+        "    " + line + "\n" for line in violation["fix"]["task"].splitlines())
+    run = audit.playbook(pasted)
+    assert run.returncode == 0, json.dumps(run.output)[-3000:]
+    assert run.result("app01")["changed"] is True
+    assert not marker.exists(), "the pasted fix task ran the job name's lookup on the controller"
+    command = shlex.split(violation["fix"]["command"])
+    adhoc = subprocess.run([str(BIN / "ansible"), "-i", str(audit.inventory), *command[1:]], capture_output=True,
+                           text=True, env={**audit.env(), "ANSIBLE_STDOUT_CALLBACK": "default"}, cwd=audit.work,
+                           timeout=300, check=False)
+    assert adhoc.returncode == 0, adhoc.stdout + adhoc.stderr
+    assert not marker.exists(), "the fix command ran the job name's lookup on the controller"
+
+
+@pytest.mark.parametrize("host", ["{{ lookup('pipe', 'touch MARKER') }}", "web01,web02", "web*", "{% raw %}x"])
+def test_the_fix_commands_host_pattern_selects_that_host_and_runs_nothing(tmp_path, host):
+    """ansible templates its host pattern and reads , : ! & * as syntax: the fix command's pattern must not."""
+    from ansible_collections.winbits.bits.plugins.plugin_utils._policy.evaluate import build_fix
+    from ansible_collections.winbits.bits.plugins.plugin_utils._policy.load import load_policy
+
+    marker = tmp_path / "templated-by-the-controller"
+    host = host.replace("MARKER", str(marker))
+    local = {"ansible_connection": "local", "ansible_python_interpreter": str(BIN / "python")}
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": {host: local, "web01": local, "web02": local}}}),
+                         encoding="utf-8")
+    rule = load_policy(str(POLICY)).rules[0]
+    fix = build_fix(host, "{6A000000-0000-4000-8000-000000000201}", "contentSync", rule, 1)
+    pattern = shlex.split(fix["command"])[1]
+    done = subprocess.run([str(BIN / "ansible"), "-i", str(inventory), pattern, "--list-hosts"], capture_output=True,
+                          text=True, env={"PATH": str(BIN), "HOME": str(tmp_path), "ANSIBLE_HOME": str(tmp_path)},
+                          cwd=tmp_path, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [line.strip() for line in done.stdout.splitlines()[1:]] == [host]
+    assert not marker.exists()

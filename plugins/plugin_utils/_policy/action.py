@@ -20,7 +20,7 @@ from pathlib import Path
 from ansible.errors import AnsibleError
 
 from .._action import CollectionAction, OptionError, declared_options
-from .load import load_policy
+from .load import load_policy, size_problem
 from .model import Policy, PolicyError
 
 
@@ -83,9 +83,16 @@ class PolicyAction(CollectionAction, metaclass=abc.ABCMeta):
     def act(self, options: dict[str, t.Any], task_vars: cabc.Mapping[str, t.Any]) -> dict[str, t.Any]:
         """The action's result for validated options; OptionError for an option that cannot be used."""
 
+    policy_warnings: tuple[str, ...] = ()
+
     def work(self, task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         options = declared_options(self.ARGUMENT_SPEC, self._task.args, self.REQUIRED_IF)
-        return {"changed": False, **self.act(options, task_vars)}
+        outcome = {"changed": False, **self.act(options, task_vars)}
+        if self.policy_warnings:
+            # Ansible shows a result's warnings to the user; the policy's come first.
+            outcome["warnings"] = ["policy " + warning for warning in self.policy_warnings] + list(
+                outcome.get("warnings") or [])
+        return outcome
 
     def local_path(self, value: str) -> Path:
         """A controller path; a relative one is taken from the playbook's directory, as fetch does."""
@@ -94,6 +101,10 @@ class PolicyAction(CollectionAction, metaclass=abc.ABCMeta):
     def policy(self, value: object) -> Policy:
         """The ``policy`` option, a file path or a mapping, loaded and checked."""
         if isinstance(value, cabc.Mapping):
+            # Bounded before plain() copies it (it recurses, and would expand shared references).
+            problem = size_problem(value)
+            if problem is not None:
+                raise OptionError(f"policy is not valid (1 problem): policy: {problem}")
             return self._load_policy(plain(value), "policy")
         if not isinstance(value, str) or not value.strip():
             raise OptionError(f"policy: expected the path of a policy file or the policy as a mapping, "
@@ -107,14 +118,15 @@ class PolicyAction(CollectionAction, metaclass=abc.ABCMeta):
             raise OptionError(f"policy: file not found: {path}")
         return self._load_policy(path, f"policy {path}")
 
-    @staticmethod
-    def _load_policy(source: t.Any, label: str) -> Policy:
+    def _load_policy(self, source: t.Any, label: str) -> Policy:
         """load_policy, with every problem of a bad policy in the message, each with its path."""
         try:
-            return load_policy(source)
+            policy = load_policy(source)
         except PolicyError as error:
             problems = list(getattr(error, "problems", None) or [str(error)])
             count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
             raise OptionError(f"{label} is not valid ({count}): " + "; ".join(problems)) from None
         except OSError as error:
             raise OptionError(f"{label}: cannot be read: {error}") from None
+        self.policy_warnings = policy.warnings
+        return policy

@@ -32,10 +32,26 @@ JOB_STATUSES = ("compliant", "violation", "waived", "unmanaged", "unassessed")
 HOST_STATUSES = ("compliant", "noncompliant", "not_assessed")
 RULE_COUNTS = ("compliant", "violation", "waived", "unassessed")
 
-# libyaml's emitter when PyYAML has it (several times faster for thousands of fixes), same output.
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+UNSAFE_TAG = "!unsafe"
+
+
+class _UnsafeText(str):
+    """Text a fix task carries for people to read, never for Ansible to template: written ``!unsafe``.
+
+    A job's display name is chosen by whoever created the job; pasted into a playbook as a plain
+    task ``name:``, a name such as ``{{ lookup('pipe', ...) }}`` would run on the controller.
+    """
+
+
+class _FixDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """libyaml's emitter when PyYAML has it (several times faster for thousands of fixes), same output."""
+
+
+_FixDumper.add_representer(_UnsafeText, lambda dumper, text: dumper.represent_scalar(UNSAFE_TAG, str(text)))
 _BRACED_GUID = re.compile(r"\{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}", re.ASCII | re.IGNORECASE)
 _PLACEHOLDER_GUID = "{00000000-0000-0000-0000-000000000000}"
+# An inventory name that is the same as a host pattern of the ansible command: no wildcard, separator or brace.
+_PLAIN_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*", re.ASCII)
 
 
 def evaluate_fleet(policy: Policy, results: abc.Mapping[str, abc.Mapping[str, t.Any] | None], *,
@@ -155,7 +171,7 @@ class Judge:
         entry["expired_waivers"] = [{"rule": waiver.rule, "reason": waiver.reason,
                                      "expires": waiver.expires.isoformat()} for waiver in expired]
         if active is not None:
-            entry["waiver"] = {"reason": active.reason, "expires": active.expires.isoformat()}
+            entry["waiver"] = active.to_exemption()
         if violated:
             for waiver in [active] if active is not None else expired:
                 self.waiver_used[waiver.index] += 1
@@ -387,8 +403,28 @@ def build_fix(host: str, job_id: object, job_name: object, rule: Rule, actual: i
         "args": args,
         "task": fix_task_text(rule.name, job_name, job_id, names, clear_token),
         # An ad-hoc key=value string: the GUID, the canonical flag names and `absent` need no quoting.
-        "command": "ansible %s -m %s -a %s" % (shlex.quote(host), FIX_MODULE, shlex.quote(" ".join(words))),
+        "command": "ansible %s -m %s -a %s" % (shlex.quote(adhoc_pattern(host)), FIX_MODULE,
+                                               shlex.quote(" ".join(words))),
     }
+
+
+def adhoc_pattern(host: str) -> str:
+    """A host pattern of the ``ansible`` command that selects this inventory name and runs nothing.
+
+    The command templates its pattern (a host named ``{{ lookup('pipe', ...) }}`` would run on the
+    controller), and reads ``,``, ``:``, ``!``, ``&``, ``*``, ``?`` and ``[`` as pattern syntax. A plain
+    name is written as it is; any other becomes an anchored regular expression (``~``) in which every
+    other character is a hexadecimal escape, so that no brace or separator is left.
+    """
+    if _PLAIN_HOST.fullmatch(host):
+        return host
+    return "~^%s\\Z" % "".join(char if char.isascii() and (char.isalnum() or char in "_-") else _escape(char)
+                               for char in host)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return "\\x%02x" % code if code < 0x100 else "\\u%04x" % code if code < 0x10000 else "\\U%08x" % code
 
 
 def fix_task_text(rule_name: str, job_name: object, job_id: str, flags: list[str] | None,
@@ -415,14 +451,20 @@ def _task_template(rule_name: str, job_name: str | None, flags: tuple[str, ...] 
 
 def dump_task(rule_name: str, job_name: object, job_id: str, flags: list[str] | None,
               clear_token: bool = False) -> str:
+    """The task; only its ``name`` carries text from a host or a policy, and that is ``!unsafe``.
+
+    The module's arguments are the job's GUID (checked to be one), canonical flag names and
+    ``absent``: nothing a template could be hidden in.
+    """
     label = "BITS job %s" % job_name if isinstance(job_name, str) else "a BITS job"
     args: dict[str, t.Any] = {"job": job_id}
     if flags is not None:
         args["flags"] = flags
     if clear_token:
         args["helper_token"] = "absent"
-    task = [{"name": "Apply policy rule %s to %s" % (rule_name, label), FIX_MODULE: args}]
-    return yaml.dump(task, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1000)
+    task = [{"name": _UnsafeText("Apply policy rule %s to %s" % (rule_name, label)), FIX_MODULE: args}]
+    return yaml.dump(task, Dumper=_FixDumper, sort_keys=False, default_flow_style=False, allow_unicode=True,
+                     width=1000)
 
 
 def host_status(jobs: list[dict[str, t.Any]]) -> tuple[str, str | None]:

@@ -43,6 +43,13 @@ EXPECT_KEYS = ("flags", "allowed_flags", "forbidden_flags", "helper_token")
 FLAG_KEYS = ("flags", "allowed_flags", "forbidden_flags")
 WAIVER_KEYS = ("rule", "hosts", "job", "owner", "reason", "expires")
 
+# A policy is a short, hand-written file; these bounds keep a hostile or mistaken one from exhausting
+# the controller (an alias bomb, thousands of nesting levels, a number too long to convert).
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 32
+MAX_NODES = 20_000
+MAX_NUMBER_LENGTH = 32
+
 FLAGS_HINT = "allowed: local_file, network (any case, BG_TOKEN_ prefix optional) or a number 0-3 (3, 0x0003)"
 _SID = re.compile(r"S-1(-[0-9]+)+", re.ASCII | re.IGNORECASE)
 _ACCOUNT = re.compile(r"[^\\]*[^\\\s][^\\]*\\[^\\]*[^\\\s][^\\]*")
@@ -62,6 +69,9 @@ class Problems:
 def load_policy(source: object) -> Policy:
     """Load a policy from a YAML file (a path) or a mapping; raise PolicyError listing every problem."""
     if isinstance(source, abc.Mapping):
+        problem = size_problem(source)
+        if problem is not None:
+            raise PolicyError(["policy: " + problem], "the policy")
         return validate_policy(source, label="the policy")
     if isinstance(source, (str, os.PathLike)):
         data, problems = read_policy_file(source)
@@ -78,7 +88,10 @@ def read_policy_file(path: str | os.PathLike[str]) -> tuple[object, Problems]:
     label = "policy file %s" % shown
     try:
         with open(path, encoding="utf-8") as stream:
-            text = stream.read()
+            text = stream.read(MAX_FILE_BYTES + 1)
+            if len(text) > MAX_FILE_BYTES or len(text.encode("utf-8")) > MAX_FILE_BYTES:
+                raise PolicyError(["%s: the policy file is larger than %d bytes (1 MiB), the most a policy may be"
+                                   % (shown, MAX_FILE_BYTES)], label)
     except OSError as exc:
         raise PolicyError(["%s: cannot read the policy file: %s" % (shown, exc.strerror or exc)], label) from None
     except UnicodeDecodeError as exc:
@@ -86,6 +99,8 @@ def read_policy_file(path: str | os.PathLike[str]) -> tuple[object, Problems]:
     loader = _PolicyLoader(text)
     try:
         data = loader.get_single_data()
+    except _LimitError as exc:
+        raise PolicyError(["%s: %s" % (shown, exc)], label) from None
     except yaml.MarkedYAMLError as exc:
         raise PolicyError(["%s: %s" % (shown, describe_yaml_error(exc))], label) from None
     except yaml.YAMLError as exc:
@@ -106,16 +121,55 @@ def describe_yaml_error(exc: yaml.MarkedYAMLError) -> str:
     return "%sYAML syntax error: %s" % (where, what)
 
 
+class _LimitError(ValueError):
+    """A policy file beyond the bounds a policy may have; the message starts with its line and column."""
+
+
+def _position(mark: yaml.Mark | None) -> str:
+    return "line %d, column %d" % (mark.line + 1, mark.column + 1) if mark is not None else "somewhere"
+
+
 class _PolicyLoader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
-    """safe_load with two differences: dates stay text (validated here, with a path) and duplicate keys are problems.
+    """safe_load with differences: dates stay text (validated here, with a path), duplicate keys are
+    problems, and the bounds of a policy are enforced while the file is read.
 
     PyYAML would turn ``2027-02-30`` into an exception without a path, and keep the last of two
-    equal keys silently.
+    equal keys silently. It would also expand aliases (a few lines can stand for billions of nodes),
+    recurse once per nesting level (10,000 levels raise RecursionError) and convert a number of any
+    length; a policy needs none of that, so aliases are refused and depth and numbers are bounded.
     """
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.problems = Problems()
+        self.depth = 0
+        self.nodes = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _LimitError("%s: YAML aliases (*%s) are not allowed in a policy; write the value out"
+                              % (_position(event.start_mark), event.anchor))
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _LimitError("%s: the policy has more than %d YAML nodes, the most a policy may have"
+                              % (_position(self.peek_event().start_mark), MAX_NODES))
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise _LimitError("%s: nested more than %d levels deep, the most a policy may be"
+                                  % (_position(self.peek_event().start_mark), MAX_DEPTH))
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self.depth -= 1
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        _check_number_length(node)
+        return super().construct_yaml_int(node)  # type: ignore[no-any-return]
+
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> float:
+        _check_number_length(node)
+        return super().construct_yaml_float(node)  # type: ignore[no-any-return]
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[t.Any, t.Any]:
         first_lines: dict[object, int] = {}
@@ -136,6 +190,38 @@ def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
 
 
 _PolicyLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+_PolicyLoader.add_constructor("tag:yaml.org,2002:int", _PolicyLoader.construct_yaml_int)
+_PolicyLoader.add_constructor("tag:yaml.org,2002:float", _PolicyLoader.construct_yaml_float)
+
+
+def _check_number_length(node: yaml.ScalarNode) -> None:
+    if len(node.value) > MAX_NUMBER_LENGTH:
+        raise _LimitError("%s: a number of %d characters; a policy's numbers have at most %d"
+                          % (_position(node.start_mark), len(node.value), MAX_NUMBER_LENGTH))
+
+
+def size_problem(data: object) -> str | None:
+    """Why a policy given as data (not read by our loader) is beyond a policy's bounds, or None.
+
+    Walked without recursion and counting every node as often as it is reached, so that shared
+    references (YAML aliases that another loader kept) count at their expanded size.
+    """
+    stack: list[tuple[object, int]] = [(data, 1)]
+    nodes = 0
+    while stack:
+        value, depth = stack.pop()
+        nodes += 1
+        if nodes > MAX_NODES:
+            return "has more than %d values, the most a policy may have" % MAX_NODES
+        if depth > MAX_DEPTH:
+            return "is nested more than %d levels deep, the most a policy may be" % MAX_DEPTH
+        if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 4 * MAX_NUMBER_LENGTH:
+            return "holds a number of more than %d digits" % MAX_NUMBER_LENGTH
+        if isinstance(value, abc.Mapping):
+            stack.extend((item, depth + 1) for pair in value.items() for item in pair)
+        elif isinstance(value, (list, tuple)):
+            stack.extend((item, depth + 1) for item in value)
+    return None
 
 
 def validate_policy(data: object, *, label: str, problems: Problems | None = None) -> Policy:
@@ -151,7 +237,17 @@ def validate_policy(data: object, *, label: str, problems: Problems | None = Non
     waivers = check_waivers(data.get("waivers"), rule_names, problems)
     if problems.items:
         raise PolicyError(problems.items, label)
-    return Policy(version=version, rules=tuple(rules), waivers=tuple(waivers))
+    return Policy(version=version, rules=tuple(rules), waivers=tuple(waivers), warnings=waiver_warnings(waivers))
+
+
+def waiver_warnings(waivers: t.Iterable[Waiver]) -> tuple[str, ...]:
+    """One warning per waiver that exempts jobs whoever owns them."""
+    return tuple(
+        "waivers[%d]: names no owner, so any user of a host it selects can name a job %s and have it waived "
+        "from rule %s; add owner: (the SID or DOMAIN\\user that runs the job)"
+        % (waiver.index, " or ".join(repr(name) for name in waiver.selection.job.written) if waiver.selection.job
+           else "anything", waiver.rule)
+        for waiver in waivers if not waiver.names_owner)
 
 
 def check_version(data: abc.Mapping[t.Any, t.Any], problems: Problems) -> int:

@@ -37,28 +37,80 @@ class PolicyError(ValueError):
         super().__init__("\n".join([heading] + ["  - " + problem for problem in self.problems]))
 
 
-def compile_globs(patterns: t.Sequence[str]) -> re.Pattern[str] | None:
-    """One regular expression matching any of ``patterns`` in full, case-sensitively; None if none.
+def compile_globs(patterns: t.Sequence[str]) -> Globs | None:
+    """A matcher of any of ``patterns`` in full, case-sensitively; None if none.
 
     Only ``*`` (any run of characters) and ``?`` (one character) are wildcards, as in the
     ``job`` option of bits_job_info; every other character, ``[`` included, stands for itself, so a
     display name such as ``Update [KB5034441]`` matches itself.
     """
-    if not patterns:
-        return None
-    return re.compile("|".join("(?:%s)" % _glob_to_regex(pattern) for pattern in patterns), re.DOTALL)
+    return Globs(patterns) if patterns else None
 
 
-def _glob_to_regex(pattern: str) -> str:
-    parts = []
-    for char in pattern:
-        if char == "*":
-            parts.append(".*")
-        elif char == "?":
-            parts.append(".")
-        else:
-            parts.append(re.escape(char))
-    return "".join(parts)
+class Globs:
+    """Any of several globs, matched in time linear in the length of the name times that of the pattern.
+
+    A regular expression such as ``.*a.*a.*a.*b`` backtracks: against a long name without the final
+    ``b`` it tries every way to place each ``a`` (seconds per name). A glob needs none of that: the
+    text between two stars is a fixed-length piece, and the leftmost place where each piece fits, in
+    order, after the fixed head and before the fixed tail, is as good as any other.
+    """
+
+    def __init__(self, patterns: t.Iterable[str]) -> None:
+        patterns = list(patterns)
+        self.exact = frozenset(pattern for pattern in patterns if "*" not in pattern and "?" not in pattern)
+        self.globs = tuple(_Glob(pattern) for pattern in dict.fromkeys(patterns) if pattern not in self.exact)
+
+    def fullmatch(self, text: str) -> bool:
+        return text in self.exact or any(glob.fullmatch(text) for glob in self.globs)
+
+
+class _Piece:
+    """Text between stars: literal characters and ``?``, each standing for exactly one character."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.length = len(text)
+        # No quantifier: a search is at most (span) x (length) steps, never a backtracking explosion.
+        self.regex = re.compile("".join("." if char == "?" else re.escape(char) for char in text),
+                                re.DOTALL) if "?" in text else None
+
+    def at(self, text: str, start: int) -> bool:
+        if self.regex is None:
+            return text.startswith(self.text, start)
+        return self.regex.match(text, start, start + self.length) is not None
+
+    def find(self, text: str, start: int, end: int) -> int:
+        """The leftmost place from ``start`` where the piece fits entirely before ``end``; -1 if none."""
+        if self.regex is None:
+            return text.find(self.text, start, end)
+        found = self.regex.search(text, start, end)
+        return -1 if found is None else found.start()
+
+
+class _Glob:
+    """One glob: head * middle * ... * tail."""
+
+    def __init__(self, pattern: str) -> None:
+        pieces = [_Piece(text) for text in pattern.split("*")]
+        self.head, self.tail = pieces[0], pieces[-1]
+        self.middle = tuple(piece for piece in pieces[1:-1] if piece.length)
+        self.starred = len(pieces) > 1
+        self.shortest = sum(piece.length for piece in pieces)
+
+    def fullmatch(self, text: str) -> bool:
+        if not self.starred:
+            return len(text) == self.head.length and self.head.at(text, 0)
+        end = len(text) - self.tail.length
+        if len(text) < self.shortest or not self.head.at(text, 0) or not self.tail.at(text, end):
+            return False
+        position = self.head.length
+        for piece in self.middle:
+            found = piece.find(text, position, end)
+            if found < 0:
+                return False
+            position = found + piece.length
+        return True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,7 +118,7 @@ class JobSelector:
     """``job``: display-name globs (case-sensitive) and GUIDs (any case, braces optional)."""
 
     written: tuple[str, ...]
-    names: re.Pattern[str] | None
+    names: Globs | None
     guids: frozenset[str]
 
     def matches(self, job_id: object, job_name: object) -> Verdict:
@@ -113,10 +165,10 @@ class HostSelector:
     """``hosts``: inventory hostname globs, case-sensitive like Ansible's inventory names."""
 
     written: tuple[str, ...]
-    pattern: re.Pattern[str] | None
+    pattern: Globs | None
 
     def matches(self, host: str) -> bool:
-        return self.pattern is not None and self.pattern.fullmatch(host) is not None
+        return self.pattern is not None and self.pattern.fullmatch(host)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,6 +255,20 @@ class Waiver:
     def is_active(self, today: datetime.date) -> bool:
         return today <= self.expires
 
+    @property
+    def names_owner(self) -> bool:
+        """Whether the waiver exempts only jobs of the owners it names (or of the GUIDs it names).
+
+        A display name is chosen by whoever creates the job: without an owner, any user of a selected
+        host can give a job the waived name and see it waived.
+        """
+        job = self.selection.job
+        return self.selection.owner is not None or (job is not None and job.names is None)
+
+    def to_exemption(self) -> dict[str, object]:
+        """What a waived job's entry says about the waiver that exempts it."""
+        return {"reason": self.reason, "expires": self.expires.isoformat(), "names_owner": self.names_owner}
+
     def to_dict(self) -> dict[str, object]:
         """The waiver as written (normalised), its selectors left out when not given."""
         return {"rule": self.rule, **self.selection.to_dict(), "reason": self.reason, "expires": self.expires.isoformat()}
@@ -219,6 +285,8 @@ class Policy:
     version: int
     rules: tuple[Rule, ...]
     waivers: tuple[Waiver, ...]
+    # What the policy allows but should not do (each ``<path>: <message>``); the actions pass them on.
+    warnings: tuple[str, ...] = dataclasses.field(default=(), compare=False)
 
     def to_dict(self) -> dict[str, object]:
         """The normalised policy: what two equivalent files have in common, whatever forms they use."""

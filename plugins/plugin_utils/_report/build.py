@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .formats import RENDERERS
+from .schema import SchemaProblem, report_check, report_host_check, validate
 
 
 SCHEMA_VERSION = 1
@@ -157,7 +158,7 @@ def _classify(drift: dict[str, t.Any], host: str, before: t.Mapping[str, t.Any] 
 
 
 def load_previous_report(path: str | os.PathLike[str]) -> dict[str, t.Any]:
-    """A previous bits-compliance.json, checked enough to compare with; ReportError names the file."""
+    """A previous bits-compliance.json, valid against the schema we ship; ReportError names the file and the problem."""
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
@@ -165,11 +166,18 @@ def load_previous_report(path: str | os.PathLike[str]) -> dict[str, t.Any]:
         raise ReportError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise ReportError(f"{path}: not a readable JSON report: {error}") from None
+    except RecursionError:
+        raise ReportError(f"{path}: not a bits-compliance JSON report: nested too deeply to read") from None
     if not isinstance(data, dict) or not isinstance(data.get("hosts"), list):
         raise ReportError(f"{path}: not a bits-compliance JSON report (no 'hosts' list)")
     if data.get("schema_version") != SCHEMA_VERSION:
         raise ReportError(f"{path}: schema_version {data.get('schema_version')!r} is not supported; "
                           f"expected {SCHEMA_VERSION}")
+    try:
+        validate(data, report_check())
+    except SchemaProblem as problem:
+        raise ReportError(f"{path}: not a valid bits-compliance JSON report (docs/schemas/"
+                          f"bits-compliance.schema.json): {problem}") from None
     return data
 
 
@@ -405,7 +413,7 @@ def load_previous_index(path: str | os.PathLike[str]) -> PreviousIndex:
     index: PreviousIndex | None = None
     for key, value in reader.members():
         if key == "hosts":
-            index = previous_index(value, None)
+            index = previous_index(_valid_hosts(path, value), None)
         else:
             fields[key] = value
     if index is None:
@@ -413,8 +421,26 @@ def load_previous_index(path: str | os.PathLike[str]) -> PreviousIndex:
     if fields.get("schema_version") != SCHEMA_VERSION:
         raise ReportError(f"{path}: schema_version {fields.get('schema_version')!r} is not supported; "
                           f"expected {SCHEMA_VERSION}")
+    try:
+        # Everything but the hosts, which _valid_hosts checked one by one as they were read.
+        validate({**fields, "hosts": []}, report_check())
+    except SchemaProblem as problem:
+        raise ReportError(f"{path}: not a valid bits-compliance JSON report (docs/schemas/"
+                          f"bits-compliance.schema.json): {problem}") from None
     index.generated_at = fields.get("generated_at")
     return index
+
+
+def _valid_hosts(path: str | os.PathLike[str], hosts: t.Iterable[t.Any]) -> t.Iterator[t.Mapping[str, t.Any]]:
+    """The previous report's hosts, each checked against the schema we ship as it is read."""
+    for position, host in enumerate(hosts):
+        try:
+            validate(host, report_host_check())
+        except SchemaProblem as problem:
+            raise ReportError(f"{path}: not a valid bits-compliance JSON report (docs/schemas/"
+                              f"bits-compliance.schema.json): hosts[{position}]"
+                              f"{'.' if problem.where else ''}{problem.where}: {problem.what}") from None
+        yield host
 
 
 class _TopLevelReader:
@@ -473,6 +499,8 @@ class _TopLevelReader:
         while True:
             try:
                 value, end = self.decoder.raw_decode(self.buffer, self.position)
+            except RecursionError:
+                raise ReportError(f"{self.path}: not a bits-compliance JSON report: nested too deeply to read") from None
             except ValueError as error:
                 if self.eof or not self._more():
                     raise ReportError(f"{self.path}: not a readable JSON report: {error}") from None
@@ -511,9 +539,10 @@ class _TopLevelReader:
                     return
 
     def _hosts(self) -> t.Iterator[t.Mapping[str, t.Any]]:
-        for host in self._array():
+        for position, host in enumerate(self._array()):
             if not isinstance(host, dict):
-                raise ReportError(f"{self.path}: hosts: each host must be an object, not {type(host).__name__}")
+                raise ReportError(f"{self.path}: hosts[{position}]: {host!r:.60} is not of type object; each host "
+                                  f"must be an object")
             yield host
 
 

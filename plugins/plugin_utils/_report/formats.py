@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ET
 
 from .html import render_html
 from .text import (describe_account, describe_expected, describe_flags, describe_job_error, describe_read_error,
-                   testcase_name)
+                   describe_waiver, testcase_name)
 
 
 CSV_COLUMNS: tuple[str, ...] = (
@@ -175,8 +175,7 @@ def _job_testcase(suite: ET.Element, host: str, job: t.Mapping[str, t.Any], coun
         _sub(case, "error", read_error, message="unassessed: " + read_error, type="unassessed")
     elif status in ("waived", "unmanaged"):
         counts["skipped"] += 1
-        waiver = job.get("waiver") or {}
-        message = (f"waived by rule {job.get('rule')}: {waiver.get('reason')} (until {waiver.get('expires')})"
+        message = (f"waived by rule {job.get('rule')}: {describe_waiver(job)}"
                    if status == "waived" else "unmanaged: no rule of the policy selects this job")
         _sub(case, "skipped", message=message)
     else:

@@ -16,6 +16,8 @@ import urllib.parse
 from collections import abc
 from pathlib import Path
 
+from .schema import SchemaProblem, host_job_check, validate
+
 
 # The key and version that mark a file as one of ours: aggregate refuses anything else.
 RESULT_FILE_KEY = "winbits_bits_host_result"
@@ -46,6 +48,8 @@ def _read_result_file(path: Path) -> tuple[str, dict[str, t.Any] | None]:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise ResultsError(f"{path}: not a readable JSON host result: {error}") from None
+    except RecursionError:
+        raise ResultsError(f"{path}: not a host result: nested too deeply to read") from None
     if not isinstance(document, dict) or document.get(RESULT_FILE_KEY) != RESULT_FILE_VERSION:
         raise ResultsError(f"{path}: not a host result written by mode=host_results "
                            f"(expected the key {RESULT_FILE_KEY!r} = {RESULT_FILE_VERSION})")
@@ -54,7 +58,53 @@ def _read_result_file(path: Path) -> tuple[str, dict[str, t.Any] | None]:
         raise ResultsError(f"{path}: 'host' must be a non-empty string")
     if result is not None and not isinstance(result, dict):
         raise ResultsError(f"{path}: 'result' must be a mapping or null, not {type(result).__name__}")
+    problem = result_problem(result)
+    if problem is not None:
+        raise ResultsError(f"{path}: {problem}")
     return host, result
+
+
+def result_problem(result: abc.Mapping[str, t.Any] | None) -> str | None:
+    """The first thing wrong in what a host result gives the report, or None.
+
+    A failed, unreachable or skipped result gives only its message; a listing gives its caller and its
+    jobs, which are copied into the report, so they must have the types bits_job_info returns (those the
+    report's schema gives a job's facts) and their error details must be flat.
+    """
+    if result is None or any(result.get(key) for key in ("failed", "unreachable", "skipped")):
+        return None
+    problem = _flat_mapping(result.get("caller"), "result.caller")
+    jobs = result.get("jobs")
+    if problem is not None or jobs is None:
+        return problem
+    if not isinstance(jobs, list):
+        return f"result.jobs: is {type(jobs).__name__}, not a list"
+    check = host_job_check()
+    for index, job in enumerate(jobs):
+        path = f"result.jobs[{index}]"
+        if not isinstance(job, abc.Mapping):
+            return f"{path}: is {type(job).__name__}, not a job mapping"
+        try:
+            validate(job, check)
+        except SchemaProblem as error:
+            return f"{path}.{error.where}: {error.what}" if error.where else f"{path}: {error.what}"
+        for key in ("error", "read_error"):
+            problem = _flat_mapping(job.get(key), f"{path}.{key}")
+            if problem is not None:
+                return problem
+    return None
+
+
+def _flat_mapping(value: object, path: str) -> str | None:
+    """None for null or a mapping of plain values; else what is wrong."""
+    if value is None:
+        return None
+    if not isinstance(value, abc.Mapping):
+        return f"{path}: is {type(value).__name__}, not a mapping or null"
+    for key, item in value.items():
+        if item is not None and not isinstance(item, (str, int, float, bool)):
+            return f"{path}.{key}: is {type(item).__name__}; only text, numbers, booleans or null are expected"
+    return None
 
 
 def read_results_dir(directory: str | Path) -> dict[str, dict[str, t.Any] | None]:

@@ -32,6 +32,7 @@ from .text import (
     describe_flags,
     describe_job_error,
     describe_read_error,
+    describe_waiver,
     visible_or_none,
     visible_text,
 )
@@ -101,13 +102,12 @@ def _detail(job: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
     """What a row shows below itself: problems, fix, waiver, errors. None for a plain compliant job."""
     detail: dict[str, t.Any] = {}
     fix = job.get("fix") or {}
-    waiver = job.get("waiver") or {}
     entries = {
         "problems": list(job.get("problems") or []),
         "expected": describe_expected(job.get("expected")) if job.get("status") in ("violation", "waived") else "",
         "fix_task": fix.get("task"),
         "fix_command": fix.get("command"),
-        "waiver": f"{waiver.get('reason')} (until {waiver.get('expires')})" if waiver else "",
+        "waiver": describe_waiver(job),
         "expired_waivers": [f"{item.get('rule')}: {item.get('reason')} (expired {item.get('expires')})"
                             for item in job.get("expired_waivers") or []],
         "job_error": describe_job_error(job.get("error")),

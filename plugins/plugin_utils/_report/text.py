@@ -88,3 +88,19 @@ def visible_text(value: object) -> str:
 
 def visible_or_none(value: object) -> str | None:
     return None if value is None else visible_text(value)
+
+
+def describe_waiver(job: t.Mapping[str, t.Any]) -> str:
+    """Why a waived job is waived, with its owner; a waiver that names no owner is said to be one.
+
+    'CHG-1234 (until 2027-03-31); owner: CORP\\svc-backup; the waiver names no owner: any user's job
+    of this name would be waived'. Empty when the job is not waived.
+    """
+    waiver = job.get("waiver") or {}
+    if not waiver:
+        return ""
+    owner = job.get("owner_name") or job.get("owner") or "unknown"
+    text = f"{waiver.get('reason')} (until {waiver.get('expires')}); owner: {owner}"
+    if waiver.get("names_owner") is False:
+        text += "; the waiver names no owner: any user's job of this name would be waived"
+    return text

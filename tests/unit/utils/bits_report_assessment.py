@@ -138,9 +138,9 @@ def sample_assessment() -> dict[str, t.Any]:
                             problems=["the helper token must be cleared (rule no-network: helper_token absent)"])]),
     ]
     waivers = [
-        {"rule": "no-network", "hosts": "backup*", "job": "backupUpload", "owner": None, "reason": "CHG-1234",
+        {"rule": "no-network", "hosts": ["backup*"], "job": ["backupUpload"], "owner": None, "reason": "CHG-1234",
          "expires": "2027-03-31", "expired": False, "used": 1},
-        {"rule": "no-network", "hosts": "web*", "job": "nightly", "owner": None, "reason": "CHG-0999",
+        {"rule": "no-network", "hosts": ["web*"], "job": ["nightly"], "owner": None, "reason": "CHG-0999",
          "expires": "2026-01-31", "expired": True, "used": 0},
     ]
     return assessment(hosts, waivers=waivers)
@@ -176,7 +176,7 @@ def synthetic_assessment(host_count: int, jobs_per_host: int = 5) -> dict[str, t
             else:
                 jobs.append(job(number, host=name, name="contentSync" if slot == 0 else f"sync{slot}"))
         hosts.append(host(name, jobs))
-    waivers = [{"rule": "no-network", "hosts": "*", "job": "backupUpload*", "owner": None, "reason": "CHG-1234",
+    waivers = [{"rule": "no-network", "hosts": ["*"], "job": ["backupUpload*"], "owner": None, "reason": "CHG-1234",
                 "expires": "2027-03-31", "expired": False, "used": 0}]
     return assessment(hosts, waivers=waivers)
 

@@ -25,6 +25,12 @@ action_module = import_report_action()
 GOOD_POLICY = {"version": 1, "rules": [{"name": "content-sync", "match": {"job": "*"}, "expect": {"flags": ["local_file"]}}]}
 
 
+class LoadedFake(dict):  # type: ignore[type-arg]
+    """What FakePolicy.load_policy returns: the source, and no warnings (as a Policy has them)."""
+
+    warnings: tuple[str, ...] = ()
+
+
 class FakePolicy:
     """load_policy / evaluate_fleet stand-ins that record their calls.
 
@@ -42,7 +48,7 @@ class FakePolicy:
         problems = data.get("problems")
         if problems:
             raise FakePolicyError(list(problems))
-        return data
+        return LoadedFake(data)
 
     def evaluate_fleet(self, policy: object, results: t.Mapping[str, t.Any], *, today: object,
                        record: bool = True) -> dict[str, t.Any]:
@@ -96,7 +102,8 @@ def info(*flags: list[str]) -> dict[str, t.Any]:
     """A registered bits_job_info result with one job per flags list."""
     caller = {"sid": "S-1-5-21-1-500", "is_admin": True, "os_build": 20348}
     return {"changed": False, "exists": bool(flags), "caller": caller,
-            "jobs": [{"name": f"job{index}", "flags": list(item)} for index, item in enumerate(flags)], "warnings": []}
+            "jobs": [{"id": "{5D3B4C39-1F0A-4D5B-9E2F-%012X}" % index, "name": f"job{index}", "flags": list(item)}
+                     for index, item in enumerate(flags)], "warnings": []}
 
 
 HOSTVARS: dict[str, dict[str, t.Any]] = {

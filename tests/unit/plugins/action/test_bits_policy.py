@@ -99,3 +99,16 @@ def test_plan_mode_refuses_hosts() -> None:
     planned = run({"mode": "plan", "policy": GOOD_POLICY, "hosts": ["web01"]}, variables=plan_vars("web01", None))
     assert planned["failed"] is True and planned["msg"].startswith("bits_policy: unsupported parameter: hosts; supported: as_of, mode, policy"), planned
     assert "hosts" in planned["msg"]
+
+
+def test_a_waiver_without_an_owner_warns_through_the_tasks_warnings() -> None:
+    policy = {"version": 1, "rules": [{"name": "no-network", "expect": {"forbidden_flags": ["network"]}}],
+              "waivers": [{"rule": "no-network", "hosts": "backup*", "job": "backupUpload", "reason": "CHG-1234",
+                           "expires": "2027-03-31"}]}
+    result = run({"mode": "validate", "policy": policy}, variables={})
+    assert result.get("failed") is not True, result
+    assert result["warnings"] == [
+        "policy waivers[0]: names no owner, so any user of a host it selects can name a job 'backupUpload' and have "
+        "it waived from rule no-network; add owner: (the SID or DOMAIN\\user that runs the job)"]
+    policy["waivers"][0]["owner"] = "S-1-5-18"
+    assert "warnings" not in run({"mode": "validate", "policy": policy}, variables={})

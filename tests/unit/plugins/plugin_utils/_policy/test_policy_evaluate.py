@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime
 import json
 import random
+import re
 import shlex
 import typing as t
 
@@ -18,6 +19,8 @@ from ansible_collections.winbits.bits.plugins.plugin_utils._policy import (
     load_policy,
 )
 from ansible_collections.winbits.bits.plugins.plugin_utils._flags import parse_flags
+from ansible_collections.winbits.bits.plugins.plugin_utils._policy.evaluate import dump_task
+from ansible_collections.winbits.bits.plugins.plugin_utils._policy.model import compile_globs
 from ansible_collections.winbits.bits.tests.unit.utils.policy_facts import ALICE, SYSTEM, guid, make_job, make_result
 
 TODAY = datetime.date(2026, 11, 21)
@@ -110,7 +113,7 @@ def test_helper_token_rules(expectation: str, token: t.Any, status: str, problem
     assert (job["fix"] or {}).get("args") == fix_args
     if fix_args:
         assert "helper_token=absent" in job["fix"]["command"] and "flags=" not in job["fix"]["command"]
-        (task,) = yaml.safe_load(job["fix"]["task"])
+        (task,) = load_task(job["fix"]["task"])
         assert task[FIX_MODULE] == fix_args
 
 
@@ -263,7 +266,7 @@ def test_a_waiver_counts_through_its_expiry_date(expires: str, status: str) -> N
     assert job["status"] == status
     assert job["problems"] == ["network is forbidden by rule no-network"]
     if status == "waived":
-        assert job["waiver"] == {"reason": "CHG-1234", "expires": expires}
+        assert job["waiver"] == {"reason": "CHG-1234", "expires": expires, "names_owner": False}
         assert job["expired_waivers"] == [] and job["fix"] is None
     else:
         assert job["waiver"] is None
@@ -300,7 +303,7 @@ def test_a_waiver_on_a_compliant_job_is_noted_and_not_used() -> None:
     assessment = evaluate_fleet(policy, {"web01": make_result(make_job(flags=1))}, today=TODAY)
     job = assessment["hosts"][0]["jobs"][0]
     assert job["status"] == "compliant"
-    assert job["waiver"] == {"reason": "CHG-1234", "expires": "2026-12-31"}
+    assert job["waiver"] == {"reason": "CHG-1234", "expires": "2026-12-31", "names_owner": False}
     assert job["problems"] == []
     assert assessment["waivers"][0]["used"] == 0
 
@@ -313,7 +316,7 @@ def test_the_first_active_waiver_wins_and_expired_ones_are_listed() -> None:
     assessment = evaluate_fleet(policy_of(*rules, waivers=waivers),
                                 {"a": make_result(make_job(flags=2)), "b": make_result(make_job(flags=2))}, today=TODAY)
     job = assessment["hosts"][0]["jobs"][0]
-    assert job["waiver"] == {"reason": "first", "expires": "2027-01-01"}
+    assert job["waiver"] == {"reason": "first", "expires": "2027-01-01", "names_owner": False}
     assert job["expired_waivers"] == [{"rule": "no-network", "reason": "old", "expires": "2026-01-01"}]
     assert [(waiver["reason"], waiver["expired"], waiver["used"]) for waiver in assessment["waivers"]] == [
         ("old", True, 0), ("first", False, 2), ("second", False, 0)]
@@ -492,20 +495,39 @@ def test_the_fix_args(policy: t.Any, flags: int, fixed: list[str]) -> None:
 def test_the_fix_task_parses_back_to_the_module_and_args(name: str | None) -> None:
     policy = policy_of(rule("content-sync", {"flags": ["local_file", "network"]}))
     fix = only_job(policy, make_job(name=name, flags=1, id=guid(9)), host="web01")["fix"]
-    tasks = yaml.safe_load(fix["task"])
+    tasks = load_task(fix["task"])
     assert isinstance(tasks, list) and len(tasks) == 1
     assert tasks[0][FIX_MODULE] == {"job": guid(9), "flags": ["local_file", "network"]}
     assert tasks[0]["name"] == ("Apply policy rule content-sync to BITS job %s" % name if name is not None
                                 else "Apply policy rule content-sync to a BITS job")
-    # The text is what yaml.safe_dump writes for that task, whichever path built it.
-    assert fix["task"] == yaml.safe_dump(tasks, sort_keys=False, default_flow_style=False, allow_unicode=True,
-                                         width=1000)
+    # The name (the job's owner's text) is !unsafe: Ansible never templates it.
+    assert isinstance(tasks[0]["name"], Unsafe)
+    # The text is what a fresh dump writes for that task, whichever path built it.
+    assert fix["task"] == dump_task("content-sync", name, guid(9), ["local_file", "network"])
+
+
+class Unsafe(str):
+    """A scalar tagged !unsafe in a fix task."""
+
+
+class _TaskLoader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
+    """safe_load plus Ansible's !unsafe tag, kept visible as Unsafe."""
+
+
+_TaskLoader.add_constructor("!unsafe", lambda loader, node: Unsafe(loader.construct_scalar(node)))
+
+
+def load_task(text: str) -> t.Any:
+    return yaml.load(text, Loader=_TaskLoader)  # noqa: S506 (a SafeLoader)
 
 
 def test_the_fix_command_is_an_ad_hoc_call_the_module_parses_to_the_same_args() -> None:
     fix = only_job(ALLOWED, make_job(flags=3), host="web 01;rm")["fix"]
     words = shlex.split(fix["command"])
-    assert words[:4] == ["ansible", "web 01;rm", "-m", FIX_MODULE]
+    # Not a plain name: an anchored regular expression of escapes, which ansible neither templates nor splits.
+    assert words[:4] == ["ansible", "~^web\\x2001\\x3brm\\Z", "-m", FIX_MODULE]
+    assert re.match(words[1][1:], "web 01;rm") and not re.match(words[1][1:], "web 01;rmx")
+    assert shlex.split(only_job(ALLOWED, make_job(flags=3), host="web-01.corp")["fix"]["command"])[1] == "web-01.corp"
     assert words[4] == "-a"
     args = parse_kv(words[5])
     assert args["job"] == guid(1)
@@ -531,3 +553,37 @@ def test_display_names_with_braces_are_names_not_guids() -> None:
         assessed = evaluate_host(policy, "web01", {"jobs": [make_job(name=name, flags=1)]},
                                  today=datetime.date(2026, 11, 21))
         assert assessed["jobs"][0]["rule"] == "r", name
+
+
+# --- glob matching ---------------------------------------------------------------------------------
+
+def reference_glob(pattern: str) -> re.Pattern[str]:
+    """The plain translation (``*`` -> ``.*``, ``?`` -> ``.``): right, but it backtracks on long names."""
+    return re.compile("".join(".*" if char == "*" else "." if char == "?" else re.escape(char) for char in pattern),
+                      re.DOTALL)
+
+
+def test_globs_agree_with_the_reference_on_many_random_patterns_and_names() -> None:
+    chooser = random.Random(15)
+    alphabet = "ab*?[.\n\u00e9"
+    for _ in range(20_000):
+        patterns = ["".join(chooser.choice(alphabet) for _ in range(chooser.randint(0, 8)))
+                    for _ in range(chooser.randint(1, 3))]
+        name = "".join(chooser.choice("ab[.\n\u00e9*?") for _ in range(chooser.randint(0, 10)))
+        expected = any(reference_glob(pattern).fullmatch(name) for pattern in patterns)
+        assert compile_globs(patterns).fullmatch(name) is expected, (patterns, name)
+
+
+@pytest.mark.parametrize("pattern, name, expected", [
+    ("*a*a*a*a*b", "a" * 100_000, False),
+    ("*a*a*a*a*b", "a" * 100_000 + "b", True),
+    ("*a?a*a?a*a?b", "a" * 100_000, False),
+    ("*b*a*a*a*b", "a" * 100_000 + "b", False),
+    ("Update [KB5034441]", "Update [KB5034441]", True),
+    ("Update [KB5034441]", "Update K", False),
+    ("?", "\u00e9", True),
+    ("a*", "a\nb", True),
+])
+def test_globs_on_long_and_awkward_names(pattern: str, name: str, expected: bool) -> None:
+    # A backtracking matcher takes minutes on the first names; this completes at once (not timed).
+    assert compile_globs([pattern]).fullmatch(name) is expected

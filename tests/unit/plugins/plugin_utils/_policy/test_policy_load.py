@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import copy
 import datetime
+import re
 import textwrap
+import time
 import typing as t
 from pathlib import Path
 
@@ -463,3 +465,117 @@ def test_the_documented_mistakes_are_the_messages_given(tmp_path: Path) -> None:
         """)
     documented = [line[len("  - "):] for line in _doc_block("Mistakes in the policy", "text").splitlines()[1:]]
     assert problems_of(path) == documented
+
+
+# --- bounds: a hostile or mistaken file is refused quickly, with its place --------------------------
+
+def _alias_bomb(key: str) -> str:
+    """Nine levels of nine aliases each: 9**9 (387 million) nodes once expanded, in ten lines."""
+    lines = ['x0: &x0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += ["x%d: &x%d [%s]" % (level, level, ", ".join(["*x%d" % (level - 1)] * 9)) for level in range(1, 9)]
+    # Anchors are defined under a key the policy does not know (a problem, not the point), then used.
+    return "junk:\n" + "".join("  %s\n" % line for line in lines) + key
+
+
+BOUNDED = {
+    "an alias bomb in version": (_alias_bomb("version: *x8\nrules: []\n"), "line 3, column 12: YAML aliases (*x0)"),
+    "an alias bomb in expires": (_alias_bomb("version: 1\nrules: []\nwaivers: [{expires: *x8}]\n"),
+                                 "YAML aliases (*x0) are not allowed in a policy; write the value out"),
+    "an alias bomb in helper_token": (
+        _alias_bomb("version: 1\nrules: [{name: a, expect: {helper_token: *x8}}]\n"), "YAML aliases"),
+    "a 5,000-digit integer": ("version: %s\nrules: []\n" % ("9" * 5000),
+                              "line 1, column 10: a number of 5000 characters; a policy's numbers have at most 32"),
+    "a 5,000-digit float": ("version: 1.%s\nrules: []\n" % ("5" * 5000), "a number of 5002 characters"),
+    "10,000 levels of flow nesting": ("version: 1\nrules: %s%s\n" % ("[" * 10_000, "]" * 10_000),
+                                      "line 2, column 39: nested more than 32 levels deep, the most a policy may be"),
+    "10,000 levels of mappings": ("version: 1\nrules: %s1%s\n" % ("{a: " * 10_000, "}" * 10_000),
+                                  "nested more than 32 levels deep"),
+    "an oversize file": ("version: 1\nrules: []\n# %s\n" % ("x" * (1024 * 1024)),
+                         "the policy file is larger than 1048576 bytes (1 MiB), the most a policy may be"),
+    "too many nodes": ("version: 1\nrules: [%s]\n" % ", ".join(["a"] * 30_000),
+                       "the policy has more than 20000 YAML nodes"),
+}
+
+
+@pytest.mark.parametrize("text, message", BOUNDED.values(), ids=list(BOUNDED))
+def test_a_policy_file_beyond_the_bounds_is_refused_at_once_with_its_place(tmp_path: Path, text: str,
+                                                                           message: str) -> None:
+    path = tmp_path / "policy.yml"
+    path.write_text(text, encoding="utf-8")
+    started = time.monotonic()
+    problems = problems_of(path)
+    # Not a benchmark (well under a second alone): without the bounds these hang for minutes or raise
+    # RecursionError or ValueError.
+    assert time.monotonic() - started < 30
+    assert len(problems) == 1 and problems[0].startswith("%s: " % path) and message in problems[0], problems
+
+
+def _nested(levels: int) -> list[t.Any]:
+    outer: list[t.Any] = []
+    inner = outer
+    for _ in range(levels):
+        inner.append([])
+        inner = inner[0]
+    return outer
+
+
+def _shared(levels: int) -> list[t.Any]:
+    """What another YAML loader makes of an alias bomb: one list referenced nine times per level."""
+    value: list[t.Any] = ["lol"] * 9
+    for _ in range(levels):
+        value = [value] * 9
+    return value
+
+
+@pytest.mark.parametrize("policy, message", [
+    ({"version": 1, "rules": _nested(10_000)}, "policy: is nested more than 32 levels deep"),
+    ({"version": 1, "rules": [{"name": "a", "expect": {"helper_token": _shared(9)}}]},
+     "policy: has more than 20000 values"),
+    ({"version": 10 ** 5000, "rules": []}, "policy: holds a number of more than 32 digits"),
+], ids=["nesting", "shared references", "a 5,000-digit integer"])
+def test_a_policy_mapping_beyond_the_bounds_is_refused_at_once(policy: dict[str, t.Any], message: str) -> None:
+    started = time.monotonic()
+    problems = problems_of(policy)
+    assert time.monotonic() - started < 30
+    assert len(problems) == 1 and problems[0].startswith(message), problems
+
+
+# --- waivers that name no owner -----------------------------------------------------------------------
+
+def _waiver_policy(**waiver: t.Any) -> dict[str, t.Any]:
+    return {"version": 1, "rules": [{"name": "no-network", "expect": {"forbidden_flags": ["network"]}}],
+            "waivers": [{"rule": "no-network", "reason": "CHG-1234", "expires": "2027-03-31", **waiver}]}
+
+
+def test_a_waiver_by_display_name_without_an_owner_warns() -> None:
+    policy = load_policy(_waiver_policy(hosts="backup*", job="backupUpload"))
+    assert policy.warnings == (
+        "waivers[0]: names no owner, so any user of a host it selects can name a job 'backupUpload' and have it "
+        "waived from rule no-network; add owner: (the SID or DOMAIN\\user that runs the job)",)
+    assert policy.waivers[0].names_owner is False
+
+
+@pytest.mark.parametrize("waiver, warns", [
+    ({"hosts": "backup*"}, True),
+    ({"job": ["backup*", GUID]}, True),
+    ({"job": "backupUpload", "owner": "S-1-5-18"}, False),
+    ({"owner": "CORP\\svc-backup"}, False),
+    ({"job": GUID}, False),
+], ids=["hosts only", "a name and a GUID", "name and owner", "owner only", "GUID only"])
+def test_which_waivers_warn(waiver: dict[str, t.Any], warns: bool) -> None:
+    policy = load_policy(_waiver_policy(**waiver))
+    assert bool(policy.warnings) is warns and policy.waivers[0].names_owner is not warns
+
+
+def test_the_examples_and_docs_name_the_owner_of_every_waiver(tmp_path: Path) -> None:
+    assert load_policy(str(REPO / "examples" / "bits_policy.yml")).warnings == ()
+    assert load_policy(write(tmp_path, _doc_block("A full example", "yaml"))).warnings == ()
+    for readme in (REPO / "README.md", REPO / "roles" / "bits_report" / "README.md"):
+        for block in _yaml_blocks(readme.read_text(encoding="utf-8")):
+            if block.startswith("version: 1"):
+                assert load_policy(write(tmp_path, block)).warnings == (), readme
+
+
+def _yaml_blocks(text: str) -> list[str]:
+    return [block.split("\n", 1)[1] if block.startswith("#") else block
+            for block in re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)]

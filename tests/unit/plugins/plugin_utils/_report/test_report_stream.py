@@ -61,7 +61,8 @@ def test_drift_from_the_streamed_previous_equals_compute_drift(tmp_path: Path, m
     ('{"schema_version": 1, "hosts": {}}', "no 'hosts' list"),
     ('{"schema_version": 1, "hosts": [1]}', "each host must be an object"),
     ('{"schema_version": 2, "hosts": []}', "schema_version 2 is not supported"),
-    ('{"schema_version": 1, "hosts": [{"name": "a"}', "not a readable JSON report"),
+    ('{"schema_version": 1, "hosts": [', "not a readable JSON report"),
+    ('{"schema_version": 1, "hosts": [{"name": "a"}]}', "hosts[0]: lacks the key 'status'"),
 ])
 def test_a_bad_previous_report_is_refused_naming_the_file(tmp_path: Path, content: str, fragment: str) -> None:
     path = tmp_path / "previous.json"
