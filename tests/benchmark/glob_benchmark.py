@@ -32,7 +32,7 @@ def backtracking(pattern: str) -> re.Pattern[str]:
 
 def timed(match: object, name: str, repeat: int) -> float:
     started = time.perf_counter()
-    for _ in range(repeat):
+    for _round in range(repeat):
         match(name)  # type: ignore[operator]
     return (time.perf_counter() - started) / repeat
 

@@ -200,10 +200,10 @@ def test_hostile_names_stay_visible_and_keep_the_status_on_screen(browser: Brows
     screen, and the whole name is still there; a right-to-left override shows as its code point."""
     long_name = "A" * 120 + "B" * 136
     spoof = "invoice\u202etxt.exe"
-    hosts = [host("web01", [job(1, name=long_name), job(2, name=spoof, status="violation", rule="no-network",
-                                                         problems=["network is forbidden by rule no-network"])]),
+    spoofed = job(2, name=spoof, status="violation", rule="no-network", problems=["network is forbidden by rule no-network"])
+    hosts = [host("web01", [job(1, name=long_name), spoofed]),
              host("web02", [job(3, host="web02", name="contentSync")])]
-    html, _ = write(build_report(assessment(hosts), generated_at=NOW, previous=None), tmp_path)
+    html, _report = write(build_report(assessment(hosts), generated_at=NOW, previous=None), tmp_path)
     page = browser.open(html)
     page.click("button[data-sort=host]")
     width = page.viewport_size["width"]

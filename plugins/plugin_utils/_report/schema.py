@@ -172,7 +172,8 @@ class _Compiler:
             return _failing(lambda value: not isinstance(value, dict) or len(value) >= argument,
                             lambda value: f"has {len(value)} keys; at least {argument} expected")
         if keyword == "required":
-            missing = lambda value: [key for key in argument if key not in value]  # noqa: E731
+            def missing(value: t.Any) -> list[t.Any]:
+                return [key for key in argument if key not in value]
             return _failing(lambda value: not isinstance(value, dict) or not missing(value),
                             lambda value: f"lacks the key {missing(value)[0]!r}")
         if keyword == "properties":
@@ -197,7 +198,7 @@ class _Compiler:
         checks = [(key, self.compile(subschema)) for key, subschema in properties.items()]
 
         def check(value: object) -> Problem | None:
-            if type(value) is not dict:
+            if not isinstance(value, dict):
                 return None
             for key, key_check in checks:
                 if key in value:
@@ -213,7 +214,7 @@ class _Compiler:
         extra_check = self.compile(argument)
 
         def check(value: object) -> Problem | None:
-            if type(value) is not dict:
+            if not isinstance(value, dict):
                 return None
             for key, item in value.items():
                 if key not in known:
@@ -229,7 +230,7 @@ class _Compiler:
     @staticmethod
     def _items(item_check: Check) -> Check:
         def check(value: object) -> Problem | None:
-            if type(value) is not list:
+            if not isinstance(value, list):
                 return None
             for index, item in enumerate(value):
                 problem = item_check(item)

@@ -212,7 +212,7 @@ def table_rows(data: dict[str, t.Any]) -> list[dict[str, t.Any]]:
         return None if index is None else strings[index]
 
     fields = {name: index for index, name in enumerate(data["fields"])}
-    ids = {row: guid for row, guid in data.get("ids") or []}
+    ids = dict(data.get("ids") or [])
     columns = ("owner", "state", "type", "flags", "helper_token", "status", "rule")
     resolved = []
     for position, row in enumerate(data["rows"]):

@@ -107,8 +107,8 @@ def test_well_known_names_in_english_any_case_are_their_sids(written: str, sid: 
 
 def _policy(owner: t.Any, waiver_owner: t.Any = None) -> t.Any:
     waivers = [{"rule": "system", "owner": waiver_owner, "reason": "CHG-9", "expires": "2027-01-01"}] if waiver_owner else []
-    return load_policy({"version": 1, "rules": [{"name": "system", "match": {"owner": owner},
-                                                  "expect": {"forbidden_flags": ["network"]}}], "waivers": waivers})
+    rules = [{"name": "system", "match": {"owner": owner}, "expect": {"forbidden_flags": ["network"]}}]
+    return load_policy({"version": 1, "rules": rules, "waivers": waivers})
 
 
 SYSTEM_IN = {"en-US": "NT AUTHORITY\\SYSTEM", "fr-FR": "AUTORITE NT\\Système", "de-DE": "NT-AUTORITÄT\\SYSTEM"}

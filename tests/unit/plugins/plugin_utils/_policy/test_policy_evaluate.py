@@ -566,10 +566,10 @@ def reference_glob(pattern: str) -> re.Pattern[str]:
 def test_globs_agree_with_the_reference_on_many_random_patterns_and_names() -> None:
     chooser = random.Random(15)
     alphabet = "ab*?[.\n\u00e9"
-    for _ in range(20_000):
-        patterns = ["".join(chooser.choice(alphabet) for _ in range(chooser.randint(0, 8)))
-                    for _ in range(chooser.randint(1, 3))]
-        name = "".join(chooser.choice("ab[.\n\u00e9*?") for _ in range(chooser.randint(0, 10)))
+    for _case in range(20_000):
+        patterns = ["".join(chooser.choice(alphabet) for _char in range(chooser.randint(0, 8)))
+                    for _pattern in range(chooser.randint(1, 3))]
+        name = "".join(chooser.choice("ab[.\n\u00e9*?") for _char in range(chooser.randint(0, 10)))
         expected = any(reference_glob(pattern).fullmatch(name) for pattern in patterns)
         assert compile_globs(patterns).fullmatch(name) is expected, (patterns, name)
 

@@ -119,8 +119,9 @@ def host_job(facts: Facts) -> dict[str, t.Any]:
         "helper_token_sid": value(facts.token), "helper_token_name": "CORP\\svc" if facts.token == TOKEN_SID else None,
         "client_certificate": None, "creation_time": None, "modification_time": None, "error": None,
     }
-    failures = [failure(call) for call in _failed_calls(facts.id, facts.name, facts.owner, facts.flags, facts.token,
-                                                         facts.token_options, facts.unrelated)]
+    failed = _failed_calls(facts.id, facts.name, facts.owner, facts.flags, facts.token, facts.token_options,
+                           facts.unrelated)
+    failures = [failure(call) for call in failed]
     if facts.shape == "both":
         job.update(read_errors=failures, read_error=failures[0] if failures else None)
     elif facts.shape == "single":       # an older host: the first failure only
@@ -272,7 +273,7 @@ def test_a_job_whose_every_fact_was_read_gets_exactly_the_reference_status(rule_
         assert job["status"] == reference_status(tuple(rule_names), world), (facts, job)
 
 
-@pytest.mark.parametrize("rule_names", POLICIES[:4] + POLICIES[-4:], ids=lambda names: "+".join(names))
+@pytest.mark.parametrize("rule_names", POLICIES[:4] + POLICIES[-4:], ids="+".join)
 def test_a_job_whose_flags_were_read_is_reported_with_them(rule_names: list[str]) -> None:
     policy = policy_of(rule_names)
     for facts in ALL_FACTS:

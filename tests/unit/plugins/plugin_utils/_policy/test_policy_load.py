@@ -513,7 +513,7 @@ def test_a_policy_file_beyond_the_bounds_is_refused_at_once_with_its_place(tmp_p
 def _nested(levels: int) -> list[t.Any]:
     outer: list[t.Any] = []
     inner = outer
-    for _ in range(levels):
+    for _level in range(levels):
         inner.append([])
         inner = inner[0]
     return outer
@@ -522,7 +522,7 @@ def _nested(levels: int) -> list[t.Any]:
 def _shared(levels: int) -> list[t.Any]:
     """What another YAML loader makes of an alias bomb: one list referenced nine times per level."""
     value: list[t.Any] = ["lol"] * 9
-    for _ in range(levels):
+    for _level in range(levels):
         value = [value] * 9
     return value
 

@@ -133,8 +133,8 @@ def test_a_previous_report_of_the_wrong_structure_is_refused_with_path_and_probl
     '{"schema_version": 1, "hosts": [' + '{"a": ' * DEEP + "1" + "}" * DEEP + "]}",
 ])
 @pytest.mark.parametrize("load", [load_previous_report, load_previous_index], ids=["whole", "host-by-host"])
-def test_a_previous_report_nested_ten_thousand_levels_is_refused(tmp_path: Path, text: str,
-                                                                  load: t.Callable[[Path], object]) -> None:
+def test_a_previous_report_nested_ten_thousand_levels_is_refused(
+        tmp_path: Path, text: str, load: t.Callable[[Path], object]) -> None:
     path = write_previous(tmp_path, text)
     with pytest.raises(ReportError, match="^%s: " % str(path).replace("\\", "\\\\")):
         load(path)
