@@ -195,25 +195,31 @@ def _host_testcase(suite: ET.Element, host: t.Mapping[str, t.Any], counts: dict[
         _sub(case, "system-out", "the host has no BITS job in the audited scope")
 
 
+def host_testsuite(parent: ET.Element, host: t.Mapping[str, t.Any], generated_at: object) -> dict[str, int]:
+    """The host's <testsuite> under ``parent``, one <testcase> per job; returns its counts."""
+    name = str(host.get("name"))
+    # Counts first (filled in below), as JUnit readers expect them.
+    suite = _sub(parent, "testsuite", name=name, tests=0, failures=0, errors=0, skipped=0,
+                 timestamp=generated_at, hostname=name)
+    counts = {"failures": 0, "errors": 0, "skipped": 0}
+    jobs = host.get("jobs") or []
+    for job in jobs:
+        _job_testcase(suite, name, job, counts)
+    if not jobs:
+        _host_testcase(suite, host, counts)
+    counts["tests"] = max(len(jobs), 1)
+    for key, value in counts.items():
+        suite.set(key, str(value))
+    return counts
+
+
 def render_junit(report: t.Mapping[str, t.Any]) -> str:
     """One <testsuite> per host, one <testcase> per job (classname = host), like ansible.builtin.junit."""
     root = ET.Element("testsuites", {"name": "bits-compliance", "tests": "0", "failures": "0", "errors": "0",
                                      "skipped": "0"})
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for host in report.get("hosts") or []:
-        name = str(host.get("name"))
-        # Counts first (filled in below), as JUnit readers expect them.
-        suite = _sub(root, "testsuite", name=name, tests=0, failures=0, errors=0, skipped=0,
-                     timestamp=report.get("generated_at"), hostname=name)
-        counts = {"failures": 0, "errors": 0, "skipped": 0}
-        jobs = host.get("jobs") or []
-        for job in jobs:
-            _job_testcase(suite, name, job, counts)
-        if not jobs:
-            _host_testcase(suite, host, counts)
-        counts["tests"] = max(len(jobs), 1)
-        for key, value in counts.items():
-            suite.set(key, str(value))
+        for key, value in host_testsuite(root, host, report.get("generated_at")).items():
             totals[key] += value
     for key, value in totals.items():
         root.set(key, str(value))

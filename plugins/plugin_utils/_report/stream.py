@@ -19,7 +19,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from .formats import CSV_COLUMNS, CsvLines, _host_testcase, _job_testcase, _xml_text, csv_row_values
+from .formats import CSV_COLUMNS, CsvLines, csv_row_values, host_testsuite
 from .html import LIST_LIMIT, TableBuilder, render_html_around
 
 REPLACE_UNENCODABLE = "winbits-bits-replace"  # registered by build, which imports this module
@@ -111,20 +111,7 @@ class _JunitWriter:
 
     def host(self, entry: t.Mapping[str, t.Any]) -> None:
         root = ET.Element("testsuites")
-        name = str(entry.get("name"))
-        suite = ET.SubElement(root, "testsuite")
-        for key, value in (("name", name), ("tests", 0), ("failures", 0), ("errors", 0), ("skipped", 0),
-                           ("timestamp", self.generated_at), ("hostname", name)):
-            suite.set(key, _xml_text(value))
-        counts = {"failures": 0, "errors": 0, "skipped": 0}
-        jobs = entry.get("jobs") or []
-        for job in jobs:
-            _job_testcase(suite, name, job, counts)
-        if not jobs:
-            _host_testcase(suite, entry, counts)
-        counts["tests"] = max(len(jobs), 1)
-        for key, value in counts.items():
-            suite.set(key, str(value))
+        for key, value in host_testsuite(root, entry, self.generated_at).items():
             self.totals[key] += value
         ET.indent(root)
         text = ET.tostring(root, encoding="unicode")
