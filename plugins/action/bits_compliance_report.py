@@ -37,7 +37,7 @@ from ansible_collections.winbits.bits.plugins.plugin_utils._report.build import 
 )
 from ansible_collections.winbits.bits.plugins.plugin_utils._report.host_results import (
     ResultsError,
-    iter_results_dir,
+    ResultsListing,
     render_result_file,
     result_file_name,
 )
@@ -55,6 +55,7 @@ ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {
     "formats": {"type": "list", "elements": "str", "default": list(FORMATS), "choices": list(FORMATS)},
     "as_of": {"type": "str"},
     "fail_on_violation": {"type": "bool", "default": False},
+    "workers": {"type": "int", "default": 0},
 }
 REQUIRED_IF = [
     ("mode", "report", ("dest",)),
@@ -88,16 +89,23 @@ class ActionModule(PolicyAction):
         today = parse_as_of(options["as_of"], datetime.date.today())
         policy = self.policy(options["policy"])
         mode = options["mode"]
+        if options["workers"] < 0:
+            raise OptionError(f"workers: must be 0 (one per CPU) or a number of processes, not {options['workers']}")
+        read = None
         if mode == "aggregate":
-            # Read one host's file at a time while the report is written (see iter_results_dir); a
-            # bad file stops the writing before the new set replaces anything.
-            results = iter_results_dir(self.local_path(options["results_dir"]), options["hosts"] or [])
+            # Each host's file is read when its turn comes, while the report is written (see
+            # ResultsListing); a bad file stops the writing before the new set replaces anything.
+            try:
+                listing = ResultsListing(self.local_path(options["results_dir"]), options["hosts"] or [])
+            except ResultsError as error:
+                raise OptionError(f"results_dir: {error}") from None
+            results, read = listing.items, listing.read
         else:
             hosts = options["hosts"] if options["hosts"] is not None else task_vars.get("ansible_play_hosts_all") or []
             collected = collect_results(task_vars.get("hostvars") or {}, hosts, options["result_var"])
             if mode == "host_results":
                 return self._save_host_results(collected, self.local_path(options["results_dir"]))
-            results = iter(sorted(collected.items()))
+            results = sorted(collected.items())
         try:
             previous = load_previous_index(self.local_path(options["previous"])) if options["previous"] else None
         except ReportError as error:
@@ -106,7 +114,7 @@ class ActionModule(PolicyAction):
             report, files = assess_and_write(
                 PolicyEvaluation(policy, today), results, self.local_path(options["dest"]), options["formats"],
                 generated_at=datetime.datetime.now(datetime.timezone.utc), previous=previous,
-                write=not self._task.check_mode)
+                write=not self._task.check_mode, workers=options["workers"], read=read)
         except ResultsError as error:
             raise OptionError(f"results_dir: {error}") from None
         except OSError as error:

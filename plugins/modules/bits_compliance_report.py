@@ -94,6 +94,15 @@ options:
     elements: str
     choices: [json, csv, junit, html, jsonl]
     default: [json, csv, junit, html, jsonl]
+  workers:
+    description:
+      - How many processes on the controller judge and write the hosts of O(mode=report) and
+        O(mode=aggregate), each a contiguous slice of them in name order. The files are the same
+        whatever the number.
+      - V(0) uses one per CPU this task may use, while each gets at least 1,000 hosts; smaller
+        fleets are written by one process. V(1) never starts another process.
+    type: int
+    default: 0
   fail_on_violation:
     description:
       - Fail the task, after the report is written, when any job is in violation or any host is not

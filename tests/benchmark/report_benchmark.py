@@ -1,14 +1,16 @@
 """The fleet report at scale, as `aggregate` makes it: per-host result files on disk -> every format.
 
     python -m tests.benchmark.report_benchmark [--hosts 10000,50000,100000] [--jobs 5] [--drift]
-                                               [--browser] [--keep DIR]
+                                               [--workers N] [--browser] [--keep DIR]
 
 For each fleet size, synthetic bits_job_info results (tests/benchmark/policy_benchmark.py's, 20% of
 the jobs violating, every hundredth host unreachable) are saved one file per host, as mode
 host_results saves them. A fresh Python process then reads that directory one file at a time,
-evaluates the policy host by host and writes every format (iter_results_dir + assess_and_write,
-what mode aggregate runs); its wall time and peak RSS are measured alone, apart from the making of
-the input. --drift measures a second run that compares with the first run's report. The figures
+evaluates the policy host by host and writes every format (ResultsListing + assess_and_write, what
+mode aggregate runs, with --workers processes: 0, the default, is one per CPU); its wall time, CPU
+time and peak RSS are measured alone, apart from the making of the input. CPU and RSS count the
+worker processes too: CPU is their sum, and peak RSS the sum of each process's peak (an upper
+bound of what the processes held at once). --drift measures a second run that compares with the first run's report. The figures
 are printed side by side, with the targets:
 
 - 100,000 hosts x 5 jobs: at most 10 s wall and 1 GB peak RSS; 10,000 hosts: 2 s and 300 MB;
@@ -44,9 +46,13 @@ from ansible_collections.winbits.bits.plugins.plugin_utils._report.build import 
     load_previous_index,
 )
 from ansible_collections.winbits.bits.plugins.plugin_utils._report.host_results import (  # noqa: E402
-    iter_results_dir,
+    ResultsListing,
     render_result_file,
     result_file_name,
+)
+from ansible_collections.winbits.bits.plugins.plugin_utils._report.shards import (  # noqa: E402
+    MIN_HOSTS_PER_AUTO_WORKER,
+    available_cpus,
 )
 from tests.benchmark.policy_benchmark import POLICY, synthetic_results  # noqa: E402
 
@@ -67,17 +73,30 @@ def save_results(hosts: int, jobs: int, directory: Path) -> None:
         (directory / result_file_name(name)).write_text(render_result_file(name, result), encoding="utf-8")
 
 
-def measure(results: Path, out: Path, previous: Path | None) -> dict[str, t.Any]:
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its ended children."""
+    mine, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return mine.ru_utime + mine.ru_stime + children.ru_utime + children.ru_stime
+
+
+def measure(results: Path, out: Path, previous: Path | None, workers: int) -> dict[str, t.Any]:
     """Run in a fresh process: aggregate ``results`` into ``out``; the figures as a mapping."""
     policy = load_policy(POLICY)
-    started, cpu_started = time.perf_counter(), time.process_time()
+    started, cpu_started = time.perf_counter(), _cpu_seconds()
     index = load_previous_index(previous) if previous is not None else None
+    listing = ResultsListing(results)
     report, files = assess_and_write(
-        PolicyEvaluation(policy, TODAY), iter_results_dir(results), out, FORMATS,
-        generated_at=datetime.datetime.now(datetime.timezone.utc), previous=index)
-    wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        PolicyEvaluation(policy, TODAY), listing.items, out, FORMATS,
+        generated_at=datetime.datetime.now(datetime.timezone.utc), previous=index, read=listing.read,
+        workers=workers)
+    wall, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started
+    # ru_maxrss: of this process, and the largest of its children (the workers are alike).
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    workers_started = max(1, min(workers or available_cpus(), len(listing.items) // MIN_HOSTS_PER_AUTO_WORKER))
     return {
-        "wall": wall, "cpu": cpu, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "wall": wall, "cpu": cpu, "peak_mb": (peak_kb + children * (workers_started - 1)) / 1024.0,
+        "workers": workers_started,
         "hosts": report["summary"]["hosts"]["total"], "jobs": report["summary"]["jobs"]["total"],
         "violations": report["summary"]["jobs"]["violation"],
         "drift": None if report["drift"] is None else {key: len(value) for key, value in report["drift"].items()
@@ -86,8 +105,9 @@ def measure(results: Path, out: Path, previous: Path | None) -> dict[str, t.Any]
     }
 
 
-def run_measurement(results: Path, out: Path, previous: Path | None) -> dict[str, t.Any]:
-    command = [sys.executable, "-m", "tests.benchmark.report_benchmark", "--measure", str(results), "--out", str(out)]
+def run_measurement(results: Path, out: Path, previous: Path | None, workers: int) -> dict[str, t.Any]:
+    command = [sys.executable, "-m", "tests.benchmark.report_benchmark", "--measure", str(results), "--out", str(out),
+               "--workers", str(workers)]
     if previous is not None:
         command += ["--previous", str(previous)]
     finished = subprocess.run(command, cwd=REPO, check=True, capture_output=True, text=True)
@@ -104,12 +124,12 @@ def verdict(hosts: int, figures: dict[str, t.Any]) -> str:
 
 
 def print_table(rows: list[tuple[str, int, dict[str, t.Any]]]) -> None:
-    header = ["run", "hosts", "jobs", "wall s", "CPU s", "peak RSS MB"] + [FILE_NAMES[name] for name in FORMATS] + ["target"]
+    header = ["run", "hosts", "jobs", "workers", "wall s", "CPU s", "peak RSS MB"] + [FILE_NAMES[name] for name in FORMATS] + ["target"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for label, hosts, figures in rows:
         sizes = [f"{figures['sizes'].get(name, 0):.1f} MB" for name in FORMATS]
-        print("| " + " | ".join([label, f"{hosts:,}", f"{figures['jobs']:,}", f"{figures['wall']:.2f}",
+        print("| " + " | ".join([label, f"{hosts:,}", f"{figures['jobs']:,}", str(figures["workers"]), f"{figures['wall']:.2f}",
                                  f"{figures['cpu']:.2f}", f"{figures['peak_mb']:.0f}", *sizes,
                                  verdict(hosts, figures) if label == "aggregate" else ""]) + " |")
     largest = max(rows, key=lambda row: row[1])
@@ -161,6 +181,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--hosts", default="10000,50000,100000", help="fleet sizes, comma-separated")
     parser.add_argument("--jobs", type=int, default=5, help="jobs per host")
     parser.add_argument("--drift", action="store_true", help="also measure a run compared with the first")
+    parser.add_argument("--workers", type=int, default=0, help="processes (0: one per CPU, as the action's default)")
     parser.add_argument("--browser", action="store_true", help="time the largest HTML in Chromium")
     parser.add_argument("--keep", type=Path, help="directory for the inputs and reports (default: temporary)")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
@@ -168,7 +189,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--previous", type=Path, help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.measure is not None:
-        print(json.dumps(measure(options.measure, options.out, options.previous)))
+        print(json.dumps(measure(options.measure, options.out, options.previous, options.workers)))
         return
     rows: list[tuple[str, int, dict[str, t.Any]]] = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -177,14 +198,14 @@ def main(argv: list[str] | None = None) -> None:
             results, out = root / f"results-{hosts}", root / f"report-{hosts}"
             if not results.is_dir():
                 save_results(hosts, options.jobs, results)
-            rows.append(("aggregate", hosts, run_measurement(results, out, None)))
+            rows.append(("aggregate", hosts, run_measurement(results, out, None, options.workers)))
             if options.drift:
                 previous = root / f"previous-{hosts}.json"
                 previous.write_bytes((out / FILE_NAMES["json"]).read_bytes())
-                rows.append(("with drift", hosts, run_measurement(results, out, previous)))
+                rows.append(("with drift", hosts, run_measurement(results, out, previous, options.workers)))
             print(f"{hosts:,} hosts measured", file=sys.stderr)
-        print(f"python -m tests.benchmark.report_benchmark --hosts {options.hosts} --jobs {options.jobs}"
-              + (" --drift" if options.drift else ""))
+        print(f"python -m tests.benchmark.report_benchmark --hosts {options.hosts} --jobs {options.jobs} "
+              f"--workers {options.workers}" + (" --drift" if options.drift else ""))
         print_table(rows)
         if options.browser:
             largest = max(rows, key=lambda row: row[1])[1]

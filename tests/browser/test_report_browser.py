@@ -21,7 +21,10 @@ from tests.support.paths import REPO, collections_root
 if str(collections_root()) not in sys.path:
     sys.path.insert(0, str(collections_root()))
 
+from ansible_collections.winbits.bits.plugins.plugin_utils._policy import load_policy  # noqa: E402
 from ansible_collections.winbits.bits.plugins.plugin_utils._report.build import (  # noqa: E402
+    PolicyEvaluation,
+    assess_and_write,
     build_report,
     write_reports,
 )
@@ -33,6 +36,7 @@ from ansible_collections.winbits.bits.tests.unit.utils.bits_report_assessment im
     sample_assessment,
     synthetic_assessment,
 )
+from ansible_collections.winbits.bits.tests.unit.utils.report_fleet import POLICY, fleet  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 OUTPUT = REPO / "tests" / "output"
@@ -216,3 +220,27 @@ def test_hostile_names_stay_visible_and_keep_the_status_on_screen(browser: Brows
     OUTPUT.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(OUTPUT / "report-hostile-names.png"), full_page=False)
     assert browser.console == []
+
+
+def test_a_report_written_in_slices_shows_the_table_of_one_process(browser: Browser, tmp_path: Path) -> None:
+    """Written by three processes, the table's data has three blocks, which the page joins: every row,
+    status and fix is the one the report of one process shows."""
+    policy = load_policy(POLICY)
+    results = sorted(fleet(hosts=30).items())
+    shown = {}
+    for workers in (1, 3):
+        dest = tmp_path / f"workers-{workers}"
+        assess_and_write(PolicyEvaluation(policy, NOW.date()), results, dest, ["html"], generated_at=NOW,
+                         previous=None, workers=workers)
+        page = browser.open(dest / "bits-compliance.html")
+        page.select_option("#page-size", "500")
+        page.click("button[data-sort=host]")
+        table = rows(page)
+        page.click("button[data-status-filter=violation]")
+        fixes = page.eval_on_selector_all("#job-rows tr.detail pre", "nodes => nodes.map(node => node.textContent)")
+        shown[workers] = (page.text_content("#match-count"), table, fixes)
+    assert shown[3] == shown[1]
+    match_count, table, fixes = shown[1]
+    assert len(table) == sum(len((result or {}).get("jobs") or []) or 1 for _name, result in results)
+    assert fixes and all("winbits.bits.bits_helper_token" in fix for fix in fixes)
+    assert browser.console == [], browser.console

@@ -116,7 +116,9 @@ def test_a_sliced_run_aggregates_to_the_same_report(audit):
     assert not (sliced_dir / "bits-compliance.json").exists(), "a slice must not write the fleet report"
     include = {"name": "winbits.bits.bits_report", "tasks_from": "aggregate"}
     variables = {"bits_report_policy": str(POLICY), "bits_report_dir": str(sliced_dir),
-                 "bits_report_results_dir": str(results), "bits_report_as_of": "2026-11-21"}
+                 "bits_report_results_dir": str(results), "bits_report_as_of": "2026-11-21",
+                 # Two processes inside Ansible's worker, each a slice of the hosts.
+                 "bits_report_workers": 2}
     aggregate = [{"hosts": "localhost", "gather_facts": False,
                   "tasks": [{"name": "Aggregate", "ansible.builtin.include_role": include, "vars": variables}]}]
     run = audit.playbook(aggregate)

@@ -45,6 +45,7 @@ _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z
 # fixed (nobody knows), it is visible in the report as unassessed.
 FIXED_STATUSES = frozenset({"compliant", "waived", "unmanaged"})
 DRIFT_KINDS = ("became_noncompliant", "fixed", "appeared", "disappeared")
+T = t.TypeVar("T")
 
 
 class ReportError(ValueError):
@@ -334,7 +335,12 @@ def write_reports(
 ) -> dict[str, Path]:
     """Write the report in each format into ``dest_dir``; return format -> path."""
     head = {key: value for key, value in report.items() if key != "hosts"}
-    files = stream_report(sorted_hosts(report.get("hosts") or []), lambda: head, dest_dir, formats,
+
+    def write_hosts(_part: int, stream: t.Any) -> None:
+        for host in sorted_hosts(report.get("hosts") or []):
+            stream.host(host)
+
+    files = stream_report(write_hosts, 1, lambda _extras: head, dest_dir, formats,
                           generated_at=str(report["generated_at"]))
     return {written.format: written.path for written in files}
 
@@ -378,6 +384,18 @@ class DriftBuilder:
         now_jobs = _jobs_by_id(now) if now is not None else {}
         for job_id in sorted(set(before_jobs) | set(now_jobs)):
             _classify(self.drift, name, before_jobs.get(job_id), now_jobs.get(job_id))
+
+    def partial(self) -> tuple[dict[str, list[t.Any]], list[str], set[str]]:
+        """What this builder found of the hosts it was fed (in a worker process: see absorb)."""
+        return self.drift, self.not_compared, self.seen
+
+    def absorb(self, partial: tuple[dict[str, list[t.Any]], list[str], set[str]]) -> None:
+        """Add what another builder found of other hosts; result() sorts it all."""
+        drift, not_compared, seen = partial
+        for kind in DRIFT_KINDS:
+            self.drift[kind].extend(drift[kind])
+        self.not_compared.extend(not_compared)
+        self.seen |= seen
 
     def result(self) -> dict[str, t.Any]:
         for name in self.previous.hosts.keys() - self.seen:
@@ -582,41 +600,52 @@ def _same_apart_from_timestamp(new: Path, old: Path, timestamp: str) -> bool:
 
 
 def stream_report(
-    hosts: t.Iterable[t.Mapping[str, t.Any]],
-    head: t.Callable[[], t.Mapping[str, t.Any]],
+    write_slice: t.Callable[[int, t.Any], T],
+    slices: int,
+    head: t.Callable[[list[T]], t.Mapping[str, t.Any]],
     dest_dir: str | os.PathLike[str],
     formats: t.Iterable[str] = FORMATS,
     *,
     generated_at: str,
     write: bool = True,
 ) -> list[WrittenFile]:
-    """Write the report whose hosts come one by one, in name order, as one set into ``dest_dir``.
+    """Write the report whose hosts come slice by slice, as one set into ``dest_dir``.
 
-    ``head()`` is called once the hosts are done: the report without its hosts (summary, drift,
-    waivers...; its generated_at is ``generated_at``). The set is written whole into a staging
-    directory and swapped in (``write_report_set``'s guarantees); with ``write`` false nothing in
-    ``dest_dir`` changes and the result still says which files would.
+    ``write_slice(part, stream)`` feeds the hosts of slice ``part`` (0 to ``slices`` - 1, each in
+    name order, the slices in order) to ``stream.host`` and returns what the head needs of them;
+    slice 0 runs in this process, the others at the same time in forked ones (``shards``).
+    ``head(extras)`` is called once every slice is done, with their returns in slice order: the
+    report without its hosts (summary, drift, waivers...; its generated_at is ``generated_at``). The
+    set is written whole into a staging directory and swapped in (``write_report_set``'s
+    guarantees); with ``write`` false nothing in ``dest_dir`` changes and the result still says which
+    files would.
     """
+    from .shards import run_slices  # noqa: PLC0415
     from .stream import ReportStream  # noqa: PLC0415  (stream imports the format modules)
 
     dest = Path(dest_dir)
-    names = check_formats(formats)
+    names = {name: FILE_NAMES[name] for name in check_formats(formats)}
     created = write and not dest.exists()
     if write:
         dest.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=dest if write else None, prefix=".bits-compliance.", suffix=".new"))
+
+    def write_part(part: int) -> tuple[dict[str, t.Any], T]:
+        stream = ReportStream(staging, names, generated_at, part)
+        extra = write_slice(part, stream)
+        return stream.close(), extra
+
     try:
-        stream = ReportStream(staging, {name: FILE_NAMES[name] for name in names}, generated_at)
-        for host in hosts:
-            stream.host({**host, "jobs": sorted(host.get("jobs") or [], key=lambda job: str(job.get("id")))})
-        staged = stream.finish(dict(head(), generated_at=generated_at))
-        files = [WrittenFile(name, dest / FILE_NAMES[name],
-                             not _same_apart_from_timestamp(staged[name], dest / FILE_NAMES[name], generated_at))
-                 for name in names]
+        done = run_slices(write_part, slices)
+        report = dict(head([extra for _states, extra in done]), generated_at=generated_at)
+        staged = ReportStream.assemble(staging, names, [states for states, _extra in done], report)
+        files = [WrittenFile(name, dest / file_name,
+                             not _same_apart_from_timestamp(staged[name], dest / file_name, generated_at))
+                 for name, file_name in names.items()]
         if write:
             for path in staged.values():
                 os.chmod(path, 0o644)
-            _swap_in(staging, dest, [FILE_NAMES[name] for name in names])
+            _swap_in(staging, dest, list(names.values()))
         created = False
         return files
     finally:
@@ -637,14 +666,19 @@ class _SummaryCounter:
     def host(self, entry: t.Mapping[str, t.Any]) -> None:
         from .._policy.evaluate import summarise  # noqa: PLC0415
 
-        one = summarise(self.policy, [entry])
+        self.absorb(summarise(self.policy, [entry]))
+
+    def absorb(self, summary: dict[str, t.Any] | None) -> None:
+        """Add the summary another counter made of other hosts."""
+        if summary is None:
+            return
         if self.summary is None:
-            self.summary = one
+            self.summary = summary
             return
         for group in ("hosts", "jobs"):
-            for key, value in one[group].items():
+            for key, value in summary[group].items():
                 self.summary[group][key] += value
-        for rule, counts in one["rules"].items():
+        for rule, counts in summary["rules"].items():
             for key, value in counts.items():
                 self.summary["rules"][rule][key] += value
 
@@ -673,6 +707,16 @@ class PolicyEvaluation:
         self.counter.host(entry)
         return entry
 
+    def partial(self) -> tuple[dict[str, t.Any] | None, list[int]]:
+        """The counts of the hosts judged here, for the evaluation of a process that judged others."""
+        return self.counter.summary, list(self.judge.waiver_used)
+
+    def absorb(self, partial: tuple[dict[str, t.Any] | None, list[int]]) -> None:
+        """Count the hosts another evaluation judged (in a worker process) as if judged here."""
+        summary, waiver_used = partial
+        self.counter.absorb(summary)
+        self.judge.waiver_used = [mine + theirs for mine, theirs in zip(self.judge.waiver_used, waiver_used)]
+
     def head(self) -> dict[str, t.Any]:
         from .._policy.evaluate import evaluate_fleet  # noqa: PLC0415
 
@@ -681,38 +725,59 @@ class PolicyEvaluation:
                 "waivers": self.judge.waiver_report()}
 
 
+def _given(_host: str, result: t.Any) -> t.Any:
+    return result
+
+
 def assess_and_write(
     evaluation: t.Any,
-    results: t.Iterable[tuple[str, t.Mapping[str, t.Any] | None]],
+    results: t.Iterable[tuple[str, t.Any]],
     dest_dir: str | os.PathLike[str],
     formats: t.Iterable[str] = FORMATS,
     *,
     generated_at: datetime.datetime,
     previous: PreviousIndex | None,
     write: bool = True,
+    read: t.Callable[[str, t.Any], t.Mapping[str, t.Any] | None] | None = None,
+    workers: int = 1,
 ) -> tuple[dict[str, t.Any], list[WrittenFile]]:
     """evaluate_fleet + build_report + write, host by host: (the report without its hosts, the files).
 
-    ``results`` come as (host, bits_job_info result or None), in host name order; each host is
-    judged by ``evaluation`` (a PolicyEvaluation), compared with the previous report and written,
-    then let go.
+    ``results`` come as (host, source), in host name order; ``read(host, source)`` gives the host's
+    bits_job_info result or None (without ``read``, the source is that result). Each host is read, judged
+    by ``evaluation`` (a PolicyEvaluation), compared with the previous report and written, then let
+    go. ``workers`` processes share the hosts, in contiguous slices (``shards.worker_count``).
     """
+    from .shards import slice_bounds, worker_count  # noqa: PLC0415
+
+    items = results if isinstance(results, list) else list(results)
+    read = read or _given
+    bounds = slice_bounds(len(items), worker_count(workers, len(items)))
     drift = DriftBuilder(previous) if previous is not None else None
     timestamp = format_timestamp(generated_at)
 
-    def hosts() -> t.Iterator[dict[str, t.Any]]:
-        for name, result in results:
-            entry = evaluation.host(name, result)
+    def write_slice(part: int, stream: t.Any) -> tuple[t.Any, t.Any]:
+        start, stop = bounds[part]
+        for index in range(start, stop):
+            name, source = items[index]
+            entry = evaluation.host(name, read(name, source))
             if drift is not None:
                 drift.host(entry)
-            yield entry
+            stream.host(entry)
+        return evaluation.partial(), drift.partial() if drift is not None else None
 
     head: dict[str, t.Any] = {}
 
-    def report_head() -> dict[str, t.Any]:
+    def report_head(extras: list[tuple[t.Any, t.Any]]) -> dict[str, t.Any]:
+        # Slice 0 was judged by this process's evaluation and drift; the others' counts are added.
+        for judged, compared in extras[1:]:
+            evaluation.absorb(judged)
+            if drift is not None:
+                drift.absorb(compared)
         head.update(schema_version=SCHEMA_VERSION, generated_at=timestamp, **evaluation.head(),
                     drift=drift.result() if drift is not None else None)
         return head
 
-    files = stream_report(hosts(), report_head, dest_dir, formats, generated_at=timestamp, write=write)
+    files = stream_report(write_slice, len(bounds), report_head, dest_dir, formats, generated_at=timestamp,
+                          write=write)
     return head, files

@@ -130,33 +130,46 @@ def host_of_file_name(file_name: str) -> str:
     return urllib.parse.unquote(file_name[:-len(".json")])
 
 
-def iter_results_dir(directory: str | Path, hosts: t.Iterable[str] = ()) -> t.Iterator[tuple[str, dict[str, t.Any] | None]]:
-    """read_results_dir one file at a time, in host name order, with ``hosts`` without a file as None.
+class ResultsListing:
+    """A results directory's hosts in name order, each with its file, read one at a time with ``read``.
 
-    The order comes from the file names (``result_file_name``), so that no file is read twice and
-    only one result is in memory; a file whose host is not the one its name says is refused.
+    The order comes from the file names (``result_file_name``), so that the files can be read in any
+    number of slices (a process each, see shards) without reading any twice; ``hosts`` without a file
+    are listed with None. Two files of one host, or a file whose host is not the one its name says,
+    are refused (ResultsError, naming the file).
     """
-    root = Path(directory)
-    if not root.is_dir():
-        raise ResultsError(f"{root}: not a directory")
-    named: dict[str, Path] = {}
-    for path in root.glob("*.json"):
-        if path.name.startswith("."):
-            continue
-        host = host_of_file_name(path.name)
-        if host in named:
-            first, second = sorted((named[host], path))
-            raise ResultsError(f"{second}: host {host!r} is already in {first}")
-        named[host] = path
-    for host in sorted(set(hosts) | named.keys()):
-        path = named.get(host)
+
+    def __init__(self, directory: str | Path, hosts: t.Iterable[str] = ()) -> None:
+        root = Path(directory)
+        if not root.is_dir():
+            raise ResultsError(f"{root}: not a directory")
+        self.named: dict[str, Path] = {}
+        for path in root.glob("*.json"):
+            if path.name.startswith("."):
+                continue
+            host = host_of_file_name(path.name)
+            if host in self.named:
+                first, second = sorted((self.named[host], path))
+                raise ResultsError(f"{second}: host {host!r} is already in {first}")
+            self.named[host] = path
+        self.items: list[tuple[str, Path | None]] = [(host, self.named.get(host))
+                                                     for host in sorted(set(hosts) | self.named.keys())]
+
+    def read(self, host: str, path: Path | None) -> dict[str, t.Any] | None:
+        """The result of ``host`` in ``path`` (one of ``items``): None when it has no file."""
         if path is None:
-            yield host, None
-            continue
+            return None
         found, result = _read_result_file(path)
-        if found != host and found in named:
-            raise ResultsError(f"{path}: host {found!r} is already in {named[found]}")
+        if found != host and found in self.named:
+            raise ResultsError(f"{path}: host {found!r} is already in {self.named[found]}")
         if found != host:
             raise ResultsError(f"{path}: holds host {found!r}, whose result file is named "
                                f"{result_file_name(found)!r}; mode=host_results names each file after its host")
-        yield host, result
+        return result
+
+
+def iter_results_dir(directory: str | Path, hosts: t.Iterable[str] = ()) -> t.Iterator[tuple[str, dict[str, t.Any] | None]]:
+    """read_results_dir one file at a time, in host name order, with ``hosts`` without a file as None."""
+    listing = ResultsListing(directory, hosts)
+    for host, path in listing.items:
+        yield host, listing.read(host, path)

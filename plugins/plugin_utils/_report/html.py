@@ -18,8 +18,10 @@ import base64
 import functools
 import hashlib
 import json
+import os
 import typing as t
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -168,7 +170,7 @@ def _table_rows(host_index: int, entry: t.Mapping[str, t.Any], intern: _Interner
 
 
 def table_data(report: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    """The job table's data (see TableBuilder), of a report in memory."""
+    """The job table's data (see TableBuilder), of a report in memory: one block."""
     intern, shape = _Interner(), _Interner()
     hosts: list[list[t.Any]] = []
     rows: list[list[t.Any]] = []
@@ -179,11 +181,10 @@ def table_data(report: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
             if compact_id is not None:
                 ids.append([len(rows), compact_id])
             rows.append(row)
-    data = {"fields": list(ROW_FIELDS), "strings": intern.strings, "hosts": hosts, "rows": rows,
-            "shapes": [list(item) for item in shape.strings]}
+    block = {"strings": intern.strings, "hosts": hosts, "rows": rows, "shapes": [list(item) for item in shape.strings]}
     if len(rows) <= KEEP_COMPACT_IDS_UP_TO:
-        data["ids"] = ids
-    return data
+        block["ids"] = ids
+    return {"fields": list(ROW_FIELDS), "blocks": [block]}
 
 
 def _script_json(value: object) -> str:
@@ -192,17 +193,51 @@ def _script_json(value: object) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
 
 
-class TableBuilder:
-    """The job table's data, written host by host: hosts, rows and GUIDs of compact rows into open files.
+@dataclass
+class TableBlock:
+    """One slice's part of the job table: its files (hosts, rows, GUIDs of compact rows) and its tables."""
 
-    {"fields": ROW_FIELDS, "hosts": [[name, status, reason]], "rows": [[host, id, name, shape, detail]],
-     "shapes": [[owner, state, type, flags, helper token, status, rule]], "ids": [[row, GUID]],
-     "strings": [...]}: numbers in rows, hosts and shapes are indexes into strings (shape: into
-    shapes; host: into hosts), so that what repeats is stored once. A row's detail is the index of
-    its JSON text, with the GUID and host marked (_detail_template). A compliant or unmanaged job's
-    row is compact: no GUID in the row; the GUIDs follow in "ids" up to KEEP_COMPACT_IDS_UP_TO rows,
-    beyond which only bits-compliance.json has them. A host without jobs gets one row whose status
-    is the host's ('not_assessed') or 'no_jobs', so that no host is missing from the table.
+    paths: tuple[Path, Path, Path]
+    rows: int
+    shapes: list[list[t.Any]]
+    strings: list[str]
+
+    def pieces(self, with_ids: bool) -> list[str | Path]:
+        """The block's JSON as tojson writes it (sorted keys): text, and the files to copy in between."""
+        pieces: list[str | Path] = ['{"hosts":[', self.paths[0], "]"]
+        if with_ids:
+            pieces += [',"ids":[', self.paths[2], "]"]
+        return pieces + [',"rows":[', self.paths[1], '],"shapes":' + _script_json(self.shapes)
+                         + ',"strings":' + _script_json(self.strings) + "}"]
+
+    def remove(self) -> None:
+        for path in self.paths:
+            os.unlink(path)
+
+
+def table_pieces(blocks: t.Sequence[TableBlock]) -> list[str | Path]:
+    """The whole table's JSON as tojson writes table_data's: {"blocks": [...], "fields": [...]}."""
+    with_ids = sum(block.rows for block in blocks) <= KEEP_COMPACT_IDS_UP_TO
+    pieces: list[str | Path] = ['{"blocks":[']
+    for number, block in enumerate(blocks):
+        pieces += ([","] if number else []) + block.pieces(with_ids)
+    return pieces + ['],"fields":' + _script_json(list(ROW_FIELDS)) + "}"]
+
+
+class TableBuilder:
+    """One block of the job table's data, written host by host: hosts, rows and GUIDs of compact rows into open files.
+
+    The table is {"fields": ROW_FIELDS, "blocks": [block, ...]}: one block per slice of hosts written
+    apart (one per worker process, see shards), in host order. A block is {"hosts": [[name, status,
+    reason]], "rows": [[host, id, name, shape, detail]], "shapes": [[owner, state, type, flags,
+    helper token, status, rule]], "ids": [[row, GUID]], "strings": [...]}: numbers in rows, hosts and
+    shapes are indexes into the block's strings (shape: into its shapes; host: into its hosts; row:
+    into its rows), so that what repeats is stored once; the page's script joins the blocks. A row's
+    detail is the index of its JSON text, with the GUID and host marked (_detail_template). A
+    compliant or unmanaged job's row is compact: no GUID in the row; the GUIDs follow in "ids" up to
+    KEEP_COMPACT_IDS_UP_TO rows in all, beyond which only bits-compliance.json has them. A host without
+    jobs gets one row whose status is the host's ('not_assessed') or 'no_jobs', so that no host is
+    missing from the table.
     """
 
     def __init__(self, hosts: t.TextIO, rows: t.TextIO, ids: t.TextIO) -> None:
@@ -221,18 +256,10 @@ class TableBuilder:
             self.row_count += 1
         self.host_count += 1
 
-    def close(self) -> None:
+    def close(self) -> TableBlock:
         for stream in (self.hosts, self.rows, self.ids):
             stream.close()
-
-    def pieces(self) -> list[str | Path]:
-        """The table's JSON as tojson writes it: text, and the files to copy in between."""
-        pieces: list[str | Path] = ['{"fields":' + _script_json(list(ROW_FIELDS)) + ',"hosts":[', self.paths[0], "]"]
-        if self.row_count <= KEEP_COMPACT_IDS_UP_TO:
-            pieces += [',"ids":[', self.paths[2], "]"]
-        pieces += [',"rows":[', self.paths[1], '],"shapes":' + _script_json([list(item) for item in self.shape.strings])
-                   + ',"strings":' + _script_json(self.intern.strings) + "}"]
-        return pieces
+        return TableBlock(self.paths, self.row_count, [list(item) for item in self.shape.strings], self.intern.strings)
 
 
 def _segments(counts: t.Mapping[str, int], order: t.Sequence[str]) -> list[dict[str, t.Any]]:
@@ -308,9 +335,9 @@ def render_html(report: t.Mapping[str, t.Any]) -> str:
 
 
 def render_html_around(report: t.Mapping[str, t.Any], not_assessed: dict[str, t.Any],
-                       table: TableBuilder) -> list[str | Path]:
-    """The page of a report whose hosts were streamed into ``table``: text, and files to copy in."""
+                       blocks: t.Sequence[TableBlock]) -> list[str | Path]:
+    """The page of a report whose hosts were streamed into ``blocks``: text, and files to copy in."""
     marker = "TABLE-" + uuid.uuid4().hex
     page = _environment().get_template(TEMPLATE).render(template_context(report, not_assessed, marker))
     head, tail = page.split('"%s"' % marker)
-    return [head, *table.pieces(), tail]
+    return [head, *table_pieces(blocks), tail]

@@ -2,12 +2,13 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The report written host by host: every format as a stream, so that 100,000 hosts fit in memory.
 
-A ReportStream takes the hosts one at a time, in name order, and writes each one's part of every
-format at once into a staging directory; no format holds the fleet. What a format says before its
-hosts but can only know after them (the JSON's drift, the JUnit totals, the HTML's summary and its
-string table) is written when the hosts are done: each file is then its head, the hosts' part (a
-file copied, not read into memory) and its tail. The text is the one the in-memory renderers of
-``formats`` and ``html`` give for the same report, byte for byte.
+The hosts come in slices (one, or one per worker process: ``shards``), each slice in name order. A
+ReportStream writes one slice's part of every format into the staging directory as its hosts come;
+no format holds the fleet. What a format says before its hosts but can only know after them (the
+JSON's drift, the JUnit totals, the HTML's summary) is written by ``assemble`` once every slice is
+done: each file is then its head, the slices' parts (files copied, not read into memory) and its
+tail. With one slice, the text is the one the in-memory renderers of ``formats`` and ``html`` give
+for the same report, byte for byte.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from .formats import CSV_COLUMNS, CsvLines, csv_row_values, host_testsuite
-from .html import LIST_LIMIT, TableBuilder, render_html_around
+from .html import LIST_LIMIT, TableBlock, TableBuilder, render_html_around
 
 REPLACE_UNENCODABLE = "winbits-bits-replace"  # registered by build, which imports this module
 _COPY_BUFFER = 1 << 20
@@ -36,13 +37,23 @@ def _append_file(target: t.TextIO, part: Path) -> None:
         shutil.copyfileobj(source, target.buffer, _COPY_BUFFER)
 
 
+def _part_path(staging: Path, name: str, part: int) -> Path:
+    return staging / f"{name}.part{part}"
+
+
+def _append_parts(target: t.TextIO, staging: Path, name: str, parts: int) -> None:
+    """Copy the slices' parts of ``name`` into ``target`` in slice order, and remove them."""
+    for part in range(parts):
+        path = _part_path(staging, name, part)
+        _append_file(target, path)
+        os.unlink(path)
+
+
 class _JsonWriter:
     """bits-compliance.json: json.dumps(report, sort_keys=True, indent=2), one host at a time."""
 
-    def __init__(self, staging: Path, name: str) -> None:
-        self.path = staging / name
-        self.part_path = staging / (name + ".hosts")
-        self.part = _open(self.part_path)
+    def __init__(self, staging: Path, name: str, part: int) -> None:
+        self.part = _open(_part_path(staging, name, part))
         self.count = 0
 
     def host(self, entry: t.Mapping[str, t.Any]) -> None:
@@ -50,62 +61,74 @@ class _JsonWriter:
         self.part.write((",\n    " if self.count else "\n    ") + text)
         self.count += 1
 
-    def finish(self, report: t.Mapping[str, t.Any]) -> None:
+    def close(self) -> int:
         self.part.close()
+        return self.count
+
+    @staticmethod
+    def assemble(staging: Path, name: str, counts: t.Sequence[int], report: t.Mapping[str, t.Any]) -> None:
         marker = "HOSTS-" + uuid.uuid4().hex
-        skeleton = json.dumps(dict(report, hosts=[marker] if self.count else []), sort_keys=True, indent=2,
+        skeleton = json.dumps(dict(report, hosts=[marker] if sum(counts) else []), sort_keys=True, indent=2,
                               ensure_ascii=False) + "\n"
-        with _open(self.path) as stream:
-            if self.count:
-                head, tail = skeleton.split('\n    "%s"' % marker)
-                stream.write(head)
-                _append_file(stream, self.part_path)
-                stream.write(tail)
-            else:
-                stream.write(skeleton)
-        os.unlink(self.part_path)
+        with _open(staging / name) as stream:
+            head, tail = skeleton.split('\n    "%s"' % marker) if sum(counts) else (skeleton, "")
+            stream.write(head)
+            written = 0
+            for part, count in enumerate(counts):
+                # Each part starts with its first host's "\n    "; between two parts goes the comma.
+                stream.write("," if written and count else "")
+                _append_file(stream, _part_path(staging, name, part))
+                os.unlink(_part_path(staging, name, part))
+                written += count
+            stream.write(tail)
 
 
 class _CsvWriter:
     """bits-compliance.csv, written row by row."""
 
-    def __init__(self, staging: Path, name: str) -> None:
-        self.path = staging / name
-        self.stream = _open(self.path)
+    def __init__(self, staging: Path, name: str, part: int) -> None:
+        self.stream = _open(_part_path(staging, name, part))
         self.lines = CsvLines()
-        self.stream.write(self.lines.header())
 
     def rows(self, rows: t.Sequence[t.Mapping[str, object]]) -> None:
         line = self.lines.line
         self.stream.write("".join(line(row) for row in rows))
 
-    def finish(self, report: t.Mapping[str, t.Any]) -> None:
+    def close(self) -> None:
         self.stream.close()
+
+    @staticmethod
+    def assemble(staging: Path, name: str, states: t.Sequence[None], report: t.Mapping[str, t.Any]) -> None:
+        with _open(staging / name) as stream:
+            stream.write(CsvLines().header())
+            _append_parts(stream, staging, name, len(states))
 
 
 class _JsonLinesWriter:
     """bits-compliance.jsonl: one JSON object per CSV row, with the CSV's fields, for log pipelines."""
 
-    def __init__(self, staging: Path, name: str) -> None:
-        self.path = staging / name
-        self.stream = _open(self.path)
+    def __init__(self, staging: Path, name: str, part: int) -> None:
+        self.stream = _open(_part_path(staging, name, part))
         self.empty = dict.fromkeys(CSV_COLUMNS)
         self.encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
     def rows(self, rows: t.Sequence[t.Mapping[str, object]]) -> None:
         self.stream.write("".join(self.encode({**self.empty, **row}) + "\n" for row in rows))
 
-    def finish(self, report: t.Mapping[str, t.Any]) -> None:
+    def close(self) -> None:
         self.stream.close()
+
+    @staticmethod
+    def assemble(staging: Path, name: str, states: t.Sequence[None], report: t.Mapping[str, t.Any]) -> None:
+        with _open(staging / name) as stream:
+            _append_parts(stream, staging, name, len(states))
 
 
 class _JunitWriter:
     """bits-compliance.junit.xml: each host's <testsuite> made and indented apart, the totals last."""
 
-    def __init__(self, staging: Path, name: str, generated_at: str) -> None:
-        self.path = staging / name
-        self.part_path = staging / (name + ".hosts")
-        self.part = _open(self.part_path)
+    def __init__(self, staging: Path, name: str, part: int, generated_at: str) -> None:
+        self.part = _open(_part_path(staging, name, part))
         self.generated_at = generated_at
         self.totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
 
@@ -118,28 +141,32 @@ class _JunitWriter:
         # "<testsuites>\n  <testsuite ...>...</testsuite>\n</testsuites>": keep "\n  <testsuite...</testsuite>".
         self.part.write(text[len("<testsuites>"):-len("\n</testsuites>")])
 
-    def finish(self, report: t.Mapping[str, t.Any]) -> None:
+    def close(self) -> dict[str, int]:
         self.part.close()
-        attributes = {"name": "bits-compliance", **{key: str(value) for key, value in self.totals.items()}}
-        root = ET.Element("testsuites", attributes)
-        with _open(self.path) as stream:
-            if self.totals["tests"]:
+        return self.totals
+
+    @staticmethod
+    def assemble(staging: Path, name: str, states: t.Sequence[t.Mapping[str, int]],
+                 report: t.Mapping[str, t.Any]) -> None:
+        totals = {key: sum(state[key] for state in states) for key in ("tests", "failures", "errors", "skipped")}
+        root = ET.Element("testsuites", {"name": "bits-compliance", **{key: str(value) for key, value in totals.items()}})
+        with _open(staging / name) as stream:
+            if totals["tests"]:
                 opening = ET.tostring(root, encoding="unicode", xml_declaration=True)
                 stream.write(opening[:-len(" />")] + ">")
-                _append_file(stream, self.part_path)
+                _append_parts(stream, staging, name, len(states))
                 stream.write("\n</testsuites>\n")
             else:
                 stream.write(ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n")
-        os.unlink(self.part_path)
+                _append_parts(stream, staging, name, len(states))
 
 
 class _HtmlWriter:
     """bits-compliance.html: the page around the job table's data, whose rows are written as they come."""
 
-    def __init__(self, staging: Path, name: str) -> None:
-        self.path = staging / name
-        self.parts = tuple(staging / (name + suffix) for suffix in (".hosts", ".rows", ".ids"))
-        self.table = TableBuilder(*(_open(part) for part in self.parts))
+    def __init__(self, staging: Path, name: str, part: int) -> None:
+        base = _part_path(staging, name, part)
+        self.table = TableBuilder(*(_open(base.with_name(base.name + suffix)) for suffix in (".hosts", ".rows", ".ids")))
         self.not_assessed: list[t.Mapping[str, t.Any]] = []
         self.not_assessed_total = 0
 
@@ -150,37 +177,50 @@ class _HtmlWriter:
             if len(self.not_assessed) < LIST_LIMIT:
                 self.not_assessed.append({"name": entry.get("name"), "reason": entry.get("reason")})
 
-    def finish(self, report: t.Mapping[str, t.Any]) -> None:
-        self.table.close()
-        not_assessed = {"items": self.not_assessed, "total": self.not_assessed_total,
-                        "hidden": max(0, self.not_assessed_total - LIST_LIMIT)}
-        with _open(self.path) as stream:
-            for piece in render_html_around(report, not_assessed, self.table):
+    def close(self) -> tuple[TableBlock, list[t.Mapping[str, t.Any]], int]:
+        return self.table.close(), self.not_assessed, self.not_assessed_total
+
+    @staticmethod
+    def assemble(staging: Path, name: str, states: t.Sequence[tuple[TableBlock, list[t.Mapping[str, t.Any]], int]],
+                 report: t.Mapping[str, t.Any]) -> None:
+        listed = [host for _block, hosts, _total in states for host in hosts][:LIST_LIMIT]
+        total = sum(count for _block, _hosts, count in states)
+        not_assessed = {"items": listed, "total": total, "hidden": max(0, total - LIST_LIMIT)}
+        with _open(staging / name) as stream:
+            for piece in render_html_around(report, not_assessed, [block for block, _hosts, _total in states]):
                 if isinstance(piece, Path):
                     _append_file(stream, piece)
                 else:
                     stream.write(piece)
-        for part in self.parts:
-            os.unlink(part)
+        for block, _hosts, _total in states:
+            block.remove()
+
+
+_WRITERS: dict[str, t.Any] = {
+    "json": _JsonWriter, "csv": _CsvWriter, "jsonl": _JsonLinesWriter, "junit": _JunitWriter, "html": _HtmlWriter,
+}
+# The CSV and the JSON lines share their rows, made once per host.
+_ROW_FORMATS = frozenset({"csv", "jsonl"})
 
 
 class ReportStream:
-    """Writes the chosen formats into ``staging``, host by host; ``finish`` completes every file."""
+    """Writes one slice of hosts (``part``) of the chosen formats into ``staging``, host by host.
 
-    def __init__(self, staging: Path, file_names: t.Mapping[str, str], generated_at: str) -> None:
-        makers: dict[str, t.Callable[[], t.Any]] = {
-            "json": lambda: _JsonWriter(staging, file_names["json"]),
-            "csv": lambda: _CsvWriter(staging, file_names["csv"]),
-            "jsonl": lambda: _JsonLinesWriter(staging, file_names["jsonl"]),
-            "junit": lambda: _JunitWriter(staging, file_names["junit"], generated_at),
-            "html": lambda: _HtmlWriter(staging, file_names["html"]),
-        }
-        self.writers = {name: makers[name]() for name in file_names}
-        # The CSV and the JSON lines share their rows, made once per host.
-        self.row_writers = [writer for writer in self.writers.values() if hasattr(writer, "rows")]
-        self.host_writers = [writer for writer in self.writers.values() if not hasattr(writer, "rows")]
+    ``close`` gives each format's state of the slice (counts, totals, the HTML's table block); once
+    every slice is closed, ``assemble`` completes every file from the slices' states in order.
+    """
+
+    def __init__(self, staging: Path, file_names: t.Mapping[str, str], generated_at: str, part: int = 0) -> None:
+        self.writers = {}
+        for name, file_name in file_names.items():
+            extra = (generated_at,) if name == "junit" else ()
+            self.writers[name] = _WRITERS[name](staging, file_name, part, *extra)
+        self.row_writers = [writer for name, writer in self.writers.items() if name in _ROW_FORMATS]
+        self.host_writers = [writer for name, writer in self.writers.items() if name not in _ROW_FORMATS]
 
     def host(self, entry: t.Mapping[str, t.Any]) -> None:
+        """One host (the next in name order); its jobs are written in GUID order."""
+        entry = {**entry, "jobs": sorted(entry.get("jobs") or [], key=lambda job: str(job.get("id")))}
         for writer in self.host_writers:
             writer.host(entry)
         if self.row_writers:
@@ -188,8 +228,16 @@ class ReportStream:
             for writer in self.row_writers:
                 writer.rows(rows)
 
-    def finish(self, report: t.Mapping[str, t.Any]) -> dict[str, Path]:
-        """``report``: the report without its hosts (they have been written); returns format -> staged file."""
-        for writer in self.writers.values():
-            writer.finish(report)
-        return {name: writer.path for name, writer in self.writers.items()}
+    def close(self) -> dict[str, t.Any]:
+        return {name: writer.close() for name, writer in self.writers.items()}
+
+    @staticmethod
+    def assemble(staging: Path, file_names: t.Mapping[str, str], states: t.Sequence[t.Mapping[str, t.Any]],
+                 report: t.Mapping[str, t.Any]) -> dict[str, Path]:
+        """``report``: the report without its hosts; ``states``: each slice's ``close()``, in order.
+
+        Returns format -> the staged file.
+        """
+        for name, file_name in file_names.items():
+            _WRITERS[name].assemble(staging, file_name, [state[name] for state in states], report)
+        return {name: staging / file_name for name, file_name in file_names.items()}

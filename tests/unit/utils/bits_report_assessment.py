@@ -200,12 +200,41 @@ def import_report_action() -> types.ModuleType:
 
 # --- the HTML's embedded job table, read back --------------------------------------------------------
 
+def joined_table(data: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The table's blocks joined into one, every index offset, as the page's script joins them.
+
+    A table of before the blocks (hosts, rows... at the top) is returned as it is.
+    """
+    if "blocks" not in data:
+        return data
+    fields = {name: index for index, name in enumerate(data["fields"])}
+    joined: dict[str, t.Any] = {"fields": data["fields"], "strings": [], "shapes": [], "hosts": [], "rows": [], "ids": []}
+    for block in data["blocks"]:
+        offsets = {key: len(joined[key]) for key in ("strings", "shapes", "hosts", "rows")}
+
+        def text(index: int | None, offset: int = offsets["strings"]) -> int | None:
+            return None if index is None else index + offset
+
+        joined["strings"] += block["strings"]
+        joined["shapes"] += [[text(index) for index in shape] for shape in block["shapes"]]
+        joined["hosts"] += [[host[0], text(host[1]), host[2]] for host in block["hosts"]]
+        for row in block["rows"]:
+            row = list(row)
+            row[fields["host"]] += offsets["hosts"]
+            row[fields["shape"]] += offsets["shapes"]
+            row[fields["name"]], row[fields["detail"]] = text(row[fields["name"]]), text(row[fields["detail"]])
+            joined["rows"].append(row)
+        joined["ids"] += [[position + offsets["rows"], guid] for position, guid in block.get("ids") or []]
+    return joined
+
+
 def table_rows(data: dict[str, t.Any]) -> list[dict[str, t.Any]]:
     """The job table's rows with every index resolved, as the page's script reads them (html.TableBuilder).
 
     Also reads the table as it was before rows became compact (one column per field), so that a
     table of today can be compared with one of then, field by field.
     """
+    data = joined_table(data)
     strings = data["strings"]
 
     def text(index: int | None) -> str | None:

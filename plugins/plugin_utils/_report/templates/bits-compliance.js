@@ -3,9 +3,31 @@
    the audited hosts. The Content-Security-Policy allows this script by its hash and nothing else. */
 (function () {
   "use strict";
-  var raw = JSON.parse(document.getElementById("report-data").textContent);
+  var data = JSON.parse(document.getElementById("report-data").textContent);
   var F = {};
-  raw.fields.forEach(function (name, index) { F[name] = index; });
+  data.fields.forEach(function (name, index) { F[name] = index; });
+
+  // The data comes in blocks (one per process that wrote a slice of the hosts, html.py), each with
+  // indexes into its own strings, shapes, hosts and rows: joined here, every index offset.
+  function joined(blocks) {
+    var all = { strings: [], shapes: [], hosts: [], rows: [], ids: [] };
+    blocks.forEach(function (block) {
+      var strings = all.strings.length, shapes = all.shapes.length, hosts = all.hosts.length, rows = all.rows.length;
+      function text(index) { return index === null ? null : index + strings; }
+      block.strings.forEach(function (value) { all.strings.push(value); });
+      block.shapes.forEach(function (shape) { all.shapes.push(shape.map(text)); });
+      block.hosts.forEach(function (host) { all.hosts.push([host[0], text(host[1]), host[2]]); });
+      block.rows.forEach(function (row) {
+        var copy = row.slice();
+        copy[F.host] += hosts; copy[F.shape] += shapes;
+        copy[F.name] = text(copy[F.name]); copy[F.detail] = text(copy[F.detail]);
+        all.rows.push(copy);
+      });
+      (block.ids || []).forEach(function (pair) { all.ids.push([pair[0] + rows, pair[1]]); });
+    });
+    return all;
+  }
+  var raw = joined(data.blocks);
   var strings = raw.strings;
   var LABELS = { compliant: "Compliant", violation: "Violation", waived: "Waived", unmanaged: "Unmanaged",
     unassessed: "Unassessed", not_assessed: "Not assessed", no_jobs: "No jobs", noncompliant: "Non-compliant" };
@@ -27,7 +49,7 @@
       jobless: shape[5] === "not_assessed" || shape[5] === "no_jobs"
     };
   });
-  (raw.ids || []).forEach(function (pair) { rows[pair[0]].id = pair[1]; });
+  raw.ids.forEach(function (pair) { rows[pair[0]].id = pair[1]; });
   rows.forEach(function (row) {
     row.search = [row.host, row.name, row.id, row.owner, row.rule, row.flags, row.helper_token, row.state,
       row.type, row.status, row.hostReason].join("\u0001").toLowerCase();

@@ -82,6 +82,12 @@ class FakeEvaluation:
         self.results[name] = result
         return self.fake.evaluate_fleet(self.policy, {name: result}, today=self.today, record=False)["hosts"][0]
 
+    def partial(self) -> dict[str, t.Any]:
+        return dict(self.results)
+
+    def absorb(self, results: dict[str, t.Any]) -> None:
+        self.results.update(results)
+
     def head(self) -> dict[str, t.Any]:
         fleet = self.fake.evaluate_fleet(self.policy, self.results, today=self.today)
         return {key: fleet[key] for key in ("policy", "as_of", "summary", "waivers")}
@@ -225,6 +231,8 @@ def test_noncompliant_hosts_do_not_fail_the_task_by_default(tmp_path: Path, poli
     ({"policy": "/nonexistent/policy.yml"}, "policy: file not found: /nonexistent/policy.yml"),
     ({"previous": "/nonexistent/old.json"}, "previous: /nonexistent/old.json: no such file"),
     ({"mode": "aggregate"}, "results_dir"),
+    ({"workers": -1}, "workers: must be 0 (one per CPU) or a number of processes, not -1"),
+    ({"workers": "many"}, "workers"),
 ])
 def test_bad_options_fail_naming_the_option_before_writing(tmp_path: Path, policy: FakePolicy,
                                                            args: dict[str, t.Any], fragment: str) -> None:

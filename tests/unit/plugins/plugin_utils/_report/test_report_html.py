@@ -90,9 +90,11 @@ def test_embedded_table_data_round_trips_and_covers_every_host() -> None:
     data = json.loads(body)
     assert data == json.loads(json.dumps(table_data(report)))
     assert data["fields"] == list(ROW_FIELDS)
-    assert [entry[0] for entry in data["hosts"]] == [entry["name"] for entry in report["hosts"]]
+    assert len(data["blocks"]) == 1
+    [block] = data["blocks"]
+    assert [entry[0] for entry in block["hosts"]] == [entry["name"] for entry in report["hosts"]]
     jobless = sum(1 for entry in report["hosts"] if not entry["jobs"])
-    assert len(data["rows"]) == report["summary"]["jobs"]["total"] + jobless
+    assert len(block["rows"]) == report["summary"]["jobs"]["total"] + jobless
     names = {row["name"] for row in table_rows(data)}
     assert NASTY_NAME in names
 
