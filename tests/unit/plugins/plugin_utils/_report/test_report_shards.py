@@ -35,6 +35,8 @@ from ansible_collections.winbits.bits.tests.unit.utils.report_fleet import POLIC
 
 NOW = datetime.datetime(2026, 11, 21, 8, 15, tzinfo=datetime.timezone.utc)
 TODAY = datetime.date(2026, 11, 21)
+
+
 def save(results: dict[str, dict | None], directory: Path) -> Path:
     directory.mkdir()
     for name, result in results.items():
