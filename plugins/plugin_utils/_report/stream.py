@@ -34,7 +34,29 @@ def _open(path: Path, mode: str = "w") -> t.TextIO:
 def _append_file(target: t.TextIO, part: Path) -> None:
     target.flush()
     with open(part, "rb") as source:
-        shutil.copyfileobj(source, target.buffer, _COPY_BUFFER)
+        if not _send_file(source, target.buffer):
+            shutil.copyfileobj(source, target.buffer, _COPY_BUFFER)
+
+
+def _send_file(source: t.BinaryIO, target: t.BinaryIO) -> bool:
+    """Copy ``source`` to the end of ``target`` in the kernel (os.sendfile); False where that is refused.
+
+    The parts of one format are hundreds of MB at 100,000 hosts: not read into Python's buffers.
+    """
+    if not hasattr(os, "sendfile"):
+        return False
+    left = os.fstat(source.fileno()).st_size
+    try:
+        while left > 0:
+            sent = os.sendfile(target.fileno(), source.fileno(), None, min(left, 1 << 30))
+            if sent == 0:
+                break
+            left -= sent
+    except OSError:
+        if left == os.fstat(source.fileno()).st_size:
+            return False  # nothing sent: copy it the plain way
+        raise
+    return True
 
 
 def _part_path(staging: Path, name: str, part: int) -> Path:
