@@ -89,6 +89,8 @@ class _Interner:
     def __init__(self) -> None:
         self.strings: list[str] = []
         self._index: dict[str, int] = {}
+        # Host strings (names, owners, states) as shown: few distinct ones repeat over many rows.
+        self._shown: dict[str, int] = {}
 
     def __call__(self, value: object) -> int | None:
         if value is None:
@@ -98,6 +100,15 @@ class _Interner:
             self._index[text] = len(self.strings)
             self.strings.append(text)
         return self._index[text]
+
+    def shown(self, value: str | None) -> int | None:
+        """The index of ``value`` as the page shows it (visible_text), worked out once per distinct value."""
+        if value is None:
+            return None
+        index = self._shown.get(value)
+        if index is None:
+            index = self._shown[value] = self(visible_text(value))
+        return index
 
 
 def _detail(job: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
@@ -158,11 +169,11 @@ def _table_rows(host_index: int, entry: t.Mapping[str, t.Any], intern: _Interner
         job_id = visible_or_none(job.get("id"))
         detail = _detail(job)
         row = [
-            host_index, None if status in COMPACT_STATUSES else job_id, intern(visible_or_none(job.get("name"))),
-            shape((intern(visible_or_none(describe_account(job.get("owner_name"), job.get("owner")) or None)),
-                   intern(visible_or_none(job.get("state"))), intern(visible_or_none(job.get("type"))),
+            host_index, None if status in COMPACT_STATUSES else job_id, intern.shown(job.get("name")),
+            shape((intern.shown(describe_account(job.get("owner_name"), job.get("owner")) or None),
+                   intern.shown(job.get("state")), intern.shown(job.get("type")),
                    intern(describe_flags(job.get("flags"))),
-                   intern(visible_or_none(describe_account(job.get("helper_token_name"), job.get("helper_token_sid")) or None)),
+                   intern.shown(describe_account(job.get("helper_token_name"), job.get("helper_token_sid")) or None),
                    intern(status), intern(job.get("rule")))),
             None if detail is None else intern(_detail_template(detail, job.get("id"), entry.get("name"))),
         ]
