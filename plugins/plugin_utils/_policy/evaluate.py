@@ -114,11 +114,11 @@ class Judge:
             waivers: dict[str, list[Waiver]]) -> dict[str, t.Any]:
         entry = dict(job)
         if not _JOB_KEY_SET <= entry.keys():
-            for key in JOB_KEYS:
-                entry.setdefault(key, None)
-        if entry["flags"] is None and dword_from_host(job.get("flags_value")) is not None:
+            entry.update(_missing_job_keys(tuple(entry)))
+        actual = dword_from_host(job.get("flags_value"))
+        if entry["flags"] is None and actual is not None:
             # Flags that were read are always shown, even from a result that sent only their value.
-            entry["flags"] = names_from_host(job.get("flags_value"))
+            entry["flags"] = names_from_host(actual)
         rule, certain = first_rule(rules, job)
         if rule is None:
             entry.update(status="unmanaged", rule=None, expected=None, problems=[], fix=None, waiver=None,
@@ -130,8 +130,9 @@ class Judge:
         if unread:
             entry["problems"] = unread
             return entry
-        actual = t.cast(int, dword_from_host(job.get("flags_value")))
-        problems = find_problems(rule, actual & KNOWN_MASK, token_sid_read(job), job.get("helper_token_name"))
+        actual = t.cast(int, actual)  # unread_facts has made sure the flags were read
+        token_sid = token_sid_read(job)
+        problems = find_problems(rule, actual & KNOWN_MASK, token_sid, job.get("helper_token_name"))
         unknown = unknown_bits_problem(rule, actual)
         if unknown and not problems:
             # Fail closed: bits this collection cannot name may be what the rule forbids; and a fix
@@ -140,13 +141,15 @@ class Judge:
             return entry
         if unknown:
             problems.append(unknown)
-        active = self._apply_waivers(entry, job, waivers.get(rule.name, ()), violated=bool(problems))
+        candidates = waivers.get(rule.name)
+        # Most rules have no waiver on a host: nothing to note or count then.
+        active = self._apply_waivers(entry, job, candidates, violated=bool(problems)) if candidates else None
         if not problems:
             entry["status"] = "compliant"
         elif active is not None:
             entry.update(status="waived", problems=problems)
         else:
-            fix = build_fix(host, job.get("id"), job.get("name"), rule, actual, token_sid_read(job))
+            fix = build_fix(host, job.get("id"), job.get("name"), rule, actual, token_sid)
             entry.update(status="violation", problems=problems, fix=fix)
         return entry
 
@@ -184,6 +187,12 @@ class Judge:
             item.update(expired=not self.waiver_active[waiver.index], used=self.waiver_used[waiver.index])
             report.append(item)
         return report
+
+
+@functools.lru_cache(maxsize=256)
+def _missing_job_keys(keys: tuple[t.Any, ...]) -> dict[str, None]:
+    """The job keys a job with these keys lacks, each null, in JOB_KEYS order (hosts send the same few key sets)."""
+    return {key: None for key in JOB_KEYS if key not in keys}
 
 
 def usable_jobs(result: object) -> tuple[list[abc.Mapping[str, t.Any]] | None, str | None]:

@@ -113,6 +113,11 @@ class _Glob:
         return True
 
 
+# How many display names a job selector remembers the match of before it starts afresh: fleets repeat
+# a few names, but a host could send any number of distinct ones, so the memory is bounded.
+NAME_MEMO_SIZE = 4096
+
+
 @dataclasses.dataclass(frozen=True)
 class JobSelector:
     """``job``: display-name globs (case-sensitive) and GUIDs (any case, braces optional)."""
@@ -120,6 +125,8 @@ class JobSelector:
     written: tuple[str, ...]
     names: Globs | None
     guids: frozenset[str]
+    # Display name -> whether ``names`` matches it: the same names recur on thousands of hosts.
+    name_memo: dict[str, bool] = dataclasses.field(default_factory=dict, init=False, compare=False, repr=False)
 
     def matches(self, job_id: object, job_name: object) -> Verdict:
         if self.guids and isinstance(job_id, str) and bare_guid(job_id) in self.guids:
@@ -128,10 +135,20 @@ class JobSelector:
             # GUIDs only: an unread id cannot be ruled out.
             return False if isinstance(job_id, str) else None
         if isinstance(job_name, str):
-            if self.names.fullmatch(job_name):
+            if self.name_matches(job_name):
                 return True
             return False if isinstance(job_id, str) or not self.guids else None
         return None
+
+    def name_matches(self, job_name: str) -> bool:
+        """``names.fullmatch``, remembered per display name (names is not None)."""
+        matched = self.name_memo.get(job_name)
+        if matched is None:
+            matched = t.cast(Globs, self.names).fullmatch(job_name)
+            if len(self.name_memo) >= NAME_MEMO_SIZE:
+                self.name_memo.clear()
+            self.name_memo[job_name] = matched
+        return matched
 
 
 @dataclasses.dataclass(frozen=True)

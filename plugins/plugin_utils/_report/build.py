@@ -660,23 +660,32 @@ def stream_report(
 
 
 class _SummaryCounter:
-    """evaluate_fleet's summary, added up host by host."""
+    """evaluate_fleet's summary, added up host by host.
+
+    It starts from summarise's summary of no host (every count at zero, in its key order) and adds
+    each host's counts in place, as summarise counts them, rather than summarising each host apart.
+    """
 
     def __init__(self, policy: t.Any) -> None:
-        self.policy = policy
-        self.summary: dict[str, t.Any] | None = None
-
-    def host(self, entry: t.Mapping[str, t.Any]) -> None:
         from .._policy.evaluate import summarise  # noqa: PLC0415
 
-        self.absorb(summarise(self.policy, [entry]))
+        self.summary: dict[str, t.Any] = summarise(policy, [])
+        self.hosts, self.jobs, self.rules = self.summary["hosts"], self.summary["jobs"], self.summary["rules"]
+
+    def host(self, entry: t.Mapping[str, t.Any]) -> None:
+        jobs, rules = self.jobs, self.rules
+        self.hosts[entry["status"]] += 1
+        self.hosts["total"] += 1
+        for job in entry["jobs"]:
+            status = job["status"]
+            jobs[status] += 1
+            jobs["total"] += 1
+            if job["rule"] is not None:
+                rules[job["rule"]][status] += 1
 
     def absorb(self, summary: dict[str, t.Any] | None) -> None:
-        """Add the summary another counter made of other hosts."""
+        """Add the summary another counter made of other hosts (in place: ``host`` counts into it)."""
         if summary is None:
-            return
-        if self.summary is None:
-            self.summary = summary
             return
         for group in ("hosts", "jobs"):
             for key, value in summary[group].items():
@@ -686,9 +695,7 @@ class _SummaryCounter:
                 self.summary["rules"][rule][key] += value
 
     def result(self) -> dict[str, t.Any]:
-        from .._policy.evaluate import summarise  # noqa: PLC0415
-
-        return self.summary if self.summary is not None else summarise(self.policy, [])
+        return self.summary
 
 
 class PolicyEvaluation:

@@ -20,6 +20,7 @@ from ansible_collections.winbits.bits.plugins.plugin_utils._policy import (
 )
 from ansible_collections.winbits.bits.plugins.plugin_utils._flags import parse_flags
 from ansible_collections.winbits.bits.plugins.plugin_utils._policy.evaluate import dump_task
+from ansible_collections.winbits.bits.plugins.plugin_utils._policy import model
 from ansible_collections.winbits.bits.plugins.plugin_utils._policy.model import compile_globs
 from ansible_collections.winbits.bits.tests.unit.utils.policy_facts import ALICE, SYSTEM, guid, make_job, make_result
 
@@ -587,3 +588,39 @@ def test_globs_agree_with_the_reference_on_many_random_patterns_and_names() -> N
 def test_globs_on_long_and_awkward_names(pattern: str, name: str, expected: bool) -> None:
     # A backtracking matcher takes minutes on the first names; this completes at once (not timed).
     assert compile_globs([pattern]).fullmatch(name) is expected
+
+
+# --- what a fleet's judge remembers ------------------------------------------------------------------
+
+def test_each_job_selector_remembers_its_own_name_matches() -> None:
+    # The same display names judged again and again by one judge, under rules whose globs disagree on them:
+    # each selector must answer for its own globs (a memo shared between selectors would not).
+    policy = policy_of(rule("sync", {"flags": 3}, job="*Sync"), rule("content", {"flags": 1}, job="content*"),
+                       rule("rest", {"flags": 0}, job="*"))
+    names = ["contentSync", "contentX", "userSync", "misc", "contentSync"]
+    fleet = {"web%02d" % host: make_result(*(make_job(number, name=name, flags=3) for number, name in enumerate(names)))
+             for host in range(3)}
+    expected = {"contentSync": "sync", "contentX": "content", "userSync": "sync", "misc": "rest"}
+    for host in evaluate_fleet(policy, fleet, today=TODAY)["hosts"]:
+        assert [(job["name"], job["rule"]) for job in host["jobs"]] == [(name, expected[name]) for name in names]
+
+
+def test_the_name_memo_is_bounded_and_answers_the_same_after_it_starts_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(model, "NAME_MEMO_SIZE", 3)
+    policy = policy_of(rule("sync", {"flags": 3}, job="*Sync"), rule("rest", {"flags": 0}, job="*"))
+    selector = policy.rules[0].match.job
+    names = ["a%dSync" % number if number % 2 else "b%d" % number for number in range(10)] * 2
+    for name in names:
+        assert selector.matches(guid(1), name) is name.endswith("Sync")
+        assert len(selector.name_memo) <= 3
+
+
+def test_jobs_without_some_keys_get_them_null_in_the_order_of_shape_a() -> None:
+    full = make_job(1, flags=3)
+    short = {key: value for key, value in full.items() if key not in ("state", "read_errors")}
+    other = {key: value for key, value in full.items() if key not in ("owner_name", "error")}
+    for job in (short, other, short):
+        assessed = only_job(EXACT, job)
+        missing = [key for key in full if key not in job]
+        assert list(assessed)[:len(full)] == list(job) + missing
+        assert all(assessed[key] is None for key in missing)

@@ -12,6 +12,7 @@ import pytest
 from ansible_collections.winbits.bits.plugins.plugin_utils._report.build import (
     FILE_NAMES,
     FORMATS,
+    PolicyEvaluation,
     ReportError,
     build_report,
     check_formats,
@@ -20,7 +21,9 @@ from ansible_collections.winbits.bits.plugins.plugin_utils._report.build import 
     render_reports,
     write_reports,
 )
+from ansible_collections.winbits.bits.plugins.plugin_utils._policy import evaluate_fleet, load_policy
 from ansible_collections.winbits.bits.tests.unit.utils.bits_report_assessment import assessment, guid, host, job, sample_assessment
+from ansible_collections.winbits.bits.tests.unit.utils.policy_facts import ALICE, make_job, make_result
 
 NOW = datetime.datetime(2026, 11, 21, 8, 15, tzinfo=datetime.timezone.utc)
 LATER = datetime.datetime(2026, 11, 22, 9, 30, 5, tzinfo=datetime.timezone.utc)
@@ -50,6 +53,37 @@ def test_build_report_adds_version_time_and_keeps_the_assessment() -> None:
 def test_build_report_refuses_a_naive_time() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         build_report(sample_assessment(), generated_at=datetime.datetime(2026, 11, 21), previous=None)
+
+
+# --- a fleet judged host by host --------------------------------------------------------------------
+
+def test_the_summary_counted_host_by_host_is_evaluate_fleets_key_for_key() -> None:
+    policy = load_policy({"version": 1, "rules": [
+        {"name": "content-sync", "match": {"job": "contentSync"}, "expect": {"flags": 3}},
+        {"name": "user-jobs", "match": {"owner": "CORP\\alice"}, "expect": {"allowed_flags": 1}},
+        {"name": "idle", "match": {"job": "nothing-has-this-name"}, "expect": {"flags": 0}}],
+        "waivers": [{"rule": "user-jobs", "job": "legacy*", "reason": "CHG-1", "expires": "2099-01-01"}]})
+    results = {
+        "web01": make_result(make_job(1, flags=3), make_job(2, name="userSync", flags=1, owner=ALICE)),
+        "web02": make_result(make_job(3, flags=1), make_job(4, name="legacyFetch", flags=3, owner=ALICE),
+                             make_job(5, name="misc", flags=0)),
+        "web03": make_result(make_job(6, flags=None), make_job(7, name="userSync", flags=2, owner=ALICE)),
+        "web04": make_result(),
+        "gone01": {"unreachable": True, "msg": "timed out"},
+        "nothing01": None,
+    }
+    evaluation = PolicyEvaluation(policy, datetime.date(2026, 11, 21))
+    for name in sorted(results):
+        evaluation.host(name, results[name])
+    fleet = evaluate_fleet(policy, results, today=datetime.date(2026, 11, 21))
+    assert json.dumps(evaluation.head()["summary"]) == json.dumps(fleet["summary"])
+    assert fleet["summary"]["jobs"]["total"] == 7 and fleet["summary"]["hosts"]["not_assessed"] == 3
+
+
+def test_the_summary_of_no_host_has_every_count_at_zero() -> None:
+    policy = load_policy({"version": 1, "rules": [{"name": "r", "match": {}, "expect": {"flags": 0}}]})
+    summary = PolicyEvaluation(policy, datetime.date(2026, 11, 21)).head()["summary"]
+    assert json.dumps(summary) == json.dumps(evaluate_fleet(policy, {}, today=datetime.date(2026, 11, 21))["summary"])
 
 
 # --- drift -----------------------------------------------------------------------------------------
