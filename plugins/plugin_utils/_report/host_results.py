@@ -46,7 +46,7 @@ def render_result_file(host: str, result: abc.Mapping[str, t.Any] | None) -> str
 
 def _read_result_file(path: Path) -> tuple[str, dict[str, t.Any] | None]:
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(_read_text(path))
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise ResultsError(f"{path}: not a readable JSON host result: {error}") from None
     except RecursionError:
@@ -63,6 +63,17 @@ def _read_result_file(path: Path) -> tuple[str, dict[str, t.Any] | None]:
     if problem is not None:
         raise ResultsError(f"{path}: {problem}")
     return host, result
+
+
+def _read_text(path: Path) -> str:
+    """``path.read_text(encoding="utf-8")``, with less work per file: read as bytes, then decoded.
+
+    Its universal newlines are kept (a JSON error's line and column are read_text's), and so are its
+    errors: a file that is not UTF-8 fails with the same UnicodeDecodeError, a BOM is left in place.
+    """
+    with open(path, "rb") as stream:
+        text = stream.read().decode("utf-8")
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def result_problem(result: abc.Mapping[str, t.Any] | None) -> str | None:
@@ -90,9 +101,11 @@ def result_problem(result: abc.Mapping[str, t.Any] | None) -> str | None:
         except SchemaProblem as error:
             return f"{path}.{error.where}: {error.what}" if error.where else f"{path}: {error.what}"
         for key in ("error", "read_error"):
-            problem = _flat_mapping(job.get(key), f"{path}.{key}")
-            if problem is not None:
-                return problem
+            # Most jobs have neither: no call, and no path text, for a null.
+            if job.get(key) is not None:
+                problem = _flat_mapping(job[key], f"{path}.{key}")
+                if problem is not None:
+                    return problem
     return None
 
 

@@ -57,16 +57,68 @@ def report_host_check() -> Check:
     return _Compiler(schema).compile(schema["$defs"]["host"])
 
 
-@functools.lru_cache(maxsize=1)
-def host_job_check() -> Check:
+def host_job_schema() -> dict[str, t.Any]:
     """The job facts of a bits_job_info result, as the report's job carries them (shape A's keys only)."""
     from .._policy.evaluate import JOB_KEYS  # pylint: disable=import-outside-toplevel
 
-    schema = report_schema()
-    job = schema["$defs"]["job"]
-    facts = {"type": "object", "required": ["id"],
-             "properties": {key: job["properties"][key] for key in JOB_KEYS}}
-    return _Compiler(schema).compile(facts)
+    job = report_schema()["$defs"]["job"]
+    return {"type": "object", "required": ["id"], "properties": {key: job["properties"][key] for key in JOB_KEYS}}
+
+
+@functools.lru_cache(maxsize=1)
+def host_job_check() -> Check:
+    """host_job_schema's check: the compiled one, behind a quick yes for the jobs that meet it."""
+    compiler = _Compiler(report_schema())
+    facts = host_job_schema()
+    return _accepting_first(_flat_object_acceptor(compiler, facts), compiler.compile(facts))
+
+
+def _accepting_first(accepts: t.Callable[[object], bool], check: Check) -> Check:
+    """``check``, run only on what ``accepts`` does not vouch for, so that a problem is its own.
+
+    ``accepts`` must never accept what ``check`` refuses; it may refuse what ``check`` accepts (the
+    check then says None after all).
+    """
+    return lambda value: None if accepts(value) else check(value)
+
+
+def _flat_object_acceptor(compiler: _Compiler, schema: dict[str, t.Any]) -> t.Callable[[object], bool]:
+    """A quick yes for a valid instance of an object schema of ``type``, ``required`` and ``properties``.
+
+    Thousands of jobs are read back: one pass over a job's keys, each value's type looked up in a
+    table, costs less than the compiled checks' calls per keyword. A property whose schema says more
+    than its type (a pattern, a minimum, items) keeps its compiled check for the rest.
+    """
+    if set(schema) - _ANNOTATIONS != {"type", "required", "properties"} or schema["type"] != "object":
+        raise ValueError("not a flat object schema")
+    required = tuple(schema["required"])
+    # Each property: the Python types its ``type`` allows (None: any), and the check of its other keywords.
+    expected: dict[str, tuple[frozenset[type] | None, Check | None]] = {}
+    for key, subschema in schema["properties"].items():
+        keywords = {keyword: argument for keyword, argument in subschema.items() if keyword not in _ANNOTATIONS}
+        kinds = _python_types(keywords.pop("type")) if "type" in keywords else None
+        expected[key] = (kinds, compiler.compile(keywords) if keywords else None)
+
+    def accepts(value: object) -> bool:
+        if type(value) is not dict:
+            return False
+        for key in required:
+            if key not in value:
+                return False
+        for key, item in value.items():
+            property_expects = expected.get(key)
+            if property_expects is None:
+                continue
+            kinds, rest = property_expects
+            if kinds is not None and type(item) not in kinds or rest is not None and rest(item) is not None:
+                return False
+        return True
+    return accepts
+
+
+def _python_types(names: str | list[str]) -> frozenset[type]:
+    """The Python types json.load gives for a ``type`` keyword's JSON type names."""
+    return frozenset(kind for name in ([names] if isinstance(names, str) else names) for kind in _TYPES[name])
 
 
 def validate(document: object, check: Check) -> None:
@@ -147,9 +199,12 @@ class _Compiler:
         argument = schema[keyword]
         if keyword == "type":
             names = [argument] if isinstance(argument, str) else list(argument)
-            types = frozenset(kind for name in names for kind in _TYPES[name])
-            return _failing(lambda value: type(value) in types,
-                            lambda value: f"{_short(value)} is not of type {' or '.join(names)}")
+            types = _python_types(names)
+
+            # type, pattern and minimum are what a job's facts are checked against: one call each, not two.
+            def check_type(value: object) -> Problem | None:
+                return None if type(value) in types else ([], f"{_short(value)} is not of type {' or '.join(names)}")
+            return check_type
         if keyword == "const":
             return _failing(lambda value: _same(value, argument), lambda value: f"{_short(value)} is not {argument!r}")
         if keyword == "enum":
@@ -157,11 +212,16 @@ class _Compiler:
                             lambda value: f"{_short(value)} is not one of {', '.join(map(str, argument))}")
         if keyword == "pattern":
             pattern = re.compile(argument)
-            return _failing(lambda value: not isinstance(value, str) or pattern.search(value) is not None,
-                            lambda value: f"{_short(value)} does not match {argument}")
+
+            def check_pattern(value: object) -> Problem | None:
+                if not isinstance(value, str) or pattern.search(value) is not None:
+                    return None
+                return [], f"{_short(value)} does not match {argument}"
+            return check_pattern
         if keyword == "minimum":
-            return _failing(lambda value: type(value) not in (int, float) or value >= argument,
-                            lambda value: f"{value} is below {argument}")
+            def check_minimum(value: t.Any) -> Problem | None:
+                return None if type(value) not in (int, float) or value >= argument else ([], f"{value} is below {argument}")
+            return check_minimum
         if keyword == "minItems":
             return _failing(lambda value: not isinstance(value, list) or len(value) >= argument,
                             lambda value: f"has {len(value)} items; at least {argument} expected")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import datetime
 import json
+import random
 import typing as t
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from ansible_collections.winbits.bits.plugins.plugin_utils._report.build import 
     load_previous_report,
 )
 from ansible_collections.winbits.bits.plugins.plugin_utils._report.formats import render_json
+from ansible_collections.winbits.bits.plugins.plugin_utils._report import host_results, schema
 from ansible_collections.winbits.bits.plugins.plugin_utils._report.host_results import (
     ResultsError,
     read_results_dir,
@@ -217,3 +219,47 @@ def test_a_job_waived_by_a_waiver_without_owner_is_marked_and_every_waived_job_s
         assert "owner: CORP\\alice; the waiver names no owner" in junit
         detail = [row for row in table_rows(table_data(report)) if row["id"] == job["id"]][0]["detail"]
         assert "owner: CORP\\alice" in detail["waiver"] and "the waiver names no owner" in detail["waiver"]
+
+
+# --- the quick paths of reading back give what the plain ones give ----------------------------------
+
+ODD_VALUES = (None, True, False, 0, 1, -1, 2.5, float("nan"), "", "x", "{5D3B4C39-1F0A-4D5B-9E2F-000000000001}",
+              "{5d3b4c39-1f0a-4d5b-9e2f-000000000001}", [], ["local_file"], [1], {}, {"call": "GetId"}, [{}], ["x"], 2 ** 40)
+ODD_KEYS = tuple(schema.host_job_schema()["properties"]) + ("extra", 1)
+
+
+def test_the_quick_job_check_gives_the_compiled_checks_verdict_and_problem_on_every_odd_job() -> None:
+    compiled = schema._Compiler(schema.report_schema()).compile(schema.host_job_schema())
+    quick = schema.host_job_check()
+    rng = random.Random(5)
+    verdicts = set()
+    for _ in range(20000):
+        job = make_job(rng.randint(1, 3), flags=rng.choice((None, 1, 7)))
+        for _change in range(rng.randint(0, 3)):
+            key = rng.choice(ODD_KEYS)
+            if rng.random() < 0.2:
+                job.pop(key, None)
+            else:
+                job[key] = rng.choice(ODD_VALUES)
+        assert quick(job) == compiled(job), job
+        verdicts.add(quick(job) is None)
+    assert verdicts == {True, False}
+
+
+@pytest.mark.parametrize("content", [
+    b'{"a": 1}\r\n', b'{"a":\r\n 1,\r\n x}', b'{\r"a":\r1,\r\r x}', b'{"a": "x\ry"}', b"\xef\xbb\xbf{}", b'{"a": "\xff"}',
+    '{"a": "é"}'.encode("utf-16"), b"", b'{"a": "\xc3\xa9\r\n"}',
+], ids=["crlf", "crlf-error", "cr-error", "cr-in-string", "bom", "not-utf-8", "utf-16", "empty", "crlf-in-string"])
+def test_a_result_file_is_read_as_read_text_reads_it(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "web01.json"
+    path.write_bytes(content)
+    try:
+        expected: object = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        expected = str(error)
+    try:
+        text: object = host_results._read_text(path)
+    except UnicodeDecodeError as error:
+        text = str(error)
+    assert text == expected
+
