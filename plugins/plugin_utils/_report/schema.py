@@ -99,8 +99,10 @@ def _flat_object_acceptor(compiler: _Compiler, schema: dict[str, t.Any]) -> t.Ca
         kinds = _python_types(keywords.pop("type")) if "type" in keywords else None
         expected[key] = (kinds, compiler.compile(keywords) if keywords else None)
 
+    objects = _python_types("object")
+
     def accepts(value: object) -> bool:
-        if type(value) is not dict:
+        if type(value) not in objects:
             return False
         for key in required:
             if key not in value:

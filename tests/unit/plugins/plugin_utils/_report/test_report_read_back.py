@@ -233,7 +233,7 @@ def test_the_quick_job_check_gives_the_compiled_checks_verdict_and_problem_on_ev
     quick = schema.host_job_check()
     rng = random.Random(5)
     verdicts = set()
-    for _ in range(20000):
+    for _case in range(20000):
         job = make_job(rng.randint(1, 3), flags=rng.choice((None, 1, 7)))
         for _change in range(rng.randint(0, 3)):
             key = rng.choice(ODD_KEYS)
@@ -262,4 +262,3 @@ def test_a_result_file_is_read_as_read_text_reads_it(tmp_path: Path, content: by
     except UnicodeDecodeError as error:
         text = str(error)
     assert text == expected
-
