@@ -34,6 +34,11 @@ CSV_COLUMNS: tuple[str, ...] = (
 # breaks and keeps a quote in front. So the apostrophe goes before such a character wherever a
 # spreadsheet could start a cell there: at the start, after ',' ';' CR LF or '"'.
 _FORMULA_IN_A_CELL = re.compile(r'(?:^|(?<=[,;\r\n"]))(?=[=+\-@\t\r])')
+# The same places found faster: the regex engine scans for a leading character class far quicker
+# than it tries a lookbehind at every position. It matches the character before a formula start
+# (not the start itself), so the text's very start is checked apart.
+_BEFORE_A_FORMULA = re.compile(r'([,;\r\n"])(?=[=+\-@\t\r])')
+_FORMULA_STARTS = frozenset("=+-@\t\r")
 # Characters XML 1.0 cannot carry even escaped; a host may still report them in a job name.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -55,9 +60,15 @@ def _plain(value: object) -> str:
     return str(value)
 
 
+def neutralise_formulas(text: str) -> str:
+    """``_FORMULA_IN_A_CELL.sub("'", text)``, the same text, found faster (see _BEFORE_A_FORMULA)."""
+    text = _BEFORE_A_FORMULA.sub(r"\1'", text)
+    return "'" + text if text[:1] in _FORMULA_STARTS else text
+
+
 def _cell(value: object) -> str:
     """One cell as a spreadsheet must get it (CsvLines does the same for a whole line at once)."""
-    return _FORMULA_IN_A_CELL.sub("'", _plain(value))
+    return neutralise_formulas(_plain(value))
 
 
 def _host_cells(host: t.Mapping[str, t.Any]) -> dict[str, object]:
@@ -113,8 +124,11 @@ class CsvLines:
     def line(self, row: t.Mapping[str, object]) -> str:
         self.buffer.seek(0)
         self.buffer.truncate()
-        self.writer.writerow([_plain(row.get(column)) for column in CSV_COLUMNS])
-        return _FORMULA_IN_A_CELL.sub("'", self.buffer.getvalue()) + "\r\n"
+        # The csv module writes None as an empty cell and str() of anything else, like _plain, except
+        # for booleans; only those are turned into text here, without a call per cell.
+        self.writer.writerow(["true" if value is True else "false" if value is False else value
+                              for value in map(row.get, CSV_COLUMNS)])
+        return neutralise_formulas(self.buffer.getvalue()) + "\r\n"
 
     def header(self) -> str:
         return ",".join(CSV_COLUMNS) + "\r\n"

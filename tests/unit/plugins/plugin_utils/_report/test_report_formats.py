@@ -4,7 +4,9 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import itertools
 import json
+import re
 import typing as t
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -15,6 +17,7 @@ import pytest
 from ansible_collections.winbits.bits.plugins.plugin_utils._report.build import build_report
 from ansible_collections.winbits.bits.plugins.plugin_utils._report.formats import (
     CSV_COLUMNS,
+    neutralise_formulas,
     render_csv,
     render_json,
     render_junit,
@@ -126,6 +129,14 @@ def test_csv_keeps_quotes_commas_newlines_and_markup() -> None:
 def test_csv_neutralises_formula_cells() -> None:
     [row] = [row for row in csv_rows(report_of()) if row["job_id"] == guid(7)]
     assert row["job_name"] == "'=HYPERLINK(\"http://x\")"
+
+
+def test_csv_fast_neutralisation_is_the_one_its_rule_says() -> None:
+    # The rule as one plain regex: an apostrophe wherever a cell can start and a formula starts.
+    rule = re.compile(r'(?:^|(?<=[,;\r\n"]))(?=[=+\-@\t\r])')
+    characters = ',;\r\n"=+-@\ta'
+    texts = ("".join(text) for length in range(6) for text in itertools.product(characters, repeat=length))
+    assert all(neutralise_formulas(text) == rule.sub("'", text) for text in texts)
 
 
 def test_csv_describes_the_violation_and_its_fix() -> None:
