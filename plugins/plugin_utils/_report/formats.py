@@ -149,7 +149,9 @@ def render_jsonl(report: t.Mapping[str, t.Any]) -> str:
 # --- JUnit XML -------------------------------------------------------------------------------------
 
 def _xml_text(value: object) -> str:
-    return _XML_INVALID.sub("\ufffd", "" if value is None else str(value))
+    text = "" if value is None else str(value)
+    # Every character of _XML_INVALID is unprintable, so a printable text (nearly all) skips the regex.
+    return text if text.isprintable() else _XML_INVALID.sub("\ufffd", text)
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attributes: object) -> ET.Element:

@@ -199,3 +199,13 @@ def test_junit_keeps_markup_and_survives_control_characters() -> None:
     names = {case.get("name") for case in root.iter("testcase")}
     assert f"{NASTY_NAME} {guid(6)}" in names
     assert f"bad\ufffdname\ufffd {guid(9)}" in names
+
+
+def test_junit_replaces_every_character_xml_cannot_carry() -> None:
+    # Those XML 1.0 forbids even escaped; the renderer's shortcut for printable texts must not let one through.
+    forbidden = "".join(map(chr, [*range(0x09), 0x0b, 0x0c, *range(0x0e, 0x20), 0xfffe, 0xffff]))
+    data = sample_assessment()
+    data["hosts"].append(host("ctl01", [job(9, host="ctl01", name=f"a{forbidden}b")]))
+    root = junit_root(report_of(assessment(data["hosts"])))
+    names = {case.get("name") for case in root.iter("testcase")}
+    assert "a" + "\ufffd" * len(forbidden) + f"b {guid(9)}" in names
