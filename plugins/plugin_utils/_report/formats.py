@@ -97,10 +97,11 @@ def _job_cells(job: t.Mapping[str, t.Any]) -> dict[str, object]:
 def csv_row_values(host: t.Mapping[str, t.Any]) -> t.Iterator[dict[str, object]]:
     """The rows of one host: one per job, or one with the job columns empty for a host without jobs."""
     jobs = host.get("jobs") or []
+    host_cells = _host_cells(host)
     if not jobs:
-        yield _host_cells(host)
+        yield host_cells
     for job in jobs:
-        yield {**_host_cells(host), **_job_cells(job)}
+        yield {**host_cells, **_job_cells(job)}
 
 
 def csv_rows(report: t.Mapping[str, t.Any]) -> t.Iterator[dict[str, object]]:
