@@ -34,6 +34,11 @@ CSV_COLUMNS: tuple[str, ...] = (
 # breaks and keeps a quote in front. So the apostrophe goes before such a character wherever a
 # spreadsheet could start a cell there: at the start, after ',' ';' CR LF or '"'.
 _FORMULA_IN_A_CELL = re.compile(r'(?:^|(?<=[,;\r\n"]))(?=[=+\-@\t\r])')
+# The same places found faster: the regex engine scans for a leading character class far quicker
+# than it tries a lookbehind at every position. It matches the character before a formula start
+# (not the start itself), so the text's very start is checked apart.
+_BEFORE_A_FORMULA = re.compile(r'([,;\r\n"])(?=[=+\-@\t\r])')
+_FORMULA_STARTS = frozenset("=+-@\t\r")
 # Characters XML 1.0 cannot carry even escaped; a host may still report them in a job name.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -55,9 +60,15 @@ def _plain(value: object) -> str:
     return str(value)
 
 
+def neutralise_formulas(text: str) -> str:
+    """``_FORMULA_IN_A_CELL.sub("'", text)``, the same text, found faster (see _BEFORE_A_FORMULA)."""
+    text = _BEFORE_A_FORMULA.sub(r"\1'", text)
+    return "'" + text if text[:1] in _FORMULA_STARTS else text
+
+
 def _cell(value: object) -> str:
     """One cell as a spreadsheet must get it (CsvLines does the same for a whole line at once)."""
-    return _FORMULA_IN_A_CELL.sub("'", _plain(value))
+    return neutralise_formulas(_plain(value))
 
 
 def _host_cells(host: t.Mapping[str, t.Any]) -> dict[str, object]:
@@ -86,10 +97,11 @@ def _job_cells(job: t.Mapping[str, t.Any]) -> dict[str, object]:
 def csv_row_values(host: t.Mapping[str, t.Any]) -> t.Iterator[dict[str, object]]:
     """The rows of one host: one per job, or one with the job columns empty for a host without jobs."""
     jobs = host.get("jobs") or []
+    host_cells = _host_cells(host)
     if not jobs:
-        yield _host_cells(host)
+        yield host_cells
     for job in jobs:
-        yield {**_host_cells(host), **_job_cells(job)}
+        yield {**host_cells, **_job_cells(job)}
 
 
 def csv_rows(report: t.Mapping[str, t.Any]) -> t.Iterator[dict[str, object]]:
@@ -113,8 +125,11 @@ class CsvLines:
     def line(self, row: t.Mapping[str, object]) -> str:
         self.buffer.seek(0)
         self.buffer.truncate()
-        self.writer.writerow([_plain(row.get(column)) for column in CSV_COLUMNS])
-        return _FORMULA_IN_A_CELL.sub("'", self.buffer.getvalue()) + "\r\n"
+        # The csv module writes None as an empty cell and str() of anything else, like _plain, except
+        # for booleans; only those are turned into text here, without a call per cell.
+        self.writer.writerow(["true" if value is True else "false" if value is False else value
+                              for value in map(row.get, CSV_COLUMNS)])
+        return neutralise_formulas(self.buffer.getvalue()) + "\r\n"
 
     def header(self) -> str:
         return ",".join(CSV_COLUMNS) + "\r\n"
@@ -135,7 +150,9 @@ def render_jsonl(report: t.Mapping[str, t.Any]) -> str:
 # --- JUnit XML -------------------------------------------------------------------------------------
 
 def _xml_text(value: object) -> str:
-    return _XML_INVALID.sub("\ufffd", "" if value is None else str(value))
+    text = "" if value is None else str(value)
+    # Every character of _XML_INVALID is unprintable, so a printable text (nearly all) skips the regex.
+    return text if text.isprintable() else _XML_INVALID.sub("\ufffd", text)
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attributes: object) -> ET.Element:

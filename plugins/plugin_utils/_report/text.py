@@ -14,7 +14,7 @@ def describe_flags(flags: t.Sequence[str] | None) -> str:
     """'local_file, network'; 'none' for no flags; 'unreadable' when the host could not read them."""
     if flags is None:
         return "unreadable"
-    return ", ".join(str(flag) for flag in flags) if flags else "none"
+    return ", ".join(map(str, flags)) if flags else "none"  # map: no generator to run per job and format
 
 
 def describe_expected(expected: t.Mapping[str, t.Any] | None) -> str:

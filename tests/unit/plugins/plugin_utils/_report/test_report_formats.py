@@ -4,7 +4,9 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import itertools
 import json
+import re
 import typing as t
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -15,6 +17,7 @@ import pytest
 from ansible_collections.winbits.bits.plugins.plugin_utils._report.build import build_report
 from ansible_collections.winbits.bits.plugins.plugin_utils._report.formats import (
     CSV_COLUMNS,
+    neutralise_formulas,
     render_csv,
     render_json,
     render_junit,
@@ -128,6 +131,14 @@ def test_csv_neutralises_formula_cells() -> None:
     assert row["job_name"] == "'=HYPERLINK(\"http://x\")"
 
 
+def test_csv_fast_neutralisation_is_the_one_its_rule_says() -> None:
+    # The rule as one plain regex: an apostrophe wherever a cell can start and a formula starts.
+    rule = re.compile(r'(?:^|(?<=[,;\r\n"]))(?=[=+\-@\t\r])')
+    characters = ',;\r\n"=+-@\ta'
+    texts = ("".join(text) for length in range(6) for text in itertools.product(characters, repeat=length))
+    assert all(neutralise_formulas(text) == rule.sub("'", text) for text in texts)
+
+
 def test_csv_describes_the_violation_and_its_fix() -> None:
     [row] = [row for row in csv_rows(report_of()) if row["job_id"] == guid(3)]
     assert row["status"] == "violation" and row["rule"] == "no-network"
@@ -188,3 +199,13 @@ def test_junit_keeps_markup_and_survives_control_characters() -> None:
     names = {case.get("name") for case in root.iter("testcase")}
     assert f"{NASTY_NAME} {guid(6)}" in names
     assert f"bad\ufffdname\ufffd {guid(9)}" in names
+
+
+def test_junit_replaces_every_character_xml_cannot_carry() -> None:
+    # Those XML 1.0 forbids even escaped; the renderer's shortcut for printable texts must not let one through.
+    forbidden = "".join(map(chr, [*range(0x09), 0x0b, 0x0c, *range(0x0e, 0x20), 0xfffe, 0xffff]))
+    data = sample_assessment()
+    data["hosts"].append(host("ctl01", [job(9, host="ctl01", name=f"a{forbidden}b")]))
+    root = junit_root(report_of(assessment(data["hosts"])))
+    names = {case.get("name") for case in root.iter("testcase")}
+    assert "a" + "\ufffd" * len(forbidden) + f"b {guid(9)}" in names
