@@ -66,11 +66,6 @@ def neutralise_formulas(text: str) -> str:
     return "'" + text if text[:1] in _FORMULA_STARTS else text
 
 
-def _cell(value: object) -> str:
-    """One cell as a spreadsheet must get it (CsvLines does the same for a whole line at once)."""
-    return neutralise_formulas(_plain(value))
-
-
 def _host_cells(host: t.Mapping[str, t.Any]) -> dict[str, object]:
     return {"host": host.get("name"), "host_status": host.get("status"), "host_reason": host.get("reason")}
 
