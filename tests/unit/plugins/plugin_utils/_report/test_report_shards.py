@@ -67,7 +67,7 @@ def test_the_slices_cover_the_hosts_in_order_and_differ_by_one_at_most() -> None
         for slices in (1, 2, 3, 8):
             bounds = slice_bounds(total, slices)
             assert len(bounds) == slices and bounds[0][0] == 0 and bounds[-1][1] == total
-            assert all(stop == start for (_, stop), (start, _) in zip(bounds, bounds[1:]))
+            assert all(before[1] == after[0] for before, after in zip(bounds, bounds[1:]))
             sizes = [stop - start for start, stop in bounds]
             assert max(sizes) - min(sizes) <= 1
 
