@@ -97,8 +97,9 @@ options:
   workers:
     description:
       - How many processes on the controller judge and write the hosts of O(mode=report) and
-        O(mode=aggregate), each a contiguous slice of them in name order. The files are the same
-        whatever the number.
+        O(mode=aggregate), each a contiguous slice of them in name order. The JSON, CSV, JUnit and
+        JSON lines files are the same whatever the number; the HTML shows the same table, whose data
+        comes in one block per process.
       - V(0) uses one per CPU this task may use, while each gets at least 1,000 hosts; smaller
         fleets are written by one process. V(1) never starts another process.
     type: int
