@@ -92,7 +92,7 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsJobInfo
         public bool AllUsers;
         public double NameTimeout = DefaultNameTimeout;
         public readonly List<Guid> Ids = new List<Guid>();
-        public readonly List<Regex> NamePatterns = new List<Regex>();
+        public readonly List<NameGlob> NamePatterns = new List<NameGlob>();
         public bool SelectsAll;
 
         public static InfoRequest Parse(IDictionary parameters)
@@ -146,15 +146,7 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsJobInfo
             if (GuidPattern.IsMatch(item))
                 Ids.Add(Guid.Parse(item));
             else
-                NamePatterns.Add(GlobToRegex(item));
-        }
-
-        // Display names are compared ordinally, as bits_helper_token compares them: case counts. Only `*`
-        // and `?` are special; everything else in the name is a literal character.
-        static Regex GlobToRegex(string glob)
-        {
-            string escaped = Regex.Escape(glob).Replace(@"\*", ".*").Replace(@"\?", ".");
-            return new Regex(@"\A" + escaped + @"\z", RegexOptions.CultureInvariant | RegexOptions.Singleline);
+                NamePatterns.Add(new NameGlob(item));
         }
 
         // A job whose id or name could not be read is selected: an audit lists what it cannot judge.
@@ -164,10 +156,64 @@ namespace ansible_collections.winbits.bits.plugins.module_utils.BitsJobInfo
                 return true;
             if (Ids.Contains(id.Value))
                 return true;
-            foreach (Regex pattern in NamePatterns)
-                if (pattern.IsMatch(name))
+            foreach (NameGlob pattern in NamePatterns)
+                if (pattern.Matches(name))
                     return true;
             return false;
+        }
+    }
+
+    // A display-name pattern of the 'job' option. Names are compared ordinally, as bits_helper_token
+    // compares them: case counts. Only `*` (any run of characters) and `?` (one character) are special.
+    // Matched piece by piece, each text between two stars at its leftmost place, never by a backtracking
+    // regex: any user of the host names jobs, and a pattern such as *a*a*a*b against a long name then
+    // costs at most name x pattern steps.
+    sealed class NameGlob
+    {
+        readonly string[] pieces;
+        readonly int shortest;
+
+        public NameGlob(string pattern)
+        {
+            pieces = pattern.Split('*');
+            foreach (string piece in pieces)
+                shortest += piece.Length;
+        }
+
+        public bool Matches(string name)
+        {
+            string head = pieces[0], tail = pieces[pieces.Length - 1];
+            if (pieces.Length == 1)
+                return name.Length == head.Length && PieceAt(head, name, 0);
+            int end = name.Length - tail.Length;
+            if (name.Length < shortest || !PieceAt(head, name, 0) || !PieceAt(tail, name, end))
+                return false;
+            int position = head.Length;
+            for (int index = 1; index < pieces.Length - 1; index++)
+            {
+                position = Find(pieces[index], name, position, end);
+                if (position < 0)
+                    return false;
+                position += pieces[index].Length;
+            }
+            return true;
+        }
+
+        static bool PieceAt(string piece, string name, int start)
+        {
+            for (int offset = 0; offset < piece.Length; offset++)
+                if (piece[offset] != '?' && piece[offset] != name[start + offset])
+                    return false;
+            return true;
+        }
+
+        // The leftmost place from start where the piece fits entirely before end; -1 if none.
+        static int Find(string piece, string name, int start, int end)
+        {
+            for (int at = start; at + piece.Length <= end; at++)
+                if (PieceAt(piece, name, at))
+                    return at;
+            return -1;
         }
     }
 

@@ -178,6 +178,51 @@ namespace WinBits.Testing
             Assert.Equal(0, Jobs(Run(host, true, "a.b")).Count, "no implicit prefix match");
         }
 
+        // The glob against the regex it replaced (which backtracks), over every pattern and name of up to
+        // 5 characters made of a, b, * and ?: the same answer each time.
+        public static void GlobsAnswerAsTheEquivalentRegex()
+        {
+            List<string> words = new List<string> { "" };
+            for (int length = 1, start = 0; length <= 5; length++)
+            {
+                int stop = words.Count;
+                for (int index = start; index < stop; index++)
+                    foreach (char letter in "ab*?")
+                        words.Add(words[index] + letter);
+                start = stop;
+            }
+            int compared = 0;
+            foreach (string pattern in words)
+            {
+                if (pattern.Length == 0)
+                    continue;
+                NameGlob glob = new NameGlob(pattern);
+                System.Text.RegularExpressions.Regex regex = new System.Text.RegularExpressions.Regex(
+                    @"\A" + System.Text.RegularExpressions.Regex.Escape(pattern).Replace(@"\*", ".*").Replace(@"\?", ".")
+                    + @"\z", System.Text.RegularExpressions.RegexOptions.Singleline);
+                foreach (string name in words)
+                {
+                    if (name.IndexOf('*') >= 0 || name.IndexOf('?') >= 0)
+                        continue;
+                    Assert.Equal(regex.IsMatch(name), glob.Matches(name), "'" + pattern + "' on '" + name + "'");
+                    compared++;
+                }
+            }
+            // 1,364 patterns of 1 to 5 characters, 63 names of 0 to 5 letters.
+            Assert.Equal(1364 * 63, compared, "pairs compared");
+        }
+
+        // Any user names jobs: a name of 20,000 letters against ten stars is answered, not backtracked
+        // through (the regex took longer than any audit would wait).
+        public static void AGlobIsMatchedInNameTimesPatternSteps()
+        {
+            string name = new string('a', 20000);
+            Assert.Equal(false, new NameGlob("*a*a*a*a*a*a*a*a*a*a*b").Matches(name), "no b at the end");
+            Assert.Equal(true, new NameGlob("*a*a*a*a*a*a*a*a*a*a*").Matches(name), "ten a's somewhere");
+            FakeBitsHost host = Host(true, Job(name, Me, 0), Job(name + "b", Me, 0));
+            Assert.Equal(1, Jobs(Run(host, true, "*a*a*a*a*a*a*a*a*a*a*b")).Count, "the job ending in b");
+        }
+
         public static void GuidsSelectByIdInAnyForm()
         {
             FakeJob wanted = Job("same", Me, 0);
