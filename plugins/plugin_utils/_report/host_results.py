@@ -123,20 +123,7 @@ def _flat_mapping(value: object, path: str) -> str | None:
 
 def read_results_dir(directory: str | Path) -> dict[str, dict[str, t.Any] | None]:
     """Every ``*.json`` of the directory (hidden files aside) as host -> result; ResultsError names a bad file."""
-    root = Path(directory)
-    if not root.is_dir():
-        raise ResultsError(f"{root}: not a directory")
-    results: dict[str, dict[str, t.Any] | None] = {}
-    seen_in: dict[str, Path] = {}
-    for path in sorted(root.glob("*.json")):
-        if path.name.startswith("."):
-            continue
-        host, result = _read_result_file(path)
-        if host in seen_in:
-            raise ResultsError(f"{path}: host {host!r} is already in {seen_in[host]}")
-        seen_in[host] = path
-        results[host] = result
-    return results
+    return dict(iter_results_dir(directory))
 
 
 def host_of_file_name(file_name: str) -> str:
@@ -188,7 +175,7 @@ class ResultsListing:
 
 
 def iter_results_dir(directory: str | Path, hosts: t.Iterable[str] = ()) -> t.Iterator[tuple[str, dict[str, t.Any] | None]]:
-    """read_results_dir one file at a time, in host name order, with ``hosts`` without a file as None."""
+    """Each host's result, one file at a time, in host name order, with ``hosts`` without a file as None."""
     listing = ResultsListing(directory, hosts)
     for host, path in listing.items:
         yield host, listing.read(host, path)

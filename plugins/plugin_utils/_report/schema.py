@@ -158,6 +158,17 @@ def _failing(test: t.Callable[[object], bool], message: t.Callable[[object], str
     return lambda value: None if test(value) else ([], message(value))
 
 
+def _first_problem_of(checks: t.Sequence[Check]) -> Check:
+    """One check made of several: the first problem any of them finds, in order."""
+    def check_all(value: object) -> Problem | None:
+        for check in checks:
+            problem = check(value)
+            if problem is not None:
+                return problem
+        return None
+    return check_all
+
+
 class _Compiler:
     """Turns a schema into one function per subschema, compiled once.
 
@@ -175,16 +186,7 @@ class _Compiler:
             return lambda value: ([], "is not allowed here")
         checks = [self._keyword(schema, keyword) for keyword in schema if keyword not in _ANNOTATIONS]
         checks = [check for check in checks if check is not None]
-        if len(checks) == 1:
-            return checks[0]
-
-        def check_all(value: object) -> Problem | None:
-            for check in checks:
-                problem = check(value)
-                if problem is not None:
-                    return problem
-            return None
-        return check_all
+        return checks[0] if len(checks) == 1 else _first_problem_of(checks)
 
     def _ref(self, ref: str) -> Check:
         if not ref.startswith("#/$defs/"):
@@ -305,13 +307,7 @@ class _Compiler:
     @staticmethod
     def _combined(keyword: str, parts: list[Check]) -> Check:
         if keyword == "allOf":
-            def all_of(value: object) -> Problem | None:
-                for part in parts:
-                    problem = part(value)
-                    if problem is not None:
-                        return problem
-                return None
-            return all_of
+            return _first_problem_of(parts)
 
         def one_of(value: object) -> Problem | None:
             problems = [part(value) for part in parts]
