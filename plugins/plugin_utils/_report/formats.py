@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import typing as t
 import xml.etree.ElementTree as ET
 
+from . import json_text
 from .html import render_html
 from .text import (describe_account, describe_expected, describe_flags, describe_job_error, describe_read_error,
                    describe_waiver, testcase_name)
@@ -47,7 +47,7 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 def render_json(report: t.Mapping[str, t.Any]) -> str:
     """Sorted keys, two-space indent, UTF-8 text: two reports diff line by line."""
-    return json.dumps(report, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    return json_text.indented(report) + "\n"
 
 
 # --- CSV -------------------------------------------------------------------------------------------
@@ -138,7 +138,7 @@ def render_csv(report: t.Mapping[str, t.Any]) -> str:
 def render_jsonl(report: t.Mapping[str, t.Any]) -> str:
     """One JSON object per CSV row, with the CSV's fields (null where the CSV's cell is empty)."""
     empty = dict.fromkeys(CSV_COLUMNS)
-    return "".join(json.dumps({**empty, **row}, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return "".join(json_text.compact({**empty, **row}) + "\n"
                    for row in csv_rows(report))
 
 

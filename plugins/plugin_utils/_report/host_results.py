@@ -9,7 +9,6 @@ Ansible registered it, and a host without any result is saved with ``result: nul
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import typing as t
@@ -17,6 +16,7 @@ import urllib.parse
 from collections import abc
 from pathlib import Path
 
+from . import json_text
 from .schema import SchemaProblem, host_job_check, validate
 
 
@@ -41,12 +41,13 @@ def result_file_name(host: str) -> str:
 
 def render_result_file(host: str, result: abc.Mapping[str, t.Any] | None) -> str:
     document = {RESULT_FILE_KEY: RESULT_FILE_VERSION, "host": host, "result": result}
-    return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    return json_text.indented(document) + "\n"
 
 
 def _read_result_file(path: Path) -> tuple[str, dict[str, t.Any] | None]:
     try:
-        document = json.loads(_read_text(path))
+        with open(path, "rb") as stream:
+            document = json_text.parse_file_bytes(stream.read())
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise ResultsError(f"{path}: not a readable JSON host result: {error}") from None
     except RecursionError:
@@ -63,17 +64,6 @@ def _read_result_file(path: Path) -> tuple[str, dict[str, t.Any] | None]:
     if problem is not None:
         raise ResultsError(f"{path}: {problem}")
     return host, result
-
-
-def _read_text(path: Path) -> str:
-    """``path.read_text(encoding="utf-8")``, with less work per file: read as bytes, then decoded.
-
-    Its universal newlines are kept (a JSON error's line and column are read_text's), and so are its
-    errors: a file that is not UTF-8 fails with the same UnicodeDecodeError, a BOM is left in place.
-    """
-    with open(path, "rb") as stream:
-        text = stream.read().decode("utf-8")
-    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def result_problem(result: abc.Mapping[str, t.Any] | None) -> str | None:

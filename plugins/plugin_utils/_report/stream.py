@@ -13,7 +13,6 @@ for the same report, byte for byte.
 from __future__ import annotations
 
 import concurrent.futures
-import json
 import os
 import shutil
 import typing as t
@@ -21,6 +20,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from . import json_text
 from .formats import CSV_COLUMNS, CsvLines, csv_row_values, host_testsuite
 from .html import LIST_LIMIT, TableBlock, TableBuilder, render_html_around
 
@@ -73,14 +73,14 @@ def _append_parts(target: t.TextIO, staging: Path, name: str, parts: int) -> Non
 
 
 class _JsonWriter:
-    """bits-compliance.json: json.dumps(report, sort_keys=True, indent=2), one host at a time."""
+    """bits-compliance.json: json.dumps(report, sort_keys=True, indent=2) (json_text.indented), one host at a time."""
 
     def __init__(self, staging: Path, name: str, part: int) -> None:
         self.part = _open(_part_path(staging, name, part))
         self.count = 0
 
     def host(self, entry: t.Mapping[str, t.Any]) -> None:
-        text = json.dumps(entry, sort_keys=True, indent=2, ensure_ascii=False).replace("\n", "\n    ")
+        text = json_text.indented(entry).replace("\n", "\n    ")
         self.part.write((",\n    " if self.count else "\n    ") + text)
         self.count += 1
 
@@ -91,8 +91,7 @@ class _JsonWriter:
     @staticmethod
     def assemble(staging: Path, name: str, counts: t.Sequence[int], report: t.Mapping[str, t.Any]) -> None:
         marker = "HOSTS-" + uuid.uuid4().hex
-        skeleton = json.dumps(dict(report, hosts=[marker] if sum(counts) else []), sort_keys=True, indent=2,
-                              ensure_ascii=False) + "\n"
+        skeleton = json_text.indented(dict(report, hosts=[marker] if sum(counts) else [])) + "\n"
         with _open(staging / name) as stream:
             head, tail = skeleton.split('\n    "%s"' % marker) if sum(counts) else (skeleton, "")
             stream.write(head)
@@ -133,10 +132,10 @@ class _JsonLinesWriter:
     def __init__(self, staging: Path, name: str, part: int) -> None:
         self.stream = _open(_part_path(staging, name, part))
         self.empty = dict.fromkeys(CSV_COLUMNS)
-        self.encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
     def rows(self, rows: t.Sequence[t.Mapping[str, object]]) -> None:
-        self.stream.write("".join(self.encode({**self.empty, **row}) + "\n" for row in rows))
+        compact = json_text.compact
+        self.stream.write("".join(compact({**self.empty, **row}) + "\n" for row in rows))
 
     def close(self) -> None:
         self.stream.close()

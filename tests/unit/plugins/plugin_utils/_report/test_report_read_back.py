@@ -244,21 +244,3 @@ def test_the_quick_job_check_gives_the_compiled_checks_verdict_and_problem_on_ev
         assert quick(job) == compiled(job), job
         verdicts.add(quick(job) is None)
     assert verdicts == {True, False}
-
-
-@pytest.mark.parametrize("content", [
-    b'{"a": 1}\r\n', b'{"a":\r\n 1,\r\n x}', b'{\r"a":\r1,\r\r x}', b'{"a": "x\ry"}', b"\xef\xbb\xbf{}", b'{"a": "\xff"}',
-    '{"a": "é"}'.encode("utf-16"), b"", b'{"a": "\xc3\xa9\r\n"}',
-], ids=["crlf", "crlf-error", "cr-error", "cr-in-string", "bom", "not-utf-8", "utf-16", "empty", "crlf-in-string"])
-def test_a_result_file_is_read_as_read_text_reads_it(tmp_path: Path, content: bytes) -> None:
-    path = tmp_path / "web01.json"
-    path.write_bytes(content)
-    try:
-        expected: object = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        expected = str(error)
-    try:
-        text: object = host_results._read_text(path)
-    except UnicodeDecodeError as error:
-        text = str(error)
-    assert text == expected
