@@ -25,7 +25,7 @@ from ansible_collections.winbits.bits.plugins.plugin_utils._report.build import 
     load_previous_report,
 )
 from ansible_collections.winbits.bits.plugins.plugin_utils._report.formats import render_json
-from ansible_collections.winbits.bits.plugins.plugin_utils._report import host_results, schema
+from ansible_collections.winbits.bits.plugins.plugin_utils._report import schema
 from ansible_collections.winbits.bits.plugins.plugin_utils._report.host_results import (
     ResultsError,
     read_results_dir,
