@@ -66,37 +66,52 @@ def neutralise_formulas(text: str) -> str:
     return "'" + text if text[:1] in _FORMULA_STARTS else text
 
 
-def _host_cells(host: t.Mapping[str, t.Any]) -> dict[str, object]:
-    return {"host": host.get("name"), "host_status": host.get("status"), "host_reason": host.get("reason")}
+# The columns after the host's three, and their values in the row of a host without jobs.
+_JOB_COLUMNS = CSV_COLUMNS[3:]
+_NO_JOB = (None,) * len(_JOB_COLUMNS)
+_NOTHING: t.Mapping[str, t.Any] = {}
 
 
-def _job_cells(job: t.Mapping[str, t.Any]) -> dict[str, object]:
-    waiver = job.get("waiver") or {}
-    fix = job.get("fix") or {}
-    return {
-        "job_id": job.get("id"), "job_name": job.get("name"), "status": job.get("status"), "rule": job.get("rule"),
-        "expected": describe_expected(job.get("expected")), "problems": "; ".join(job.get("problems") or []),
-        "flags": describe_flags(job.get("flags")), "flags_value": job.get("flags_value"),
-        "helper_token_sid": job.get("helper_token_sid"), "helper_token_name": job.get("helper_token_name"),
-        "owner": job.get("owner"), "owner_name": job.get("owner_name"), "state": job.get("state"),
-        "type": job.get("type"), "client_certificate": job.get("client_certificate"),
-        "creation_time": job.get("creation_time"), "modification_time": job.get("modification_time"),
-        "job_error": describe_job_error(job.get("error")), "read_error": describe_read_error(job.get("read_error")),
-        "waiver_reason": waiver.get("reason"), "waiver_expires": waiver.get("expires"),
-        "expired_waivers": "; ".join(f"{item.get('rule')} ({item.get('reason')}, expired {item.get('expires')})"
-                                     for item in job.get("expired_waivers") or []),
-        "fix_command": fix.get("command"),
-    }
+def _host_values(host: t.Mapping[str, t.Any]) -> tuple[object, ...]:
+    return host.get("name"), host.get("status"), host.get("reason")
 
 
-def csv_row_values(host: t.Mapping[str, t.Any]) -> t.Iterator[dict[str, object]]:
-    """The rows of one host: one per job, or one with the job columns empty for a host without jobs."""
-    jobs = host.get("jobs") or []
-    host_cells = _host_cells(host)
+def _job_values(job: t.Mapping[str, t.Any]) -> tuple[object, ...]:
+    """The job's cells, in _JOB_COLUMNS' order: a tuple, made in one expression, for 500,000 jobs."""
+    get = job.get
+    waiver = get("waiver") or _NOTHING
+    fix = get("fix") or _NOTHING
+    problems = get("problems")
+    expired_waivers = get("expired_waivers")
+    return (
+        get("id"), get("name"), get("status"), get("rule"), describe_expected(get("expected")),
+        "; ".join(problems) if problems else "", describe_flags(get("flags")), get("flags_value"),
+        get("helper_token_sid"), get("helper_token_name"), get("owner"), get("owner_name"), get("state"),
+        get("type"), get("client_certificate"), get("creation_time"), get("modification_time"),
+        describe_job_error(get("error")), describe_read_error(get("read_error")),
+        waiver.get("reason"), waiver.get("expires"),
+        _describe_expired_waivers(expired_waivers) if expired_waivers else "",
+        fix.get("command"),
+    )
+
+
+def _describe_expired_waivers(items: t.Iterable[t.Mapping[str, t.Any]]) -> str:
+    return "; ".join(f"{item.get('rule')} ({item.get('reason')}, expired {item.get('expires')})" for item in items)
+
+
+def csv_value_rows(host: t.Mapping[str, t.Any]) -> list[tuple[object, ...]]:
+    """The cells of the host's rows in CSV_COLUMNS' order: one row per job, or one with the job cells
+    None for a host without jobs."""
+    jobs = host.get("jobs")
+    host_values = _host_values(host)
     if not jobs:
-        yield host_cells
-    for job in jobs:
-        yield {**host_cells, **_job_cells(job)}
+        return [host_values + _NO_JOB]
+    return [host_values + _job_values(job) for job in jobs]
+
+
+def csv_row_values(host: t.Mapping[str, t.Any]) -> list[dict[str, object]]:
+    """The rows of one host as column -> cell (see csv_value_rows)."""
+    return [dict(zip(CSV_COLUMNS, values)) for values in csv_value_rows(host)]
 
 
 def csv_rows(report: t.Mapping[str, t.Any]) -> t.Iterator[dict[str, object]]:
@@ -117,13 +132,13 @@ class CsvLines:
         self.buffer = io.StringIO()
         self.writer = csv.writer(self.buffer, lineterminator="")
 
-    def line(self, row: t.Mapping[str, object]) -> str:
+    def line(self, values: t.Iterable[object]) -> str:
+        """The line of one row's cells (csv_value_rows)."""
         self.buffer.seek(0)
         self.buffer.truncate()
         # The csv module writes None as an empty cell and str() of anything else, like _plain, except
         # for booleans; only those are turned into text here, without a call per cell.
-        self.writer.writerow(["true" if value is True else "false" if value is False else value
-                              for value in map(row.get, CSV_COLUMNS)])
+        self.writer.writerow(["true" if value is True else "false" if value is False else value for value in values])
         return neutralise_formulas(self.buffer.getvalue()) + "\r\n"
 
     def header(self) -> str:
@@ -132,14 +147,13 @@ class CsvLines:
 
 def render_csv(report: t.Mapping[str, t.Any]) -> str:
     lines = CsvLines()
-    return lines.header() + "".join(lines.line(row) for row in csv_rows(report))
+    return lines.header() + "".join(lines.line(values) for host in report.get("hosts") or []
+                                    for values in csv_value_rows(host))
 
 
 def render_jsonl(report: t.Mapping[str, t.Any]) -> str:
     """One JSON object per CSV row, with the CSV's fields (null where the CSV's cell is empty)."""
-    empty = dict.fromkeys(CSV_COLUMNS)
-    return "".join(json_text.compact({**empty, **row}) + "\n"
-                   for row in csv_rows(report))
+    return "".join(json_text.compact(row) + "\n" for row in csv_rows(report))
 
 
 # --- JUnit XML -------------------------------------------------------------------------------------

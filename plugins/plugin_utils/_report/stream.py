@@ -21,7 +21,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from . import json_text
-from .formats import CSV_COLUMNS, CsvLines, csv_row_values, host_testsuite
+from .formats import CSV_COLUMNS, CsvLines, csv_value_rows, host_testsuite
 from .html import LIST_LIMIT, TableBlock, TableBuilder, render_html_around
 
 REPLACE_UNENCODABLE = "winbits-bits-replace"  # registered by build, which imports this module
@@ -112,9 +112,9 @@ class _CsvWriter:
         self.stream = _open(_part_path(staging, name, part))
         self.lines = CsvLines()
 
-    def rows(self, rows: t.Sequence[t.Mapping[str, object]]) -> None:
+    def rows(self, rows: t.Sequence[t.Sequence[object]]) -> None:
         line = self.lines.line
-        self.stream.write("".join(line(row) for row in rows))
+        self.stream.write("".join(map(line, rows)))
 
     def close(self) -> None:
         self.stream.close()
@@ -131,11 +131,10 @@ class _JsonLinesWriter:
 
     def __init__(self, staging: Path, name: str, part: int) -> None:
         self.stream = _open(_part_path(staging, name, part))
-        self.empty = dict.fromkeys(CSV_COLUMNS)
 
-    def rows(self, rows: t.Sequence[t.Mapping[str, object]]) -> None:
+    def rows(self, rows: t.Sequence[t.Sequence[object]]) -> None:
         compact = json_text.compact
-        self.stream.write("".join(compact({**self.empty, **row}) + "\n" for row in rows))
+        self.stream.write("".join(compact(dict(zip(CSV_COLUMNS, values))) + "\n" for values in rows))
 
     def close(self) -> None:
         self.stream.close()
@@ -259,7 +258,7 @@ class ReportStream:
         for writer in self.host_writers:
             writer.host(entry)
         if self.row_writers:
-            rows = list(csv_row_values(entry))
+            rows = csv_value_rows(entry)
             for writer in self.row_writers:
                 writer.rows(rows)
 

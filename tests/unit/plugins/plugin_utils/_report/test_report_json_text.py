@@ -89,6 +89,7 @@ def test_an_orjson_that_spells_numbers_otherwise_is_not_used():
 DOCUMENTS = [
     b'{"a": [1, 2.5, "x", null, true], "b": {"c": "\\u00e9"}}',
     b'{"big": 123456789012345678901234567890, "negative": -9223372036854775809, "edge": 18446744073709551615}',
+    b'{"below the 64-bit range, in 19 digits": -9223372036854775809}',
     b'{"nan": NaN, "infinite": Infinity, "huge": 1e400}',
     b'{"lone": "\\ud800", "pair": "\\ud83d\\ude00"}',
     b'{"same key": 1, "same key": 2}',
