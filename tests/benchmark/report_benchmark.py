@@ -1,7 +1,7 @@
 """The fleet report at scale, as `aggregate` makes it: per-host result files on disk -> every format.
 
     python -m tests.benchmark.report_benchmark [--hosts 10000,50000,100000] [--jobs 5] [--drift]
-                                               [--workers N] [--browser] [--keep DIR]
+                                               [--workers N] [--without-orjson] [--browser] [--keep DIR]
 
 For each fleet size, synthetic bits_job_info results (tests/benchmark/policy_benchmark.py's, 20% of
 the jobs violating, every hundredth host unreachable) are saved one file per host, as mode
@@ -10,7 +10,9 @@ evaluates the policy host by host and writes every format (ResultsListing + asse
 mode aggregate runs, with --workers processes: 0, the default, is one per CPU); its wall time, CPU
 time and peak RSS are measured alone, apart from the making of the input. CPU and RSS count the
 worker processes too: CPU is their sum, and peak RSS the sum of each process's peak (an upper
-bound of what the processes held at once). --drift measures a second run that compares with the first run's report. The figures
+bound of what the processes held at once). --drift measures a second run that compares with the
+first run's report. The report's JSON is written through orjson where it is installed (as the
+project's test requirements install it); --without-orjson measures as a user without it. The figures
 are printed side by side, with the targets:
 
 - 100,000 hosts x 5 jobs: at most 10 s wall and 1 GB peak RSS; 10,000 hosts: 2 s and 300 MB;
@@ -38,6 +40,7 @@ if str(collections_root()) not in sys.path:
     sys.path.insert(0, str(collections_root()))
 
 from ansible_collections.winbits.bits.plugins.plugin_utils._policy import load_policy  # noqa: E402
+from ansible_collections.winbits.bits.plugins.plugin_utils._report import json_text  # noqa: E402
 from ansible_collections.winbits.bits.plugins.plugin_utils._report.build import (  # noqa: E402
     FILE_NAMES,
     FORMATS,
@@ -102,12 +105,18 @@ def measure(results: Path, out: Path, previous: Path | None, workers: int) -> di
         "drift": None if report["drift"] is None else {key: len(value) for key, value in report["drift"].items()
                                                        if isinstance(value, list)},
         "sizes": {written.format: written.path.stat().st_size / 1e6 for written in files},
+        "json_library": "json" if json_text.orjson is None else f"orjson {json_text.orjson.__version__}",
     }
 
 
-def run_measurement(results: Path, out: Path, previous: Path | None, workers: int) -> dict[str, t.Any]:
-    command = [sys.executable, "-m", "tests.benchmark.report_benchmark", "--measure", str(results), "--out", str(out),
-               "--workers", str(workers)]
+# The measuring process as a user without orjson runs it: the import fails, json_text uses json.
+_WITHOUT_ORJSON = "import sys; sys.modules['orjson'] = None; from tests.benchmark.report_benchmark import main; main()"
+
+
+def run_measurement(results: Path, out: Path, previous: Path | None, workers: int,
+                    with_orjson: bool = True) -> dict[str, t.Any]:
+    command = [sys.executable, *(["-m", "tests.benchmark.report_benchmark"] if with_orjson else ["-c", _WITHOUT_ORJSON]),
+               "--measure", str(results), "--out", str(out), "--workers", str(workers)]
     if previous is not None:
         command += ["--previous", str(previous)]
     finished = subprocess.run(command, cwd=REPO, check=True, capture_output=True, text=True)
@@ -182,6 +191,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--jobs", type=int, default=5, help="jobs per host")
     parser.add_argument("--drift", action="store_true", help="also measure a run compared with the first")
     parser.add_argument("--workers", type=int, default=0, help="processes (0: one per CPU, as the action's default)")
+    parser.add_argument("--without-orjson", action="store_true",
+                        help="measure as without orjson installed (the report's JSON through the json module)")
     parser.add_argument("--browser", action="store_true", help="time the largest HTML in Chromium")
     parser.add_argument("--keep", type=Path, help="directory for the inputs and reports (default: temporary)")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
@@ -198,14 +209,18 @@ def main(argv: list[str] | None = None) -> None:
             results, out = root / f"results-{hosts}", root / f"report-{hosts}"
             if not results.is_dir():
                 save_results(hosts, options.jobs, results)
-            rows.append(("aggregate", hosts, run_measurement(results, out, None, options.workers)))
+            rows.append(("aggregate", hosts, run_measurement(results, out, None, options.workers,
+                                                             not options.without_orjson)))
             if options.drift:
                 previous = root / f"previous-{hosts}.json"
                 previous.write_bytes((out / FILE_NAMES["json"]).read_bytes())
-                rows.append(("with drift", hosts, run_measurement(results, out, previous, options.workers)))
+                rows.append(("with drift", hosts, run_measurement(results, out, previous, options.workers,
+                                                                  not options.without_orjson)))
             print(f"{hosts:,} hosts measured", file=sys.stderr)
         print(f"python -m tests.benchmark.report_benchmark --hosts {options.hosts} --jobs {options.jobs} "
-              f"--workers {options.workers}" + (" --drift" if options.drift else ""))
+              f"--workers {options.workers}" + (" --drift" if options.drift else "")
+              + (" --without-orjson" if options.without_orjson else ""))
+        print(f"report JSON written with: {rows[0][2]['json_library']}")
         print_table(rows)
         if options.browser:
             largest = max(rows, key=lambda row: row[1])[1]
