@@ -151,9 +151,26 @@ def render_csv(report: t.Mapping[str, t.Any]) -> str:
                                     for values in csv_value_rows(host))
 
 
+# Where one row's object ends and the next begins in the JSON text of a list of rows, and nowhere
+# else: a row is a flat object whose first key is "host", and a quote inside a JSON string is always
+# escaped, so no value's text holds '},{"host":'.
+_BETWEEN_ROWS = '},{"%s":' % CSV_COLUMNS[0]
+
+
+def json_lines(value_rows: t.Sequence[t.Sequence[object]]) -> str:
+    """The JSON lines of rows' cells (csv_value_rows): one object per row, the CSV's columns its keys.
+
+    The rows are written as one JSON list, in one call, and cut into lines between the objects.
+    """
+    if not value_rows:
+        return ""
+    text = json_text.compact([dict(zip(CSV_COLUMNS, values)) for values in value_rows])
+    return text[1:-1].replace(_BETWEEN_ROWS, _BETWEEN_ROWS.replace(",", "\n", 1)) + "\n"
+
+
 def render_jsonl(report: t.Mapping[str, t.Any]) -> str:
     """One JSON object per CSV row, with the CSV's fields (null where the CSV's cell is empty)."""
-    return "".join(json_text.compact(row) + "\n" for row in csv_rows(report))
+    return "".join(json_lines(csv_value_rows(host)) for host in report.get("hosts") or [])
 
 
 # --- JUnit XML -------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from . import json_text
-from .formats import CSV_COLUMNS, CsvLines, csv_value_rows, host_testsuite
+from .formats import CsvLines, csv_value_rows, host_testsuite, json_lines
 from .html import LIST_LIMIT, TableBlock, TableBuilder, render_html_around
 
 REPLACE_UNENCODABLE = "winbits-bits-replace"  # registered by build, which imports this module
@@ -133,8 +133,7 @@ class _JsonLinesWriter:
         self.stream = _open(_part_path(staging, name, part))
 
     def rows(self, rows: t.Sequence[t.Sequence[object]]) -> None:
-        compact = json_text.compact
-        self.stream.write("".join(compact(dict(zip(CSV_COLUMNS, values))) + "\n" for values in rows))
+        self.stream.write(json_lines(rows))
 
     def close(self) -> None:
         self.stream.close()

@@ -17,9 +17,12 @@ import pytest
 from ansible_collections.winbits.bits.plugins.plugin_utils._report.build import build_report
 from ansible_collections.winbits.bits.plugins.plugin_utils._report.formats import (
     CSV_COLUMNS,
+    csv_value_rows,
+    json_lines,
     neutralise_formulas,
     render_csv,
     render_json,
+    render_jsonl,
     render_junit,
 )
 from tests.support.paths import REPO
@@ -146,6 +149,29 @@ def test_csv_describes_the_violation_and_its_fix() -> None:
     assert row["expected"] == "allowed: local_file, network; forbidden: network"
     assert row["fix_command"].startswith("ansible web02 -m winbits.bits.bits_helper_token")
     assert row["expired_waivers"] == "no-network (CHG-0999, expired 2026-01-31)"
+
+
+# --- JSON lines ------------------------------------------------------------------------------------
+
+def test_each_json_line_is_a_csv_row_with_its_cells_as_json_values() -> None:
+    data = sample_assessment()
+    [web01] = [entry for entry in data["hosts"] if entry["name"] == "web01"]
+    # Names that look like the text between two rows' objects, or break a line.
+    web01["jobs"][0]["name"] = 'x"},{"host":"evil","job_name":"y'
+    web01["jobs"][1]["name"] = '},{"host":\n'
+    report = report_of(data)
+    lines = render_jsonl(report).split("\n")
+    assert lines.pop() == ""
+    expected = [dict(zip(CSV_COLUMNS, values)) for entry in report["hosts"] for values in csv_value_rows(entry)]
+    assert [json.loads(line) for line in lines] == expected
+    assert len(lines) == len(csv_rows(report))
+    assert 'x"},{"host":"evil","job_name":"y' in [row["job_name"] for row in expected]
+
+
+def test_json_lines_of_one_row_and_of_none() -> None:
+    assert json_lines([]) == ""
+    assert json.loads(json_lines([("web01", "compliant", None)])) == {"host": "web01", "host_status": "compliant",
+                                                                        "host_reason": None}
 
 
 # --- JUnit XML -------------------------------------------------------------------------------------
