@@ -16,6 +16,7 @@ import pytest
 
 from ansible_collections.winbits.bits.plugins.plugin_utils._report.build import file_text
 from ansible_collections.winbits.bits.plugins.plugin_utils._report.formats import render_junit
+from ansible_collections.winbits.bits.plugins.plugin_utils._report.junit import xml_attribute, xml_text
 from ansible_collections.winbits.bits.plugins.plugin_utils._report.stream import _JunitWriter
 from ansible_collections.winbits.bits.plugins.plugin_utils._report.text import (
     describe_account,
@@ -197,6 +198,22 @@ def streamed_junit(report: t.Mapping[str, t.Any], staging: Path, slices: int) ->
 
 
 # --- the tests ---------------------------------------------------------------------------------------
+
+EVERY_CODE_POINT = "".join(map(chr, range(0x110000)))
+
+
+def test_every_code_point_is_escaped_as_elementtree_escapes_it() -> None:
+    """Each character alone, and all of them in one text (an escape made in the wrong order shows there)."""
+    for value in [*EVERY_CODE_POINT[:0x3000], EVERY_CODE_POINT]:
+        element = ET.Element("a", {"v": oracle_xml_text(value)})
+        element.text = oracle_xml_text(value)
+        assert f'<a v="{xml_attribute(value)}">{xml_text(value)}</a>' == ET.tostring(element, encoding="unicode")
+
+
+@pytest.mark.parametrize("value, text", [(None, ""), ("", ""), (0, "0"), (2.5, "2.5"), (True, "True")])
+def test_a_value_that_is_not_text_is_written_as_str_gives_it(value: object, text: str) -> None:
+    assert xml_attribute(value) == xml_text(value) == text
+
 
 @pytest.mark.parametrize("seed", range(8))
 def test_the_junit_text_is_elementtrees_for_hostile_hosts(seed: int) -> None:
