@@ -221,10 +221,13 @@ def test_the_junit_text_is_elementtrees_for_hostile_hosts(seed: int) -> None:
     assert render_junit(report) == oracle_render_junit(report)
 
 
-def test_the_junit_text_is_elementtrees_for_no_host_and_for_one() -> None:
-    for report in ({"generated_at": "2026", "hosts": []}, {"hosts": None}, {"hosts": [{"name": "a"}]},
-                   {"generated_at": 3, "hosts": [{"name": None, "jobs": [{}]}]}):
-        assert render_junit(report) == oracle_render_junit(report)
+SMALL_REPORTS = [{"generated_at": "2026", "hosts": []}, {"hosts": None}, {"hosts": [{"name": "a"}]},
+                 {"generated_at": 3, "hosts": [{"name": None, "jobs": [{}]}]}]
+
+
+@pytest.mark.parametrize("report", SMALL_REPORTS)
+def test_the_junit_text_is_elementtrees_for_no_host_and_for_one(report: dict[str, t.Any]) -> None:
+    assert render_junit(report) == oracle_render_junit(report)
 
 
 @pytest.mark.parametrize("slices", [1, 3])
@@ -233,8 +236,8 @@ def test_the_streamed_junit_file_is_elementtrees_text(tmp_path: Path, slices: in
     assert streamed_junit(report, tmp_path, slices) == file_text(oracle_render_junit(report)).encode("utf-8")
 
 
-def test_the_streamed_junit_file_of_no_host_is_elementtrees_text(tmp_path: Path) -> None:
-    report = {"generated_at": "2026", "hosts": []}
+@pytest.mark.parametrize("report", SMALL_REPORTS)
+def test_the_streamed_junit_file_of_no_host_or_one_is_elementtrees_text(tmp_path: Path, report: dict[str, t.Any]) -> None:
     assert streamed_junit(report, tmp_path, 2) == oracle_render_junit(report).encode("utf-8")
 
 
