@@ -174,7 +174,7 @@ def host_testsuite(host: t.Mapping[str, t.Any], generated_at: object) -> tuple[s
     host before it.
     """
     name = xml_attribute(str(host.get("name")))
-    counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    counts = dict.fromkeys(COUNT_KEYS, 0)
     jobs = host.get("jobs") or []
     testcases = []
     for job in jobs:
