@@ -3,7 +3,7 @@
 """The fleet compliance report: built from an assessment, written in every format.
 
 - build: the report data and writing the set of files (build_report, write_reports);
-- formats: JSON, CSV and JUnit XML; html and text: the HTML page and its wording; templates/;
+- formats: JSON and CSV; junit: JUnit XML; html and text: the HTML page and its wording; templates/;
 - host_results: the per-host result files of sliced runs, written and read back for aggregation.
 
 Internal to winbits.bits: not a public API, and it may change in any release. Controller-only code

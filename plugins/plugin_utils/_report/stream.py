@@ -17,11 +17,10 @@ import os
 import shutil
 import typing as t
 import uuid
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from . import json_text
-from .formats import CsvLines, csv_value_rows, host_testsuite, json_lines
+from . import json_text, junit
+from .formats import CsvLines, csv_value_rows, json_lines
 from .html import LIST_LIMIT, TableBlock, TableBuilder, render_html_around
 
 REPLACE_UNENCODABLE = "winbits-bits-replace"  # registered by build, which imports this module
@@ -145,53 +144,33 @@ class _JsonLinesWriter:
 
 
 class _JunitWriter:
-    """bits-compliance.junit.xml: the hosts' <testsuite>s made and indented a batch at a time, the totals last."""
-
-    # Hosts per serialisation: ET.tostring's fixed cost (its namespace pass) is paid once a batch,
-    # while a batch's elements stay few.
-    BATCH = 64
+    """bits-compliance.junit.xml: each host's <testsuite> text written as it comes, the totals last."""
 
     def __init__(self, staging: Path, name: str, part: int, generated_at: str) -> None:
         self.part = _open(_part_path(staging, name, part))
         self.generated_at = generated_at
-        self.totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-        self.batch = ET.Element("testsuites")
+        self.totals = dict.fromkeys(junit.COUNT_KEYS, 0)
 
     def host(self, entry: t.Mapping[str, t.Any]) -> None:
-        for key, value in host_testsuite(self.batch, entry, self.generated_at).items():
-            self.totals[key] += value
-        if len(self.batch) >= self.BATCH:
-            self._write_batch()
-
-    def _write_batch(self) -> None:
-        if not len(self.batch):
-            return
-        ET.indent(self.batch)
-        text = ET.tostring(self.batch, encoding="unicode")
-        # "<testsuites>\n  <testsuite ...>...</testsuite>\n</testsuites>": keep "\n  <testsuite...</testsuite>",
-        # each suite indented as in the whole document.
-        self.part.write(text[len("<testsuites>"):-len("\n</testsuites>")])
-        self.batch = ET.Element("testsuites")
+        text, counts = junit.host_testsuite(entry, self.generated_at)
+        self.part.write(text)
+        for key in junit.COUNT_KEYS:
+            self.totals[key] += counts[key]
 
     def close(self) -> dict[str, int]:
-        self._write_batch()
         self.part.close()
         return self.totals
 
     @staticmethod
     def assemble(staging: Path, name: str, states: t.Sequence[t.Mapping[str, int]],
                  report: t.Mapping[str, t.Any]) -> None:
-        totals = {key: sum(state[key] for state in states) for key in ("tests", "failures", "errors", "skipped")}
-        root = ET.Element("testsuites", {"name": "bits-compliance", **{key: str(value) for key, value in totals.items()}})
+        totals = {key: sum(state[key] for state in states) for key in junit.COUNT_KEYS}
+        # Every host has at least one test case: no test, no host.
+        has_hosts = totals["tests"] > 0
         with _open(staging / name) as stream:
-            if totals["tests"]:
-                opening = ET.tostring(root, encoding="unicode", xml_declaration=True)
-                stream.write(opening[:-len(" />")] + ">")
-                _append_parts(stream, staging, name, len(states))
-                stream.write("\n</testsuites>\n")
-            else:
-                stream.write(ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n")
-                _append_parts(stream, staging, name, len(states))
+            stream.write(junit.document_head(totals, has_hosts))
+            _append_parts(stream, staging, name, len(states))
+            stream.write(junit.document_tail(has_hosts))
 
 
 class _HtmlWriter:

@@ -73,13 +73,11 @@ def test_a_bad_previous_report_is_refused_naming_the_file(tmp_path: Path, conten
 
 
 def test_every_streamed_format_of_a_fleet_larger_than_a_batch_is_the_in_memory_one(tmp_path: Path) -> None:
-    """The streamed writers hold hosts in batches (the JUnit writer serialises 64 at a time): over
-    several batches and a partial last one, every file is the in-memory renderer's text."""
+    """Over a fleet of a hundred hosts and more, every streamed file is the in-memory renderer's text."""
     from ansible_collections.winbits.bits.plugins.plugin_utils._report.formats import RENDERERS
-    from ansible_collections.winbits.bits.plugins.plugin_utils._report.stream import _JunitWriter
     from ansible_collections.winbits.bits.tests.unit.utils.bits_report_assessment import synthetic_assessment
 
-    report = build_report(synthetic_assessment(2 * _JunitWriter.BATCH + 7), generated_at=NOW, previous=None)
+    report = build_report(synthetic_assessment(135), generated_at=NOW, previous=None)
     paths = build.write_reports(report, tmp_path)
     for name, path in paths.items():
         expected = build.file_text(RENDERERS[name](report))
