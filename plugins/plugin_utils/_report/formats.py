@@ -1,10 +1,10 @@
 # Copyright: (c) 2026, winbits.bits contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The report's file formats: JSON and CSV (here), JUnit XML (``junit``) and HTML (``html``).
+"""The report's file formats: JSON, CSV and JSON lines (here), JUnit XML (``junit``) and HTML (``html``).
 
 Each renderer takes a REPORT (``bits_report.build_report``) and returns the file's text. JSON and CSV
-are made with the standard library's json and csv, so that any job name (quotes, commas, newlines,
-markup) comes out as data. The JUnit XML is written from a fixed skeleton with every value passed
+are made with a JSON encoder (``json_text``: orjson or json, the same text) and the standard library's
+csv, so that any job name (quotes, commas, newlines, markup) comes out as data. The JUnit XML is written from a fixed skeleton with every value passed
 through its XML escaping, not through xml.etree: ElementTree's serialiser is pure Python and was most
 of the JUnit's cost (``junit`` says how the text stays ElementTree's). Every host appears in every
 format: a host with no jobs, or whose jobs could not be listed, still has its row and its test case.
