@@ -54,7 +54,7 @@ def test_compact_is_jsons_text_in_key_order(codec, index):
 
 def test_random_floats_are_spelled_as_json_spells_them(codec):
     generator = random.Random(7)
-    floats = [generator.random() * 10.0 ** generator.randint(-12, 20) for _ in range(20_000)]
+    floats = [generator.random() * 10.0 ** generator.randint(-12, 20) for _number in range(20_000)]
     for chunk in range(0, len(floats), 100):
         value = {"error": {"values": floats[chunk:chunk + 100]}}
         assert codec.compact(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
