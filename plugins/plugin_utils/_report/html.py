@@ -320,26 +320,52 @@ class TableBuilder:
     def __init__(self, hosts: t.TextIO, rows: t.TextIO, ids: t.TextIO) -> None:
         self.intern = _Interner()
         self.shapes = _Shapes(self.intern)
-        self.hosts, self.rows, self.ids = hosts, rows, ids
-        self.host_count = self.row_count = self.id_count = 0
+        self.hosts, self.rows, self.ids = _JsonItemsFile(hosts), _JsonItemsFile(rows), _JsonItemsFile(ids)
+        self.host_count = self.row_count = 0
         self.paths = (Path(hosts.name), Path(rows.name), Path(ids.name))
 
     def host(self, entry: t.Mapping[str, t.Any]) -> None:
-        self.hosts.write(("," if self.host_count else "") + _script_json(_table_host(entry, self.intern)))
+        self.hosts.add([_table_host(entry, self.intern)])
         rows, ids = _table_rows(self.host_count, self.row_count, entry, self.intern, self.shapes)
-        # The host's rows (and GUIDs) as one JSON list without its brackets: the same text as row by
-        # row, in one encoder call.
-        self.rows.write(("," if self.row_count else "") + _script_json(rows)[1:-1])
-        if ids:
-            self.ids.write(("," if self.id_count else "") + _script_json(ids)[1:-1])
+        self.rows.add(rows)
+        self.ids.add(ids)
         self.row_count += len(rows)
-        self.id_count += len(ids)
         self.host_count += 1
 
     def close(self) -> TableBlock:
-        for stream in (self.hosts, self.rows, self.ids):
-            stream.close()
+        for items in (self.hosts, self.rows, self.ids):
+            items.close()
         return TableBlock(self.paths, self.row_count, self.shapes.rows(), self.intern.strings)
+
+
+class _JsonItemsFile:
+    """The items of one JSON list, written into an open file as _script_json writes them, without the brackets.
+
+    Items wait until WRITE_AFTER_ITEMS are ready: setting up an encoder call costs more than encoding
+    one host's few rows, and a batch's items encoded together are the same text as one by one.
+    """
+
+    WRITE_AFTER_ITEMS = 1000
+
+    def __init__(self, stream: t.TextIO) -> None:
+        self.stream = stream
+        self.pending: list[t.Any] = []
+        self.written = False
+
+    def add(self, items: list[t.Any]) -> None:
+        self.pending += items
+        if len(self.pending) >= self.WRITE_AFTER_ITEMS:
+            self.write()
+
+    def write(self) -> None:
+        if self.pending:
+            self.stream.write(("," if self.written else "") + _script_json(self.pending)[1:-1])
+            self.written = True
+            self.pending = []
+
+    def close(self) -> None:
+        self.write()
+        self.stream.close()
 
 
 def _segments(counts: t.Mapping[str, int], order: t.Sequence[str]) -> list[dict[str, t.Any]]:
