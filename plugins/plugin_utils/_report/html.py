@@ -164,35 +164,39 @@ def _job_shape(job: t.Mapping[str, t.Any], intern: _Interner) -> tuple[int | Non
             intern(job.get("status")), intern(job.get("rule")))
 
 
-# The job fields _detail shows something of when one is set ("expected" aside, shown only with a problem).
-_DETAIL_SOURCES = ("problems", "fix", "waiver", "expired_waivers", "error", "read_error")
 _EXPECTED_SHOWN = ("violation", "waived")
 
 
-def _may_have_detail(job: t.Mapping[str, t.Any], status: object) -> bool:
-    """False when _detail(job) is sure to be None: most jobs are plain compliant ones, not worth describing."""
-    return any(map(job.get, _DETAIL_SOURCES)) or bool(status in _EXPECTED_SHOWN and job.get("expected"))
-
-
 def _detail(job: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
-    """What a row shows below itself: problems, fix, waiver, errors. None for a plain compliant job."""
+    """What a row shows below itself: problems, fix, waiver, errors. None for a plain compliant job.
+
+    Only the fields that are set are described: most jobs have none of them, and their rows are the
+    most numerous.
+    """
     detail: dict[str, t.Any] = {}
-    fix = job.get("fix") or {}
-    entries = {
-        "problems": list(job.get("problems") or []),
-        "expected": describe_expected(job.get("expected")) if job.get("status") in _EXPECTED_SHOWN else "",
-        "fix_task": fix.get("task"),
-        "fix_command": fix.get("command"),
-        "waiver": describe_waiver(job),
-        "expired_waivers": [f"{item.get('rule')}: {item.get('reason')} (expired {item.get('expires')})"
-                            for item in job.get("expired_waivers") or []],
-        "job_error": describe_job_error(job.get("error")),
-        "read_error": describe_read_error(job.get("read_error")),
-    }
-    for key, value in entries.items():
-        if value:
-            detail[key] = value
-    return detail or None
+    problems = job.get("problems")
+    if problems:
+        detail["problems"] = list(problems)
+    if job.get("status") in _EXPECTED_SHOWN:
+        detail["expected"] = describe_expected(job.get("expected"))
+    fix = job.get("fix")
+    if fix:
+        detail["fix_task"] = fix.get("task")
+        detail["fix_command"] = fix.get("command")
+    if job.get("waiver"):
+        detail["waiver"] = describe_waiver(job)
+    expired_waivers = job.get("expired_waivers")
+    if expired_waivers:
+        detail["expired_waivers"] = [f"{item.get('rule')}: {item.get('reason')} (expired {item.get('expires')})"
+                                     for item in expired_waivers]
+    if job.get("error"):
+        detail["job_error"] = describe_job_error(job.get("error"))
+    if job.get("read_error"):
+        detail["read_error"] = describe_read_error(job.get("read_error"))
+    if not detail:
+        return None
+    # A field set yet with nothing to say (an expect that describes as "", a fix without a task) is left out.
+    return {key: value for key, value in detail.items() if value} or None
 
 
 def _table_host(entry: t.Mapping[str, t.Any], intern: _Interner) -> list[t.Any]:
@@ -240,7 +244,7 @@ def _table_rows(host_index: int, first_row: int, entry: t.Mapping[str, t.Any], i
         job_id = visible_or_none(raw_id)
         name = intern.shown(job.get("name"))
         shape = shapes.of_job(job)
-        detail = _detail(job) if _may_have_detail(job, status) else None
+        detail = _detail(job)
         if detail is not None:
             detail = intern(_detail_template(detail, _markable(raw_id, job_id), marked_host))
         if status in COMPACT_STATUSES:
