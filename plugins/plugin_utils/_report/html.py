@@ -204,6 +204,14 @@ def _table_host(entry: t.Mapping[str, t.Any], intern: _Interner) -> list[t.Any]:
     return [visible_or_none(entry.get("name")), intern(entry.get("status")), visible_or_none(entry.get("reason"))]
 
 
+def _shown_guid(value: object) -> str | None:
+    """visible_or_none of a job's GUID, quicker for what GUIDs are: printable ASCII, which has no
+    invisible character to show (text.visible_text), needs no search for one. One per job: no cache helps."""
+    if isinstance(value, str) and value.isascii() and value.isprintable():
+        return value
+    return visible_or_none(value)
+
+
 def _markable(value: object, shown: str | None) -> str | None:
     """``value`` as it appears inside a JSON string, when its mark may stand for it: a non-empty string
     that ``shown`` (its visible_text) leaves as it is. None otherwise."""
@@ -241,7 +249,7 @@ def _table_rows(host_index: int, first_row: int, entry: t.Mapping[str, t.Any], i
     for job in jobs:
         status = job.get("status")
         raw_id = job.get("id")
-        job_id = visible_or_none(raw_id)
+        job_id = _shown_guid(raw_id)
         name = intern.shown(job.get("name"))
         shape = shapes.of_job(job)
         detail = _detail(job)

@@ -311,3 +311,17 @@ def test_a_fleet_written_over_many_batches_is_the_oracles_text(tmp_path: Path) -
                                             **({"problems": ["p"]} if rng.random() < 0.2 else {}))
                                   for index in range(5)]} for number in range(600)]}
     assert streamed_json(report, tmp_path) == html._script_json(oracle_table_data(report))
+
+
+def test_printable_ascii_has_nothing_to_make_visible() -> None:
+    """html._shown_guid leaves printable ASCII as it is without asking text.visible_text: true only while
+    no printable ASCII character is one that visible_text shows otherwise."""
+    printable = [character for character in map(chr, range(128)) if character.isprintable()]
+    assert len(printable) == 95 and [visible_text(character) for character in printable] == printable
+
+
+@pytest.mark.parametrize("value", [None, "", guid(1), "{5D3B4C39-1F0A-4D5B-9E2F-\u202e0000000001}", "a\x00b", "a\tb",
+                                   "a\x7fb", "Système", "\ud800",
+                                   "\u3164", "x\ufe0f", 7])
+def test_a_guid_is_shown_as_visible_text_shows_it(value: object) -> None:
+    assert html._shown_guid(value) == visible_or_none(value)
