@@ -125,8 +125,8 @@ class _Interner:
 class _Shapes:
     """Row shapes (SHAPE_FIELDS, as indexes into the strings) stored once, each found from the job's own fields.
 
-    Some thousands of jobs share a handful of shapes: describing and interning a shape's seven fields
-    is done once per distinct set of the raw fields it is made of (shape_key), not once per job.
+    Thousands of jobs share a handful of shapes: a shape's seven fields are described and interned
+    once per distinct set of the raw fields they are made of (_shape_key), not once per job.
     """
 
     def __init__(self, intern: _Interner) -> None:
@@ -164,6 +164,7 @@ def _job_shape(job: t.Mapping[str, t.Any], intern: _Interner) -> tuple[int | Non
             intern(job.get("status")), intern(job.get("rule")))
 
 
+# The statuses whose detail says what the rule expects: the job breaks it (waived or not).
 _EXPECTED_SHOWN = ("violation", "waived")
 
 
@@ -220,8 +221,8 @@ def _markable(value: object, shown: str | None) -> str | None:
     return None
 
 
-def _detail_template(detail: t.Mapping[str, t.Any], job_id: str | None, host: str | None) -> str:
-    """The detail as JSON text, the job's GUID and host (as _markable gives them) written as ID_MARK and HOST_MARK.
+def _detail_template(detail: t.Mapping[str, t.Any], guid_text: str | None, host_text: str | None) -> str:
+    """The detail as JSON text, the job's GUID and host (their text from _markable) written as ID_MARK and HOST_MARK.
 
     Violations of one rule differ mostly by GUID and host; so marked, their details are the same
     string, stored once. The marks are control characters, which JSON text never holds raw, so the
@@ -229,7 +230,7 @@ def _detail_template(detail: t.Mapping[str, t.Any], job_id: str | None, host: st
     left in place.
     """
     text = _SCRIPT_ENCODER.encode(detail)
-    for value, mark in ((job_id, ID_MARK), (host, HOST_MARK)):
+    for value, mark in ((guid_text, ID_MARK), (host_text, HOST_MARK)):
         if value is not None:
             text = text.replace(value, mark)
     return text
@@ -245,7 +246,7 @@ def _table_rows(host_index: int, first_row: int, entry: t.Mapping[str, t.Any], i
     rows: list[list[t.Any]] = []
     ids: list[list[t.Any]] = []
     host = entry.get("name")
-    marked_host = _markable(host, visible_or_none(host))
+    host_text = _markable(host, visible_or_none(host))   # once per host, not per detail
     for job in jobs:
         status = job.get("status")
         raw_id = job.get("id")
@@ -254,7 +255,7 @@ def _table_rows(host_index: int, first_row: int, entry: t.Mapping[str, t.Any], i
         shape = shapes.of_job(job)
         detail = _detail(job)
         if detail is not None:
-            detail = intern(_detail_template(detail, _markable(raw_id, job_id), marked_host))
+            detail = intern(_detail_template(detail, _markable(raw_id, job_id), host_text))
         if status in COMPACT_STATUSES:
             if job_id is not None:
                 ids.append([first_row + len(rows), job_id])
