@@ -141,7 +141,7 @@ def text(rng: random.Random) -> str | None:
 
 
 def texts(rng: random.Random) -> list[str]:
-    return [rng.choice(HOSTILE) for _ in range(rng.randrange(3))]
+    return [rng.choice(HOSTILE) for _number in range(rng.randrange(3))]
 
 
 def random_mapping(rng: random.Random, keys: t.Sequence[str]) -> dict[str, t.Any]:
@@ -151,7 +151,7 @@ def random_mapping(rng: random.Random, keys: t.Sequence[str]) -> dict[str, t.Any
 def random_palette(rng: random.Random) -> dict[str, list[t.Any]]:
     """A few values for each field of a report's jobs: jobs then share some fields and differ in others,
     so that shapes and details are found again as often as new ones are made."""
-    palette: dict[str, list[t.Any]] = {key: [text(rng) for _ in range(3)]
+    palette: dict[str, list[t.Any]] = {key: [text(rng) for _number in range(3)]
                                        for key in ("name", "owner", "owner_name", "state", "type", "helper_token_name",
                                                    "helper_token_sid", "rule")}
     palette["flags"] = [None, [], ["local_file"], ["local_file", "network"], texts(rng)]
@@ -161,7 +161,7 @@ def random_palette(rng: random.Random) -> dict[str, list[t.Any]]:
                          {**random_mapping(rng, ("reason", "expires")), "names_owner": rng.choice([True, False])}]
     palette["fix"] = [None, {}, random_mapping(rng, ("task", "command", "module"))]
     palette["expired_waivers"] = [None, [], [random_mapping(rng, ("rule", "reason", "expires"))
-                                             for _ in range(rng.randrange(1, 3))]]
+                                             for _number in range(rng.randrange(1, 3))]]
     palette["error"] = [None, {}, random_mapping(rng, ("name", "hresult_hex", "explanation", "description"))]
     palette["read_error"] = [None, {}, random_mapping(rng, ("call", "hresult_hex", "explanation"))]
     palette["problems"] = [None, [], texts(rng) or ["network is forbidden"], ["network is forbidden"]]
@@ -213,8 +213,8 @@ def test_the_table_is_the_oracles_for_random_hostile_jobs(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", range(8))
 @pytest.mark.parametrize("batch", [1, 2, 7, 1000])
-def test_the_streamed_table_is_the_oracles_text_in_any_batch_size(seed: int, batch: int, tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_streamed_table_is_the_oracles_text_in_any_batch_size(
+        seed: int, batch: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(html._JsonItemsFile, "WRITE_AFTER_ITEMS", batch)
     report = random_report(random.Random(1000 + seed), 9)
     assert streamed_json(report, tmp_path) == html._script_json(oracle_table_data(report))
