@@ -83,6 +83,16 @@ def _static_assets() -> tuple[str, str, str]:
     return style, script, f"'sha256-{digest}'"
 
 
+# One encoder for every call: json.dumps would make a new one each time, for each of 500,000 rows.
+_SCRIPT_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _script_json(value: object) -> str:
+    """What Jinja's tojson gives with this environment's settings: JSON inert inside <script>."""
+    text = _SCRIPT_ENCODER.encode(value)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
+
+
 class _Interner:
     """Repeated strings (owners, states, rules, statuses...) stored once and referred to by index."""
 
@@ -96,10 +106,11 @@ class _Interner:
         if value is None:
             return None
         text = value if isinstance(value, tuple) else str(value)
-        if text not in self._index:
-            self._index[text] = len(self.strings)
+        index = self._index.get(text)
+        if index is None:
+            index = self._index[text] = len(self.strings)
             self.strings.append(text)
-        return self._index[text]
+        return index
 
     def shown(self, value: str | None) -> int | None:
         """The index of ``value`` as the page shows it (visible_text), worked out once per distinct value."""
@@ -111,25 +122,82 @@ class _Interner:
         return index
 
 
+class _Shapes:
+    """Row shapes (SHAPE_FIELDS, as indexes into the strings) stored once, each found from the job's own fields.
+
+    Thousands of jobs share a handful of shapes: a shape's seven fields are described and interned
+    once per distinct set of the raw fields they are made of (_shape_key), not once per job.
+    """
+
+    def __init__(self, intern: _Interner) -> None:
+        self.intern = intern
+        self.table = _Interner()
+        self._by_key: dict[tuple[t.Any, ...], int | None] = {}
+
+    def of_job(self, job: t.Mapping[str, t.Any]) -> int | None:
+        key = _shape_key(job)
+        index = self._by_key.get(key)
+        if index is None:
+            index = self._by_key[key] = self.table(_job_shape(job, self.intern))
+        return index
+
+    def rows(self) -> list[list[t.Any]]:
+        return [list(item) for item in self.table.strings]
+
+
+def _shape_key(job: t.Mapping[str, t.Any]) -> tuple[t.Any, ...]:
+    """Every raw field _job_shape reads, hashable (flags as a tuple): equal keys make equal shapes.
+
+    The fields are strings or None (the report's schema), so equal raw values are shown alike.
+    """
+    flags = job.get("flags")
+    return (job.get("owner_name"), job.get("owner"), job.get("state"), job.get("type"),
+            None if flags is None else tuple(flags), job.get("helper_token_name"), job.get("helper_token_sid"),
+            job.get("status"), job.get("rule"))
+
+
+def _job_shape(job: t.Mapping[str, t.Any], intern: _Interner) -> tuple[int | None, ...]:
+    return (intern.shown(describe_account(job.get("owner_name"), job.get("owner")) or None),
+            intern.shown(job.get("state")), intern.shown(job.get("type")),
+            intern(describe_flags(job.get("flags"))),
+            intern.shown(describe_account(job.get("helper_token_name"), job.get("helper_token_sid")) or None),
+            intern(job.get("status")), intern(job.get("rule")))
+
+
+# The statuses whose detail says what the rule expects: the job breaks it (waived or not).
+_EXPECTED_SHOWN = ("violation", "waived")
+
+
 def _detail(job: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
-    """What a row shows below itself: problems, fix, waiver, errors. None for a plain compliant job."""
+    """What a row shows below itself: problems, fix, waiver, errors. None for a plain compliant job.
+
+    Only the fields that are set are described: most jobs have none of them, and their rows are the
+    most numerous.
+    """
     detail: dict[str, t.Any] = {}
-    fix = job.get("fix") or {}
-    entries = {
-        "problems": list(job.get("problems") or []),
-        "expected": describe_expected(job.get("expected")) if job.get("status") in ("violation", "waived") else "",
-        "fix_task": fix.get("task"),
-        "fix_command": fix.get("command"),
-        "waiver": describe_waiver(job),
-        "expired_waivers": [f"{item.get('rule')}: {item.get('reason')} (expired {item.get('expires')})"
-                            for item in job.get("expired_waivers") or []],
-        "job_error": describe_job_error(job.get("error")),
-        "read_error": describe_read_error(job.get("read_error")),
-    }
-    for key, value in entries.items():
-        if value:
-            detail[key] = value
-    return detail or None
+    problems = job.get("problems")
+    if problems:
+        detail["problems"] = list(problems)
+    if job.get("status") in _EXPECTED_SHOWN:
+        detail["expected"] = describe_expected(job.get("expected"))
+    fix = job.get("fix")
+    if fix:
+        detail["fix_task"] = fix.get("task")
+        detail["fix_command"] = fix.get("command")
+    if job.get("waiver"):
+        detail["waiver"] = describe_waiver(job)
+    expired_waivers = job.get("expired_waivers")
+    if expired_waivers:
+        detail["expired_waivers"] = [f"{item.get('rule')}: {item.get('reason')} (expired {item.get('expires')})"
+                                     for item in expired_waivers]
+    if job.get("error"):
+        detail["job_error"] = describe_job_error(job.get("error"))
+    if job.get("read_error"):
+        detail["read_error"] = describe_read_error(job.get("read_error"))
+    if not detail:
+        return None
+    # A field set yet with nothing to say (an expect that describes as "", a fix without a task) is left out.
+    return {key: value for key, value in detail.items() if value} or None
 
 
 def _table_host(entry: t.Mapping[str, t.Any], intern: _Interner) -> list[t.Any]:
@@ -137,75 +205,82 @@ def _table_host(entry: t.Mapping[str, t.Any], intern: _Interner) -> list[t.Any]:
     return [visible_or_none(entry.get("name")), intern(entry.get("status")), visible_or_none(entry.get("reason"))]
 
 
-def _json_inner(text: str) -> str:
-    """``text`` as it appears inside a JSON string (json.dumps without the quotes)."""
-    return json.dumps(text, ensure_ascii=False)[1:-1]
+def _shown_guid(value: object) -> str | None:
+    """visible_or_none of a job's GUID, quicker for what GUIDs are: printable ASCII, which has no
+    invisible character to show (text.visible_text), needs no search for one. One per job: no cache helps."""
+    if isinstance(value, str) and value.isascii() and value.isprintable():
+        return value
+    return visible_or_none(value)
 
 
-def _detail_template(detail: t.Mapping[str, t.Any], job_id: object, host: object) -> str:
-    """The detail as JSON text, the job's GUID and host written as ID_MARK and HOST_MARK.
+def _markable(value: object, shown: str | None) -> str | None:
+    """``value`` as it appears inside a JSON string, when its mark may stand for it: a non-empty string
+    that ``shown`` (its visible_text) leaves as it is. None otherwise."""
+    if isinstance(value, str) and value and shown == value:
+        return _SCRIPT_ENCODER.encode(value)[1:-1]
+    return None
+
+
+def _detail_template(detail: t.Mapping[str, t.Any], guid_text: str | None, host_text: str | None) -> str:
+    """The detail as JSON text, the job's GUID and host (their text from _markable) written as ID_MARK and HOST_MARK.
 
     Violations of one rule differ mostly by GUID and host; so marked, their details are the same
     string, stored once. The marks are control characters, which JSON text never holds raw, so the
     script's replacement back is exact. A GUID or host shown otherwise than it is (visible_text) is
     left in place.
     """
-    text = json.dumps(detail, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    for value, mark in ((job_id, ID_MARK), (host, HOST_MARK)):
-        if isinstance(value, str) and value and visible_text(value) == value:
-            text = text.replace(_json_inner(value), mark)
+    text = _SCRIPT_ENCODER.encode(detail)
+    for value, mark in ((guid_text, ID_MARK), (host_text, HOST_MARK)):
+        if value is not None:
+            text = text.replace(value, mark)
     return text
 
 
-def _table_rows(host_index: int, entry: t.Mapping[str, t.Any], intern: _Interner,
-                shape: _Interner) -> t.Iterator[tuple[list[t.Any], str | None]]:
-    """(row, the GUID of a compact row) for each of the host's rows."""
+def _table_rows(host_index: int, first_row: int, entry: t.Mapping[str, t.Any], intern: _Interner,
+                shapes: _Shapes) -> tuple[list[list[t.Any]], list[list[t.Any]]]:
+    """The host's rows (numbered from ``first_row``), and [row number, GUID] of its compact rows."""
     jobs = entry.get("jobs") or []
     if not jobs:
         status = "not_assessed" if entry.get("status") == "not_assessed" else "no_jobs"
-        yield [host_index, None, None, shape((None, None, None, None, None, intern(status), None)), None], None
+        return [[host_index, None, None, shapes.table((None, None, None, None, None, intern(status), None)), None]], []
+    rows: list[list[t.Any]] = []
+    ids: list[list[t.Any]] = []
+    host = entry.get("name")
+    host_text = _markable(host, visible_or_none(host))   # once per host, not per detail
     for job in jobs:
         status = job.get("status")
-        job_id = visible_or_none(job.get("id"))
+        raw_id = job.get("id")
+        job_id = _shown_guid(raw_id)
+        name = intern.shown(job.get("name"))
+        shape = shapes.of_job(job)
         detail = _detail(job)
-        row = [
-            host_index, None if status in COMPACT_STATUSES else job_id, intern.shown(job.get("name")),
-            shape((intern.shown(describe_account(job.get("owner_name"), job.get("owner")) or None),
-                   intern.shown(job.get("state")), intern.shown(job.get("type")),
-                   intern(describe_flags(job.get("flags"))),
-                   intern.shown(describe_account(job.get("helper_token_name"), job.get("helper_token_sid")) or None),
-                   intern(status), intern(job.get("rule")))),
-            None if detail is None else intern(_detail_template(detail, job.get("id"), entry.get("name"))),
-        ]
-        yield row, job_id if status in COMPACT_STATUSES else None
+        if detail is not None:
+            detail = intern(_detail_template(detail, _markable(raw_id, job_id), host_text))
+        if status in COMPACT_STATUSES:
+            if job_id is not None:
+                ids.append([first_row + len(rows), job_id])
+            rows.append([host_index, None, name, shape, detail])
+        else:
+            rows.append([host_index, job_id, name, shape, detail])
+    return rows, ids
 
 
 def table_data(report: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     """The job table's data (see TableBuilder), of a report in memory: one block."""
-    intern, shape = _Interner(), _Interner()
+    intern = _Interner()
+    shapes = _Shapes(intern)
     hosts: list[list[t.Any]] = []
     rows: list[list[t.Any]] = []
     ids: list[list[t.Any]] = []
     for host_index, host in enumerate(report.get("hosts") or []):
         hosts.append(_table_host(host, intern))
-        for row, compact_id in _table_rows(host_index, host, intern, shape):
-            if compact_id is not None:
-                ids.append([len(rows), compact_id])
-            rows.append(row)
-    block = {"strings": intern.strings, "hosts": hosts, "rows": rows, "shapes": [list(item) for item in shape.strings]}
+        host_rows, host_ids = _table_rows(host_index, len(rows), host, intern, shapes)
+        rows += host_rows
+        ids += host_ids
+    block = {"strings": intern.strings, "hosts": hosts, "rows": rows, "shapes": shapes.rows()}
     if len(rows) <= KEEP_COMPACT_IDS_UP_TO:
         block["ids"] = ids
     return {"fields": list(ROW_FIELDS), "blocks": [block]}
-
-
-# One encoder for every call: json.dumps would make a new one each time, for each of 500,000 rows.
-_SCRIPT_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def _script_json(value: object) -> str:
-    """What Jinja's tojson gives with this environment's settings: JSON inert inside <script>."""
-    text = _SCRIPT_ENCODER.encode(value)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
 
 
 @dataclass
@@ -256,32 +331,54 @@ class TableBuilder:
     """
 
     def __init__(self, hosts: t.TextIO, rows: t.TextIO, ids: t.TextIO) -> None:
-        self.intern, self.shape = _Interner(), _Interner()
-        self.hosts, self.rows, self.ids = hosts, rows, ids
-        self.host_count = self.row_count = self.id_count = 0
+        self.intern = _Interner()
+        self.shapes = _Shapes(self.intern)
+        self.hosts, self.rows, self.ids = _JsonItemsFile(hosts), _JsonItemsFile(rows), _JsonItemsFile(ids)
+        self.host_count = self.row_count = 0
         self.paths = (Path(hosts.name), Path(rows.name), Path(ids.name))
 
     def host(self, entry: t.Mapping[str, t.Any]) -> None:
-        self.hosts.write(("," if self.host_count else "") + _script_json(_table_host(entry, self.intern)))
-        rows: list[list[t.Any]] = []
-        ids: list[list[t.Any]] = []
-        for row, compact_id in _table_rows(self.host_count, entry, self.intern, self.shape):
-            if compact_id is not None:
-                ids.append([self.row_count + len(rows), compact_id])
-            rows.append(row)
-        # The host's rows (and GUIDs) as one JSON list without its brackets: the same text as row by
-        # row, in one encoder call.
-        self.rows.write(("," if self.row_count else "") + _script_json(rows)[1:-1])
-        if ids:
-            self.ids.write(("," if self.id_count else "") + _script_json(ids)[1:-1])
+        self.hosts.add([_table_host(entry, self.intern)])
+        rows, ids = _table_rows(self.host_count, self.row_count, entry, self.intern, self.shapes)
+        self.rows.add(rows)
+        self.ids.add(ids)
         self.row_count += len(rows)
-        self.id_count += len(ids)
         self.host_count += 1
 
     def close(self) -> TableBlock:
-        for stream in (self.hosts, self.rows, self.ids):
-            stream.close()
-        return TableBlock(self.paths, self.row_count, [list(item) for item in self.shape.strings], self.intern.strings)
+        for items in (self.hosts, self.rows, self.ids):
+            items.close()
+        return TableBlock(self.paths, self.row_count, self.shapes.rows(), self.intern.strings)
+
+
+class _JsonItemsFile:
+    """The items of one JSON list, written into an open file as _script_json writes them, without the brackets.
+
+    Items wait until WRITE_AFTER_ITEMS are ready: setting up an encoder call costs more than encoding
+    one host's few rows, and a batch's items encoded together are the same text as one by one.
+    """
+
+    WRITE_AFTER_ITEMS = 1000
+
+    def __init__(self, stream: t.TextIO) -> None:
+        self.stream = stream
+        self.pending: list[t.Any] = []
+        self.written = False
+
+    def add(self, items: list[t.Any]) -> None:
+        self.pending += items
+        if len(self.pending) >= self.WRITE_AFTER_ITEMS:
+            self.write()
+
+    def write(self) -> None:
+        if self.pending:
+            self.stream.write(("," if self.written else "") + _script_json(self.pending)[1:-1])
+            self.written = True
+            self.pending = []
+
+    def close(self) -> None:
+        self.write()
+        self.stream.close()
 
 
 def _segments(counts: t.Mapping[str, int], order: t.Sequence[str]) -> list[dict[str, t.Any]]:
