@@ -170,8 +170,8 @@ def test_each_json_line_is_a_csv_row_with_its_cells_as_json_values() -> None:
 
 def test_json_lines_of_one_row_and_of_none() -> None:
     assert json_lines([]) == ""
-    assert json.loads(json_lines([("web01", "compliant", None)])) == {"host": "web01", "host_status": "compliant",
-                                                                        "host_reason": None}
+    expected = {"host": "web01", "host_status": "compliant", "host_reason": None}
+    assert json.loads(json_lines([("web01", "compliant", None)])) == expected
 
 
 # --- JUnit XML -------------------------------------------------------------------------------------
