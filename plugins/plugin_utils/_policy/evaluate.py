@@ -18,7 +18,7 @@ from collections import abc
 import yaml
 
 from .._flags import KNOWN_MASK, canonical_names, dword_from_host, format_flags, names_from_host
-from .._jobs import guid_order, is_guid
+from .._jobs import bare_guid, guid_order, is_guid
 from .model import Expect, Policy, Rule, Waiver
 
 
@@ -33,6 +33,8 @@ HOST_STATUSES = ("compliant", "noncompliant", "not_assessed")
 RULE_COUNTS = ("compliant", "violation", "waived", "unassessed")
 
 UNSAFE_TAG = "!unsafe"
+# How many answers RuleFinder remembers before it starts afresh (hosts may send any number of names).
+FIRST_RULE_MEMO_SIZE = 4096
 
 
 class _UnsafeText(str):
@@ -92,6 +94,7 @@ class Judge:
         self.waiver_active = [waiver.is_active(today) for waiver in policy.waivers]
         self.waiver_used = [0] * len(policy.waivers)
         self.expected: dict[str, dict[str, object]] = {}
+        self.rule_finder = RuleFinder(policy.rules)
 
     def host(self, name: str, result: abc.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
         entry: dict[str, t.Any] = {"name": name, "status": "not_assessed", "reason": None, "caller": None, "jobs": []}
@@ -101,17 +104,19 @@ class Judge:
             return entry
         caller = result.get("caller") if isinstance(result, abc.Mapping) else None
         entry["caller"] = dict(caller) if isinstance(caller, abc.Mapping) else None
-        rules = [rule for rule in self.policy.rules if rule.match.selects_host(name)]
+        selected = tuple(index for index, rule in enumerate(self.policy.rules) if rule.match.selects_host(name))
         waivers: dict[str, list[Waiver]] = {}
         for waiver in self.policy.waivers:
             if waiver.selection.selects_host(name):
                 waivers.setdefault(waiver.rule, []).append(waiver)
-        entry["jobs"] = [self.job(name, job, rules, waivers) for job in sorted(jobs, key=guid_order)]
+        entry["jobs"] = [self.job(name, job, selected, waivers) for job in sorted(jobs, key=guid_order)]
         entry["status"], entry["reason"] = host_status(entry["jobs"])
         return entry
 
-    def job(self, host: str, job: abc.Mapping[str, t.Any], rules: list[Rule],
+    def job(self, host: str, job: abc.Mapping[str, t.Any], selected: tuple[int, ...],
             waivers: dict[str, list[Waiver]]) -> dict[str, t.Any]:
+        """The job's entry: its facts (every key of JOB_KEYS) and its judgement under the host's rules
+        (``selected``: the indexes of the rules that select the host) and waivers (by rule name)."""
         entry = dict(job)
         if not _JOB_KEY_SET <= entry.keys():
             entry.update(_missing_job_keys(tuple(entry)))
@@ -119,7 +124,7 @@ class Judge:
         if entry["flags"] is None and actual is not None:
             # Flags that were read are always shown, even from a result that sent only their value.
             entry["flags"] = names_from_host(actual)
-        rule, certain = first_rule(rules, job)
+        rule, certain = self.rule_finder.first_rule(selected, job)
         if rule is None:
             entry.update(status="unmanaged", rule=None, expected=None, problems=[], fix=None, waiver=None,
                          expired_waivers=[])
@@ -187,6 +192,49 @@ class Judge:
             item.update(expired=not self.waiver_active[waiver.index], used=self.waiver_used[waiver.index])
             report.append(item)
         return report
+
+
+class RuleFinder:
+    """first_rule for a fleet: the answer remembered per host's rules and the job facts it depends on.
+
+    Fleets repeat a few display names and owners on thousands of hosts, and most hosts are selected
+    by the same rules, so the same question would be answered again for most jobs. The answer
+    depends on the job's name, owner and owner name only as text (any other value is unread, as
+    the selectors read it), and on its id only as whether it was read, unless the id is a GUID that
+    a rule names; so that is the key. A host may send any number of names: the memory is bounded.
+    """
+
+    def __init__(self, rules: t.Sequence[Rule]) -> None:
+        self.rules = tuple(rules)
+        self.named_guids = frozenset(guid for rule in self.rules if rule.match.job is not None
+                                     for guid in rule.match.job.guids)
+        self.memo: dict[tuple[t.Any, ...], tuple[Rule | None, bool]] = {}
+
+    def first_rule(self, selected: tuple[int, ...], job: abc.Mapping[str, t.Any]) -> tuple[Rule | None, bool]:
+        """first_rule of the rules at the indexes ``selected`` (those that select the job's host)."""
+        key = (selected, self._id_key(job.get("id")), _text_or_none(job.get("name")), _text_or_none(job.get("owner")),
+               _text_or_none(job.get("owner_name")))
+        found = self.memo.get(key)
+        if found is None:
+            found = first_rule([self.rules[index] for index in selected], job)
+            if len(self.memo) >= FIRST_RULE_MEMO_SIZE:
+                self.memo.clear()
+            self.memo[key] = found
+        return found
+
+    def _id_key(self, job_id: object) -> str | bool | None:
+        """What of the id the selectors look at: not read (None), a GUID a rule names, or any other text (True)."""
+        if not isinstance(job_id, str):
+            return None
+        if self.named_guids:
+            guid = bare_guid(job_id)
+            if guid in self.named_guids:
+                return guid
+        return True
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 @functools.lru_cache(maxsize=256)

@@ -20,7 +20,7 @@ from ansible_collections.winbits.bits.plugins.plugin_utils._policy import (
 )
 from ansible_collections.winbits.bits.plugins.plugin_utils._flags import parse_flags
 from ansible_collections.winbits.bits.plugins.plugin_utils._policy.evaluate import dump_task
-from ansible_collections.winbits.bits.plugins.plugin_utils._policy import model
+from ansible_collections.winbits.bits.plugins.plugin_utils._policy import evaluate, model
 from ansible_collections.winbits.bits.plugins.plugin_utils._policy.model import compile_globs
 from ansible_collections.winbits.bits.tests.unit.utils.policy_facts import ALICE, SYSTEM, guid, make_job, make_result
 
@@ -624,3 +624,53 @@ def test_jobs_without_some_keys_get_them_null_in_the_order_of_shape_a() -> None:
         missing = [key for key in full if key not in job]
         assert list(assessed)[:len(full)] == list(job) + missing
         assert all(assessed[key] is None for key in missing)
+
+
+# Rules whose answer turns on each fact first_rule reads: the host, the name, the owner SID, the owner's
+# account name, the id (a GUID one rule names, in any spelling) and whether each could be read.
+FINDER_POLICY = policy_of(
+    rule("backups", {"flags": 1}, job="backup*", hosts="backup*"),
+    rule("pinned", {"flags": 1}, job=guid(7)),
+    rule("alice", {"flags": 1}, owner="CORP\\alice"),
+    rule("system", {"flags": 1}, job="WU *", owner="S-1-5-18"),
+    rule("sync", {"flags": 1}, job="*Sync"),
+)
+FINDER_HOSTS = ("backup01", "web01")
+FINDER_FACTS = {
+    "id": (guid(1), guid(7), guid(7).lower(), guid(7).strip("{}"), None, 7, ["x"]),
+    "name": ("backupNightly", "WU download", "userSync", "misc", None, 3, ["x"]),
+    "owner": (SYSTEM[0], ALICE[0], "", None, 1),
+    "owner_name": (SYSTEM[1], ALICE[1], "corp\\ALICE", None, True, {}),
+}
+
+
+def random_finder_jobs(count: int, seed: int) -> list[dict[str, t.Any]]:
+    rng = random.Random(seed)
+    return [{fact: rng.choice(values) for fact, values in FINDER_FACTS.items()} for _job in range(count)]
+
+
+def test_the_rule_finder_answers_as_first_rule_for_every_host_and_job_facts() -> None:
+    # Each job twice over, on each host: the second time is answered from memory, and must be first_rule's
+    # answer for that host's rules all the same.
+    finder = evaluate.RuleFinder(FINDER_POLICY.rules)
+    jobs = random_finder_jobs(3000, seed=11)
+    answers = set()
+    for job in jobs + jobs:
+        for host in FINDER_HOSTS:
+            selected = tuple(index for index, each in enumerate(FINDER_POLICY.rules) if each.match.selects_host(host))
+            expected = evaluate.first_rule([FINDER_POLICY.rules[index] for index in selected], job)
+            assert finder.first_rule(selected, job) == expected, (host, job)
+            answers.add((None if expected[0] is None else expected[0].name, expected[1]))
+    # Every rule is found, surely and not, and no rule as well: the facts reach every answer.
+    assert answers >= {(name, certain) for name in ("backups", "pinned", "alice", "system", "sync") for certain in
+                       (True, False) if (name, certain) != ("backups", False)} | {(None, True)}
+
+
+def test_the_rule_finder_memory_is_bounded_and_answers_the_same_after_it_starts_afresh(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(evaluate, "FIRST_RULE_MEMO_SIZE", 5)
+    finder = evaluate.RuleFinder(FINDER_POLICY.rules)
+    selected = tuple(range(len(FINDER_POLICY.rules)))
+    for job in random_finder_jobs(200, seed=12) * 2:
+        assert finder.first_rule(selected, job) == evaluate.first_rule(FINDER_POLICY.rules, job)
+        assert len(finder.memo) <= 5
