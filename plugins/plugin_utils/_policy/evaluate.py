@@ -33,7 +33,8 @@ HOST_STATUSES = ("compliant", "noncompliant", "not_assessed")
 RULE_COUNTS = ("compliant", "violation", "waived", "unassessed")
 
 UNSAFE_TAG = "!unsafe"
-# How many answers RuleFinder remembers before it starts afresh (hosts may send any number of names).
+# How many answers RuleFinder (and the Judge's waivers by host) remember before starting afresh: hosts may
+# send any number of names.
 FIRST_RULE_MEMO_SIZE = 4096
 
 
@@ -95,6 +96,8 @@ class Judge:
         self.waiver_used = [0] * len(policy.waivers)
         self.expected: dict[str, dict[str, object]] = {}
         self.rule_finder = RuleFinder(policy.rules)
+        # Rule name -> the waivers of it that select a host, per set of waivers that select one: hosts share a few.
+        self.waivers_by_rule: dict[tuple[int, ...], dict[str, list[Waiver]]] = {}
 
     def host(self, name: str, result: abc.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
         entry: dict[str, t.Any] = {"name": name, "status": "not_assessed", "reason": None, "caller": None, "jobs": []}
@@ -105,10 +108,7 @@ class Judge:
         caller = result.get("caller") if isinstance(result, abc.Mapping) else None
         entry["caller"] = dict(caller) if isinstance(caller, abc.Mapping) else None
         selected = tuple(index for index, rule in enumerate(self.policy.rules) if rule.match.selects_host(name))
-        waivers: dict[str, list[Waiver]] = {}
-        for waiver in self.policy.waivers:
-            if waiver.selection.selects_host(name):
-                waivers.setdefault(waiver.rule, []).append(waiver)
+        waivers = self._host_waivers(name)
         entry["jobs"] = [self.job(name, job, selected, waivers) for job in sorted(jobs, key=guid_order)]
         entry["status"], entry["reason"] = host_status(entry["jobs"])
         return entry
@@ -123,7 +123,7 @@ class Judge:
         actual = dword_from_host(job.get("flags_value"))
         if entry["flags"] is None and actual is not None:
             # Flags that were read are always shown, even from a result that sent only their value.
-            entry["flags"] = names_from_host(actual)
+            entry["flags"] = list(_names_read(actual))
         rule, certain = self.rule_finder.first_rule(selected, job)
         if rule is None:
             entry.update(status="unmanaged", rule=None, expected=None, problems=[], fix=None, waiver=None,
@@ -157,6 +157,20 @@ class Judge:
             fix = build_fix(host, job.get("id"), job.get("name"), rule, actual, token_sid)
             entry.update(status="violation", problems=problems, fix=fix)
         return entry
+
+    def _host_waivers(self, host: str) -> dict[str, list[Waiver]]:
+        """The waivers that select the host, by rule name (shared by the hosts they all select: read only)."""
+        selecting = tuple(position for position, waiver in enumerate(self.policy.waivers)
+                          if waiver.selection.selects_host(host))
+        waivers = self.waivers_by_rule.get(selecting)
+        if waivers is None:
+            waivers = {}
+            for position in selecting:
+                waivers.setdefault(self.policy.waivers[position].rule, []).append(self.policy.waivers[position])
+            if len(self.waivers_by_rule) >= FIRST_RULE_MEMO_SIZE:
+                self.waivers_by_rule.clear()
+            self.waivers_by_rule[selecting] = waivers
+        return waivers
 
     def _expected(self, rule: Rule) -> dict[str, object]:
         """The rule's normalised expect, a fresh copy per job (computed once per rule)."""
@@ -238,6 +252,12 @@ def _text_or_none(value: object) -> str | None:
 
 
 @functools.lru_cache(maxsize=256)
+def _names_read(value: int) -> tuple[str, ...]:
+    """names_from_host of a flags value that was read: a few values recur on every host of a fleet."""
+    return tuple(t.cast(t.List[str], names_from_host(value)))
+
+
+@functools.lru_cache(maxsize=256)
 def _missing_job_keys(keys: tuple[t.Any, ...]) -> dict[str, None]:
     """The job keys a job with these keys lacks, each null, in JOB_KEYS order (hosts send the same few key sets)."""
     return {key: None for key in JOB_KEYS if key not in keys}
@@ -259,7 +279,8 @@ def usable_jobs(result: object) -> tuple[list[abc.Mapping[str, t.Any]] | None, s
     if not isinstance(jobs, list):
         return None, "failed: the result has no jobs list (is it a bits_job_info result?)"
     for index, job in enumerate(jobs):
-        if not isinstance(job, abc.Mapping):
+        # dict first: every job read from JSON is one, and the ABC's check alone costs several times more.
+        if not isinstance(job, (dict, abc.Mapping)):
             return None, "failed: jobs[%d] of the result is a %s, not a job" % (index, type(job).__name__)
     return jobs, None
 
@@ -525,10 +546,11 @@ def dump_task(rule_name: str, job_name: object, job_id: str, flags: list[str] | 
 
 
 def host_status(jobs: list[dict[str, t.Any]]) -> tuple[str, str | None]:
-    unassessed = sum(1 for job in jobs if job["status"] == "unassessed")
+    statuses = [job["status"] for job in jobs]
+    unassessed = statuses.count("unassessed")
     if unassessed:
         return "not_assessed", "%d job%s unassessed" % (unassessed, "" if unassessed == 1 else "s")
-    if any(job["status"] == "violation" for job in jobs):
+    if "violation" in statuses:
         return "noncompliant", None
     return "compliant", None
 
