@@ -188,6 +188,8 @@ class Judge:
         """
         # A waiver never exempts a job it cannot be sure it names (None: an unread fact).
         matched = [waiver for waiver in candidates if waiver.selection.selects_job(job) is True]
+        if not matched:
+            return None  # the entry keeps its empty expired_waivers and no waiver: nothing to note or count
         active = next((waiver for waiver in matched if self.waiver_active[waiver.index]), None)
         expired = [waiver for waiver in matched if not self.waiver_active[waiver.index]]
         entry["expired_waivers"] = [{"rule": waiver.rule, "reason": waiver.reason,
@@ -226,8 +228,7 @@ class RuleFinder:
 
     def first_rule(self, selected: tuple[int, ...], job: abc.Mapping[str, t.Any]) -> tuple[Rule | None, bool]:
         """first_rule of the rules at the indexes ``selected`` (those that select the job's host)."""
-        key = (selected, self._id_key(job.get("id")), _text_or_none(job.get("name")), _text_or_none(job.get("owner")),
-               _text_or_none(job.get("owner_name")))
+        key = self._key(selected, job)
         found = self.memo.get(key)
         if found is None:
             found = first_rule([self.rules[index] for index in selected], job)
@@ -236,19 +237,16 @@ class RuleFinder:
             self.memo[key] = found
         return found
 
-    def _id_key(self, job_id: object) -> str | bool | None:
-        """What of the id the selectors look at: not read (None), a GUID a rule names, or any other text (True)."""
-        if not isinstance(job_id, str):
-            return None
-        if self.named_guids:
-            guid = bare_guid(job_id)
-            if guid in self.named_guids:
-                return guid
-        return True
-
-
-def _text_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) else None
+    def _key(self, selected: tuple[int, ...], job: abc.Mapping[str, t.Any]) -> tuple[t.Any, ...]:
+        """The host's rules, and what of id, name, owner and owner_name the selectors look at: each text, or
+        None when unread; of the id only whether it was read (True), unless it is a GUID a rule names (that GUID)."""
+        job_id, name, owner, owner_name = job.get("id"), job.get("name"), job.get("owner"), job.get("owner_name")
+        id_key: str | bool | None = None
+        if isinstance(job_id, str):
+            guid = bare_guid(job_id) if self.named_guids else None
+            id_key = guid if guid in self.named_guids else True
+        return (selected, id_key, name if isinstance(name, str) else None, owner if isinstance(owner, str) else None,
+                owner_name if isinstance(owner_name, str) else None)
 
 
 @functools.lru_cache(maxsize=256)
