@@ -33,9 +33,9 @@ HOST_STATUSES = ("compliant", "noncompliant", "not_assessed")
 RULE_COUNTS = ("compliant", "violation", "waived", "unassessed")
 
 UNSAFE_TAG = "!unsafe"
-# How many answers RuleFinder (and the Judge's waivers by host) remember before starting afresh: hosts may
+# How many judgements (and sets of a host's waivers) a Judge remembers before starting afresh: hosts may
 # send any number of names.
-FIRST_RULE_MEMO_SIZE = 4096
+MEMO_SIZE = 4096
 
 
 class _UnsafeText(str):
@@ -95,9 +95,9 @@ class Judge:
         self.waiver_active = [waiver.is_active(today) for waiver in policy.waivers]
         self.waiver_used = [0] * len(policy.waivers)
         self.expected: dict[str, dict[str, object]] = {}
-        self.rule_finder = RuleFinder(policy.rules)
-        # Rule name -> the waivers of it that select a host, per set of waivers that select one: hosts share a few.
-        self.waivers_by_rule: dict[tuple[int, ...], dict[str, list[Waiver]]] = {}
+        self.judgements = JudgementMemo(policy)
+        # The waivers that select a host, per set of them (their positions): hosts share a few.
+        self.waivers_by_rule: dict[tuple[int, ...], HostWaivers] = {}
 
     def host(self, name: str, result: abc.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
         entry: dict[str, t.Any] = {"name": name, "status": "not_assessed", "reason": None, "caller": None, "jobs": []}
@@ -114,9 +114,9 @@ class Judge:
         return entry
 
     def job(self, host: str, job: abc.Mapping[str, t.Any], selected: tuple[int, ...],
-            waivers: dict[str, list[Waiver]]) -> dict[str, t.Any]:
+            waivers: HostWaivers) -> dict[str, t.Any]:
         """The job's entry: its facts (every key of JOB_KEYS) and its judgement under the host's rules
-        (``selected``: the indexes of the rules that select the host) and waivers (by rule name)."""
+        (``selected``: the indexes of the rules that select the host) and waivers."""
         entry = dict(job)
         if not _JOB_KEY_SET <= entry.keys():
             entry.update(_missing_job_keys(tuple(entry)))
@@ -124,52 +124,65 @@ class Judge:
         if entry["flags"] is None and actual is not None:
             # Flags that were read are always shown, even from a result that sent only their value.
             entry["flags"] = list(_names_read(actual))
-        rule, certain = self.rule_finder.first_rule(selected, job)
+        key = self.judgements.key(selected, waivers.selecting, job, actual)
+        judgement = self.judgements.memo.get(key) if key is not None else None
+        if judgement is None:
+            rules = [self.policy.rules[index] for index in selected]
+            judgement = self.judgement(job, actual, *first_rule(rules, job), waivers.by_rule)
+            if key is not None:
+                self.judgements.remember(key, judgement)
+        rule, active = judgement.rule, judgement.active
+        entry.update(status=judgement.status, rule=None if rule is None else rule.name,
+                     expected=None if rule is None else self._expected(rule), problems=list(judgement.problems),
+                     fix=None, waiver=None if active is None else active.to_exemption(),
+                     expired_waivers=[waiver.to_expired() for waiver in judgement.expired])
+        if judgement.status in ("waived", "violation"):
+            # ``used`` counts violations: those an active waiver exempts and, for expired waivers, those
+            # they would still exempt (the violations their expiry let through).
+            for waiver in [active] if active is not None else judgement.expired:
+                self.waiver_used[waiver.index] += 1
+        if judgement.status == "violation":
+            entry["fix"] = build_fix(host, job.get("id"), job.get("name"), t.cast(Rule, rule), t.cast(int, actual),
+                                     token_sid_read(job))
+        return entry
+
+    def judgement(self, job: abc.Mapping[str, t.Any], actual: int | None, rule: Rule | None, certain: bool,
+                  waivers: dict[str, list[Waiver]]) -> Judgement:
+        """What the job's facts come to under ``rule`` (first_rule's, and whether it is ``certain``) and
+        the host's ``waivers`` (by rule name)."""
         if rule is None:
-            entry.update(status="unmanaged", rule=None, expected=None, problems=[], fix=None, waiver=None,
-                         expired_waivers=[])
-            return entry
-        entry.update(status="unassessed", rule=rule.name, expected=self._expected(rule), problems=[], fix=None,
-                     waiver=None, expired_waivers=[])
+            return Judgement(None, "unmanaged")
         unread = unread_facts(rule, job, certain)
         if unread:
-            entry["problems"] = unread
-            return entry
+            return Judgement(rule, "unassessed", tuple(unread))
         actual = t.cast(int, actual)  # unread_facts has made sure the flags were read
-        token_sid = token_sid_read(job)
-        problems = find_problems(rule, actual & KNOWN_MASK, token_sid, job.get("helper_token_name"))
+        problems = find_problems(rule, actual & KNOWN_MASK, token_sid_read(job), job.get("helper_token_name"))
         unknown = unknown_bits_problem(rule, actual)
         if unknown and not problems:
             # Fail closed: bits this collection cannot name may be what the rule forbids; and a fix
             # cannot clear them (bits_helper_token keeps them), so they are for a person to judge.
-            entry["problems"] = [unknown]
-            return entry
+            return Judgement(rule, "unassessed", (unknown,))
         if unknown:
             problems.append(unknown)
-        candidates = waivers.get(rule.name)
-        # Most rules have no waiver on a host: nothing to note or count then.
-        active = self._apply_waivers(entry, job, candidates, violated=bool(problems)) if candidates else None
-        if not problems:
-            entry["status"] = "compliant"
-        elif active is not None:
-            entry.update(status="waived", problems=problems)
-        else:
-            fix = build_fix(host, job.get("id"), job.get("name"), rule, actual, token_sid)
-            entry.update(status="violation", problems=problems, fix=fix)
-        return entry
+        # A waiver never exempts a job it cannot be sure it names (None: an unread fact).
+        matched = [waiver for waiver in waivers.get(rule.name, ()) if waiver.selection.selects_job(job) is True]
+        active = next((waiver for waiver in matched if self.waiver_active[waiver.index]), None)
+        expired = tuple(waiver for waiver in matched if not self.waiver_active[waiver.index])
+        status = "compliant" if not problems else "waived" if active is not None else "violation"
+        return Judgement(rule, status, tuple(problems), active, expired)
 
-    def _host_waivers(self, host: str) -> dict[str, list[Waiver]]:
-        """The waivers that select the host, by rule name (shared by the hosts they all select: read only)."""
+    def _host_waivers(self, host: str) -> HostWaivers:
+        """The waivers that select the host (shared by the hosts they all select: read only)."""
         selecting = tuple(position for position, waiver in enumerate(self.policy.waivers)
                           if waiver.selection.selects_host(host))
         waivers = self.waivers_by_rule.get(selecting)
         if waivers is None:
-            waivers = {}
+            by_rule: dict[str, list[Waiver]] = {}
             for position in selecting:
-                waivers.setdefault(self.policy.waivers[position].rule, []).append(self.policy.waivers[position])
-            if len(self.waivers_by_rule) >= FIRST_RULE_MEMO_SIZE:
+                by_rule.setdefault(self.policy.waivers[position].rule, []).append(self.policy.waivers[position])
+            if len(self.waivers_by_rule) >= MEMO_SIZE:
                 self.waivers_by_rule.clear()
-            self.waivers_by_rule[selecting] = waivers
+            waivers = self.waivers_by_rule[selecting] = HostWaivers(selecting, by_rule)
         return waivers
 
     def _expected(self, rule: Rule) -> dict[str, object]:
@@ -178,28 +191,6 @@ class Judge:
         if expected is None:
             expected = self.expected[rule.name] = rule.expect.to_dict()
         return {key: list(value) if isinstance(value, list) else value for key, value in expected.items()}
-
-    def _apply_waivers(self, entry: dict[str, t.Any], job: abc.Mapping[str, t.Any], candidates: t.Iterable[Waiver],
-                       violated: bool) -> Waiver | None:
-        """Note the waivers that match the job; return the active one that exempts it, if any.
-
-        ``used`` counts violations: those an active waiver exempts and, for expired waivers, those
-        they would still exempt (the violations their expiry let through).
-        """
-        # A waiver never exempts a job it cannot be sure it names (None: an unread fact).
-        matched = [waiver for waiver in candidates if waiver.selection.selects_job(job) is True]
-        if not matched:
-            return None  # the entry keeps its empty expired_waivers and no waiver: nothing to note or count
-        active = next((waiver for waiver in matched if self.waiver_active[waiver.index]), None)
-        expired = [waiver for waiver in matched if not self.waiver_active[waiver.index]]
-        entry["expired_waivers"] = [{"rule": waiver.rule, "reason": waiver.reason,
-                                     "expires": waiver.expires.isoformat()} for waiver in expired]
-        if active is not None:
-            entry["waiver"] = active.to_exemption()
-        if violated:
-            for waiver in [active] if active is not None else expired:
-                self.waiver_used[waiver.index] += 1
-        return active
 
     def waiver_report(self) -> list[dict[str, t.Any]]:
         report = []
@@ -210,43 +201,63 @@ class Judge:
         return report
 
 
-class RuleFinder:
-    """first_rule for a fleet: the answer remembered per host's rules and the job facts it depends on.
+class HostWaivers(t.NamedTuple):
+    """The waivers that select a host: their positions in the policy, and the waivers by rule name."""
 
-    Fleets repeat a few display names and owners on thousands of hosts, and most hosts are selected
-    by the same rules, so the same question would be answered again for most jobs. The answer
-    depends on the job's name, owner and owner name only as text (any other value is unread, as
-    the selectors read it), and on its id only as whether it was read, unless the id is a GUID that
-    a rule names; so that is the key. A host may send any number of names: the memory is bounded.
+    selecting: tuple[int, ...]
+    by_rule: dict[str, list[Waiver]]
+
+
+class Judgement(t.NamedTuple):
+    """What a job's facts come to: the same for every job of the same facts on hosts of the same rules and waivers."""
+
+    rule: Rule | None
+    status: str
+    problems: tuple[str, ...] = ()
+    active: Waiver | None = None  # the waiver that exempts the job (or would, were it compliant)
+    expired: tuple[Waiver, ...] = ()  # the expired waivers that name it
+
+
+class JudgementMemo:
+    """Judge.judgement remembered per the facts it depends on, for the jobs whose facts are plain.
+
+    Fleets repeat a few display names, owners and flags on thousands of hosts, and most hosts are
+    selected by the same rules and waivers, so the same judgement would be worked out again for most
+    jobs. A judgement depends on the host's rules and waivers; on the job's name, owner and owner name
+    only as text (any other value is unread, as the selectors read it); on its id only as whether it was
+    read, unless the id is a GUID that a rule or waiver names; on its flags as read; and on its helper
+    token's SID and name. That is the key, for a job that lists no failed call and whose token facts are
+    text or null (any other job is judged afresh). A host may send any number of names: the memory is
+    bounded.
     """
 
-    def __init__(self, rules: t.Sequence[Rule]) -> None:
-        self.rules = tuple(rules)
-        self.named_guids = frozenset(guid for rule in self.rules if rule.match.job is not None
-                                     for guid in rule.match.job.guids)
-        self.memo: dict[tuple[t.Any, ...], tuple[Rule | None, bool]] = {}
+    def __init__(self, policy: Policy) -> None:
+        selections = [rule.match for rule in policy.rules] + [waiver.selection for waiver in policy.waivers]
+        self.named_guids = frozenset(guid for selection in selections if selection.job is not None
+                                     for guid in selection.job.guids)
+        self.memo: dict[tuple[t.Any, ...], Judgement] = {}
 
-    def first_rule(self, selected: tuple[int, ...], job: abc.Mapping[str, t.Any]) -> tuple[Rule | None, bool]:
-        """first_rule of the rules at the indexes ``selected`` (those that select the job's host)."""
-        key = self._key(selected, job)
-        found = self.memo.get(key)
-        if found is None:
-            found = first_rule([self.rules[index] for index in selected], job)
-            if len(self.memo) >= FIRST_RULE_MEMO_SIZE:
-                self.memo.clear()
-            self.memo[key] = found
-        return found
-
-    def _key(self, selected: tuple[int, ...], job: abc.Mapping[str, t.Any]) -> tuple[t.Any, ...]:
-        """The host's rules, and what of id, name, owner and owner_name the selectors look at: each text, or
-        None when unread; of the id only whether it was read (True), unless it is a GUID a rule names (that GUID)."""
+    def key(self, selected: tuple[int, ...], waivers: tuple[int, ...], job: abc.Mapping[str, t.Any],
+            actual: int | None) -> tuple[t.Any, ...] | None:
+        """The facts the judgement of the job depends on, on a host of these rules and waivers (their
+        positions); None for a job that is to be judged afresh."""
+        token_sid, token_name = job.get("helper_token_sid"), job.get("helper_token_name")
+        if job.get("read_errors") or job.get("read_error") is not None or not (
+                (token_sid is None or isinstance(token_sid, str)) and (token_name is None or isinstance(token_name, str))):
+            return None
         job_id, name, owner, owner_name = job.get("id"), job.get("name"), job.get("owner"), job.get("owner_name")
         id_key: str | bool | None = None
         if isinstance(job_id, str):
             guid = bare_guid(job_id) if self.named_guids else None
             id_key = guid if guid in self.named_guids else True
-        return (selected, id_key, name if isinstance(name, str) else None, owner if isinstance(owner, str) else None,
-                owner_name if isinstance(owner_name, str) else None)
+        return (selected, waivers, id_key, name if isinstance(name, str) else None,
+                owner if isinstance(owner, str) else None, owner_name if isinstance(owner_name, str) else None,
+                actual, token_sid, token_name)
+
+    def remember(self, key: tuple[t.Any, ...], judgement: Judgement) -> None:
+        if len(self.memo) >= MEMO_SIZE:
+            self.memo.clear()
+        self.memo[key] = judgement
 
 
 @functools.lru_cache(maxsize=256)
