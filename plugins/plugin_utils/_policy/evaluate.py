@@ -97,7 +97,7 @@ class Judge:
         self.expected: dict[str, dict[str, object]] = {}
         self.judgements = JudgementMemo(policy)
         # The waivers that select a host, per set of them (their positions): hosts share a few.
-        self.waivers_by_rule: dict[tuple[int, ...], HostWaivers] = {}
+        self.host_waivers: dict[tuple[int, ...], HostWaivers] = {}
 
     def host(self, name: str, result: abc.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
         entry: dict[str, t.Any] = {"name": name, "status": "not_assessed", "reason": None, "caller": None, "jobs": []}
@@ -124,13 +124,7 @@ class Judge:
         if entry["flags"] is None and actual is not None:
             # Flags that were read are always shown, even from a result that sent only their value.
             entry["flags"] = list(_names_read(actual))
-        key = self.judgements.key(selected, waivers.selecting, job, actual)
-        judgement = self.judgements.memo.get(key) if key is not None else None
-        if judgement is None:
-            rules = [self.policy.rules[index] for index in selected]
-            judgement = self.judgement(job, actual, *first_rule(rules, job), waivers.by_rule)
-            if key is not None:
-                self.judgements.remember(key, judgement)
+        judgement = self._judgement_of(job, actual, selected, waivers)
         rule, active = judgement.rule, judgement.active
         entry.update(status=judgement.status, rule=None if rule is None else rule.name,
                      expected=None if rule is None else self._expected(rule), problems=list(judgement.problems),
@@ -145,6 +139,18 @@ class Judge:
             entry["fix"] = build_fix(host, job.get("id"), job.get("name"), t.cast(Rule, rule), t.cast(int, actual),
                                      token_sid_read(job))
         return entry
+
+    def _judgement_of(self, job: abc.Mapping[str, t.Any], actual: int | None, selected: tuple[int, ...],
+                      waivers: HostWaivers) -> Judgement:
+        """judgement under the host's rules and waivers, remembered for the jobs of the same facts."""
+        key = self.judgements.key(selected, waivers.selecting, job, actual)
+        judgement = self.judgements.memo.get(key) if key is not None else None
+        if judgement is None:
+            rules = [self.policy.rules[index] for index in selected]
+            judgement = self.judgement(job, actual, *first_rule(rules, job), waivers.by_rule)
+            if key is not None:
+                self.judgements.remember(key, judgement)
+        return judgement
 
     def judgement(self, job: abc.Mapping[str, t.Any], actual: int | None, rule: Rule | None, certain: bool,
                   waivers: dict[str, list[Waiver]]) -> Judgement:
@@ -175,14 +181,14 @@ class Judge:
         """The waivers that select the host (shared by the hosts they all select: read only)."""
         selecting = tuple(position for position, waiver in enumerate(self.policy.waivers)
                           if waiver.selection.selects_host(host))
-        waivers = self.waivers_by_rule.get(selecting)
+        waivers = self.host_waivers.get(selecting)
         if waivers is None:
             by_rule: dict[str, list[Waiver]] = {}
             for position in selecting:
                 by_rule.setdefault(self.policy.waivers[position].rule, []).append(self.policy.waivers[position])
-            if len(self.waivers_by_rule) >= MEMO_SIZE:
-                self.waivers_by_rule.clear()
-            waivers = self.waivers_by_rule[selecting] = HostWaivers(selecting, by_rule)
+            if len(self.host_waivers) >= MEMO_SIZE:
+                self.host_waivers.clear()
+            waivers = self.host_waivers[selecting] = HostWaivers(selecting, by_rule)
         return waivers
 
     def _expected(self, rule: Rule) -> dict[str, object]:
