@@ -46,7 +46,8 @@ def render_result_file(host: str, result: abc.Mapping[str, t.Any] | None) -> str
 
 def _read_result_file(path: str | Path) -> tuple[str, dict[str, t.Any] | None]:
     try:
-        with open(path, "rb") as stream:
+        # Unbuffered: the file is read whole, so a buffer would only be one more copy to make.
+        with open(path, "rb", buffering=0) as stream:
             document = json_text.parse_file_bytes(stream.read())
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise ResultsError(f"{path}: not a readable JSON host result: {error}") from None
