@@ -220,7 +220,7 @@ class Judgement(t.NamedTuple):
     rule: Rule | None
     status: str
     problems: tuple[str, ...] = ()
-    active: Waiver | None = None  # the waiver that exempts the job (or would, were it compliant)
+    active: Waiver | None = None  # the active waiver that names the job (it exempts the job if in violation)
     expired: tuple[Waiver, ...] = ()  # the expired waivers that name it
 
 
