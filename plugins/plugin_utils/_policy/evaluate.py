@@ -18,7 +18,7 @@ from collections import abc
 import yaml
 
 from .._flags import KNOWN_MASK, canonical_names, dword_from_host, format_flags, names_from_host
-from .._jobs import guid_order, is_guid
+from .._jobs import bare_guid, guid_order, is_guid
 from .model import Expect, Policy, Rule, Waiver
 
 
@@ -33,6 +33,9 @@ HOST_STATUSES = ("compliant", "noncompliant", "not_assessed")
 RULE_COUNTS = ("compliant", "violation", "waived", "unassessed")
 
 UNSAFE_TAG = "!unsafe"
+# How many judgements (and sets of a host's waivers) a Judge remembers before starting afresh: hosts may
+# send any number of names.
+MEMO_SIZE = 4096
 
 
 class _UnsafeText(str):
@@ -92,6 +95,9 @@ class Judge:
         self.waiver_active = [waiver.is_active(today) for waiver in policy.waivers]
         self.waiver_used = [0] * len(policy.waivers)
         self.expected: dict[str, dict[str, object]] = {}
+        self.judgements = JudgementMemo(policy)
+        # The waivers that select a host, per set of them (their positions): hosts share a few.
+        self.host_waivers: dict[tuple[int, ...], HostWaivers] = {}
 
     def host(self, name: str, result: abc.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
         entry: dict[str, t.Any] = {"name": name, "status": "not_assessed", "reason": None, "caller": None, "jobs": []}
@@ -101,57 +107,89 @@ class Judge:
             return entry
         caller = result.get("caller") if isinstance(result, abc.Mapping) else None
         entry["caller"] = dict(caller) if isinstance(caller, abc.Mapping) else None
-        rules = [rule for rule in self.policy.rules if rule.match.selects_host(name)]
-        waivers: dict[str, list[Waiver]] = {}
-        for waiver in self.policy.waivers:
-            if waiver.selection.selects_host(name):
-                waivers.setdefault(waiver.rule, []).append(waiver)
-        entry["jobs"] = [self.job(name, job, rules, waivers) for job in sorted(jobs, key=guid_order)]
+        selected = tuple(index for index, rule in enumerate(self.policy.rules) if rule.match.selects_host(name))
+        waivers = self._host_waivers(name)
+        entry["jobs"] = [self.job(name, job, selected, waivers) for job in sorted(jobs, key=guid_order)]
         entry["status"], entry["reason"] = host_status(entry["jobs"])
         return entry
 
-    def job(self, host: str, job: abc.Mapping[str, t.Any], rules: list[Rule],
-            waivers: dict[str, list[Waiver]]) -> dict[str, t.Any]:
+    def job(self, host: str, job: abc.Mapping[str, t.Any], selected: tuple[int, ...],
+            waivers: HostWaivers) -> dict[str, t.Any]:
+        """The job's entry: its facts (every key of JOB_KEYS) and its judgement under the host's rules
+        (``selected``: the indexes of the rules that select the host) and waivers."""
         entry = dict(job)
         if not _JOB_KEY_SET <= entry.keys():
             entry.update(_missing_job_keys(tuple(entry)))
         actual = dword_from_host(job.get("flags_value"))
         if entry["flags"] is None and actual is not None:
             # Flags that were read are always shown, even from a result that sent only their value.
-            entry["flags"] = names_from_host(actual)
-        rule, certain = first_rule(rules, job)
+            entry["flags"] = list(_names_read(actual))
+        judgement = self._judgement_of(job, actual, selected, waivers)
+        rule, active = judgement.rule, judgement.active
+        entry.update(status=judgement.status, rule=None if rule is None else rule.name,
+                     expected=None if rule is None else self._expected(rule), problems=list(judgement.problems),
+                     fix=None, waiver=None if active is None else active.to_exemption(),
+                     expired_waivers=[waiver.to_expired() for waiver in judgement.expired])
+        if judgement.status in ("waived", "violation"):
+            # ``used`` counts violations: those an active waiver exempts and, for expired waivers, those
+            # they would still exempt (the violations their expiry let through).
+            for waiver in [active] if active is not None else judgement.expired:
+                self.waiver_used[waiver.index] += 1
+        if judgement.status == "violation":
+            entry["fix"] = build_fix(host, job.get("id"), job.get("name"), t.cast(Rule, rule), t.cast(int, actual),
+                                     token_sid_read(job))
+        return entry
+
+    def _judgement_of(self, job: abc.Mapping[str, t.Any], actual: int | None, selected: tuple[int, ...],
+                      waivers: HostWaivers) -> Judgement:
+        """judgement under the host's rules and waivers, remembered for the jobs of the same facts."""
+        key = self.judgements.key(selected, waivers.selecting, job, actual)
+        judgement = self.judgements.memo.get(key) if key is not None else None
+        if judgement is None:
+            rules = [self.policy.rules[index] for index in selected]
+            judgement = self.judgement(job, actual, *first_rule(rules, job), waivers.by_rule)
+            if key is not None:
+                self.judgements.remember(key, judgement)
+        return judgement
+
+    def judgement(self, job: abc.Mapping[str, t.Any], actual: int | None, rule: Rule | None, certain: bool,
+                  waivers: dict[str, list[Waiver]]) -> Judgement:
+        """What the job's facts come to under ``rule`` (first_rule's, and whether it is ``certain``) and
+        the host's ``waivers`` (by rule name)."""
         if rule is None:
-            entry.update(status="unmanaged", rule=None, expected=None, problems=[], fix=None, waiver=None,
-                         expired_waivers=[])
-            return entry
-        entry.update(status="unassessed", rule=rule.name, expected=self._expected(rule), problems=[], fix=None,
-                     waiver=None, expired_waivers=[])
+            return Judgement(None, "unmanaged")
         unread = unread_facts(rule, job, certain)
         if unread:
-            entry["problems"] = unread
-            return entry
+            return Judgement(rule, "unassessed", tuple(unread))
         actual = t.cast(int, actual)  # unread_facts has made sure the flags were read
-        token_sid = token_sid_read(job)
-        problems = find_problems(rule, actual & KNOWN_MASK, token_sid, job.get("helper_token_name"))
+        problems = find_problems(rule, actual & KNOWN_MASK, token_sid_read(job), job.get("helper_token_name"))
         unknown = unknown_bits_problem(rule, actual)
         if unknown and not problems:
             # Fail closed: bits this collection cannot name may be what the rule forbids; and a fix
             # cannot clear them (bits_helper_token keeps them), so they are for a person to judge.
-            entry["problems"] = [unknown]
-            return entry
+            return Judgement(rule, "unassessed", (unknown,))
         if unknown:
             problems.append(unknown)
-        candidates = waivers.get(rule.name)
-        # Most rules have no waiver on a host: nothing to note or count then.
-        active = self._apply_waivers(entry, job, candidates, violated=bool(problems)) if candidates else None
-        if not problems:
-            entry["status"] = "compliant"
-        elif active is not None:
-            entry.update(status="waived", problems=problems)
-        else:
-            fix = build_fix(host, job.get("id"), job.get("name"), rule, actual, token_sid)
-            entry.update(status="violation", problems=problems, fix=fix)
-        return entry
+        # A waiver never exempts a job it cannot be sure it names (None: an unread fact).
+        matched = [waiver for waiver in waivers.get(rule.name, ()) if waiver.selection.selects_job(job) is True]
+        active = next((waiver for waiver in matched if self.waiver_active[waiver.index]), None)
+        expired = tuple(waiver for waiver in matched if not self.waiver_active[waiver.index])
+        status = "compliant" if not problems else "waived" if active is not None else "violation"
+        return Judgement(rule, status, tuple(problems), active, expired)
+
+    def _host_waivers(self, host: str) -> HostWaivers:
+        """The waivers that select the host (shared by the hosts they all select: read only)."""
+        selecting = tuple(position for position, waiver in enumerate(self.policy.waivers)
+                          if waiver.selection.selects_host(host))
+        waivers = self.host_waivers.get(selecting)
+        if waivers is None:
+            by_rule: dict[str, list[Waiver]] = {}
+            for position in selecting:
+                by_rule.setdefault(self.policy.waivers[position].rule, []).append(self.policy.waivers[position])
+            if len(self.host_waivers) >= MEMO_SIZE:
+                self.host_waivers.clear()
+            waivers = self.host_waivers[selecting] = HostWaivers(selecting, by_rule)
+        return waivers
 
     def _expected(self, rule: Rule) -> dict[str, object]:
         """The rule's normalised expect, a fresh copy per job (computed once per rule)."""
@@ -160,26 +198,6 @@ class Judge:
             expected = self.expected[rule.name] = rule.expect.to_dict()
         return {key: list(value) if isinstance(value, list) else value for key, value in expected.items()}
 
-    def _apply_waivers(self, entry: dict[str, t.Any], job: abc.Mapping[str, t.Any], candidates: t.Iterable[Waiver],
-                       violated: bool) -> Waiver | None:
-        """Note the waivers that match the job; return the active one that exempts it, if any.
-
-        ``used`` counts violations: those an active waiver exempts and, for expired waivers, those
-        they would still exempt (the violations their expiry let through).
-        """
-        # A waiver never exempts a job it cannot be sure it names (None: an unread fact).
-        matched = [waiver for waiver in candidates if waiver.selection.selects_job(job) is True]
-        active = next((waiver for waiver in matched if self.waiver_active[waiver.index]), None)
-        expired = [waiver for waiver in matched if not self.waiver_active[waiver.index]]
-        entry["expired_waivers"] = [{"rule": waiver.rule, "reason": waiver.reason,
-                                     "expires": waiver.expires.isoformat()} for waiver in expired]
-        if active is not None:
-            entry["waiver"] = active.to_exemption()
-        if violated:
-            for waiver in [active] if active is not None else expired:
-                self.waiver_used[waiver.index] += 1
-        return active
-
     def waiver_report(self) -> list[dict[str, t.Any]]:
         report = []
         for waiver in self.policy.waivers:
@@ -187,6 +205,71 @@ class Judge:
             item.update(expired=not self.waiver_active[waiver.index], used=self.waiver_used[waiver.index])
             report.append(item)
         return report
+
+
+class HostWaivers(t.NamedTuple):
+    """The waivers that select a host: their positions in the policy, and the waivers by rule name."""
+
+    selecting: tuple[int, ...]
+    by_rule: dict[str, list[Waiver]]
+
+
+class Judgement(t.NamedTuple):
+    """What a job's facts come to: the same for every job of the same facts on hosts of the same rules and waivers."""
+
+    rule: Rule | None
+    status: str
+    problems: tuple[str, ...] = ()
+    active: Waiver | None = None  # the active waiver that names the job (it exempts the job if in violation)
+    expired: tuple[Waiver, ...] = ()  # the expired waivers that name it
+
+
+class JudgementMemo:
+    """Judge.judgement remembered per the facts it depends on, for the jobs whose facts are plain.
+
+    Fleets repeat a few display names, owners and flags on thousands of hosts, and most hosts are
+    selected by the same rules and waivers, so the same judgement would be worked out again for most
+    jobs. A judgement depends on the host's rules and waivers; on the job's name, owner and owner name
+    only as text (any other value is unread, as the selectors read it); on its id only as whether it was
+    read, unless the id is a GUID that a rule or waiver names; on its flags as read; and on its helper
+    token's SID and name. That is the key, for a job that lists no failed call and whose token facts are
+    text or null (any other job is judged afresh). A host may send any number of names: the memory is
+    bounded.
+    """
+
+    def __init__(self, policy: Policy) -> None:
+        selections = [rule.match for rule in policy.rules] + [waiver.selection for waiver in policy.waivers]
+        self.named_guids = frozenset(guid for selection in selections if selection.job is not None
+                                     for guid in selection.job.guids)
+        self.memo: dict[tuple[t.Any, ...], Judgement] = {}
+
+    def key(self, selected: tuple[int, ...], waivers: tuple[int, ...], job: abc.Mapping[str, t.Any],
+            actual: int | None) -> tuple[t.Any, ...] | None:
+        """The facts the judgement of the job depends on, on a host of these rules and waivers (their
+        positions); None for a job that is to be judged afresh."""
+        token_sid, token_name = job.get("helper_token_sid"), job.get("helper_token_name")
+        if job.get("read_errors") or job.get("read_error") is not None or not (
+                (token_sid is None or isinstance(token_sid, str)) and (token_name is None or isinstance(token_name, str))):
+            return None
+        job_id, name, owner, owner_name = job.get("id"), job.get("name"), job.get("owner"), job.get("owner_name")
+        id_key: str | bool | None = None
+        if isinstance(job_id, str):
+            guid = bare_guid(job_id) if self.named_guids else None
+            id_key = guid if guid in self.named_guids else True
+        return (selected, waivers, id_key, name if isinstance(name, str) else None,
+                owner if isinstance(owner, str) else None, owner_name if isinstance(owner_name, str) else None,
+                actual, token_sid, token_name)
+
+    def remember(self, key: tuple[t.Any, ...], judgement: Judgement) -> None:
+        if len(self.memo) >= MEMO_SIZE:
+            self.memo.clear()
+        self.memo[key] = judgement
+
+
+@functools.lru_cache(maxsize=256)
+def _names_read(value: int) -> tuple[str, ...]:
+    """names_from_host of a flags value that was read: a few values recur on every host of a fleet."""
+    return tuple(t.cast(t.List[str], names_from_host(value)))
 
 
 @functools.lru_cache(maxsize=256)
@@ -211,7 +294,8 @@ def usable_jobs(result: object) -> tuple[list[abc.Mapping[str, t.Any]] | None, s
     if not isinstance(jobs, list):
         return None, "failed: the result has no jobs list (is it a bits_job_info result?)"
     for index, job in enumerate(jobs):
-        if not isinstance(job, abc.Mapping):
+        # dict first: every job read from JSON is one, and the ABC's check alone costs several times more.
+        if not isinstance(job, (dict, abc.Mapping)):
             return None, "failed: jobs[%d] of the result is a %s, not a job" % (index, type(job).__name__)
     return jobs, None
 
@@ -477,10 +561,11 @@ def dump_task(rule_name: str, job_name: object, job_id: str, flags: list[str] | 
 
 
 def host_status(jobs: list[dict[str, t.Any]]) -> tuple[str, str | None]:
-    unassessed = sum(1 for job in jobs if job["status"] == "unassessed")
+    statuses = [job["status"] for job in jobs]
+    unassessed = statuses.count("unassessed")
     if unassessed:
         return "not_assessed", "%d job%s unassessed" % (unassessed, "" if unassessed == 1 else "s")
-    if any(job["status"] == "violation" for job in jobs):
+    if "violation" in statuses:
         return "noncompliant", None
     return "compliant", None
 

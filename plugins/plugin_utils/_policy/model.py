@@ -286,6 +286,10 @@ class Waiver:
         """What a waived job's entry says about the waiver that exempts it."""
         return {"reason": self.reason, "expires": self.expires.isoformat(), "names_owner": self.names_owner}
 
+    def to_expired(self) -> dict[str, object]:
+        """What the entry of a job an expired waiver names says about it."""
+        return {"rule": self.rule, "reason": self.reason, "expires": self.expires.isoformat()}
+
     def to_dict(self) -> dict[str, object]:
         """The waiver as written (normalised), its selectors left out when not given."""
         return {"rule": self.rule, **self.selection.to_dict(), "reason": self.reason, "expires": self.expires.isoformat()}

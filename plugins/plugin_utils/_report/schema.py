@@ -98,7 +98,9 @@ def _flat_object_acceptor(compiler: _Compiler, schema: dict[str, t.Any]) -> t.Ca
         keywords = {keyword: argument for keyword, argument in subschema.items() if keyword not in _ANNOTATIONS}
         kinds = _python_types(keywords.pop("type")) if "type" in keywords else None
         expected[key] = (kinds, compiler.compile(keywords) if keywords else None)
-
+    # Types and the rest apart: most properties say only their type, so most keys cost one lookup, no call.
+    types_of = {key: kinds for key, (kinds, _rest) in expected.items() if kinds is not None}
+    refined = tuple((key, rest) for key, (_kinds, rest) in expected.items() if rest is not None)
     objects = _python_types("object")
 
     def accepts(value: object) -> bool:
@@ -108,11 +110,11 @@ def _flat_object_acceptor(compiler: _Compiler, schema: dict[str, t.Any]) -> t.Ca
             if key not in value:
                 return False
         for key, item in value.items():
-            property_expects = expected.get(key)
-            if property_expects is None:
-                continue
-            kinds, rest = property_expects
-            if kinds is not None and type(item) not in kinds or rest is not None and rest(item) is not None:
+            kinds = types_of.get(key)
+            if kinds is not None and type(item) not in kinds:
+                return False
+        for key, rest in refined:
+            if key in value and rest(value[key]) is not None:
                 return False
         return True
     return accepts

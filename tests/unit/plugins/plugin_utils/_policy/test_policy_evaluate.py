@@ -20,7 +20,7 @@ from ansible_collections.winbits.bits.plugins.plugin_utils._policy import (
 )
 from ansible_collections.winbits.bits.plugins.plugin_utils._flags import parse_flags
 from ansible_collections.winbits.bits.plugins.plugin_utils._policy.evaluate import dump_task
-from ansible_collections.winbits.bits.plugins.plugin_utils._policy import model
+from ansible_collections.winbits.bits.plugins.plugin_utils._policy import evaluate, model
 from ansible_collections.winbits.bits.plugins.plugin_utils._policy.model import compile_globs
 from ansible_collections.winbits.bits.tests.unit.utils.policy_facts import ALICE, SYSTEM, guid, make_job, make_result
 
@@ -624,3 +624,113 @@ def test_jobs_without_some_keys_get_them_null_in_the_order_of_shape_a() -> None:
         missing = [key for key in full if key not in job]
         assert list(assessed)[:len(full)] == list(job) + missing
         assert all(assessed[key] is None for key in missing)
+
+
+# Rules and waivers whose judgement turns on each fact a job's judgement reads: the host, the name, the owner SID,
+# the owner's account name, the id (a GUID a rule or a waiver names, in any spelling), the flags, the helper
+# token's SID and name, the failed calls, and whether each could be read.
+MEMO_POLICY = policy_of(
+    rule("backups", {"flags": 1}, job="backup*", hosts="backup*"),
+    rule("pinned", {"allowed_flags": "local_file", "helper_token": "absent"}, job=guid(7)),
+    rule("alice", {"forbidden_flags": "network", "helper_token": "present"}, owner="CORP\\alice"),
+    rule("system", {"flags": 3}, job="WU *", owner="S-1-5-18"),
+    rule("sync", {"allowed_flags": "local_file"}, job="*Sync"),
+    waivers=[
+        {"rule": "alice", "owner": "CORP\\alice", "reason": "CHG-1", "expires": "2099-01-01"},
+        {"rule": "sync", "hosts": "web*", "job": guid(8), "reason": "CHG-2", "expires": "2099-01-01"},
+        {"rule": "sync", "job": "userSync", "reason": "CHG-3", "expires": "2020-01-01"},
+        {"rule": "backups", "hosts": "backup0*", "owner": "S-1-5-18", "reason": "CHG-4", "expires": "2020-01-01"},
+    ],
+)
+MEMO_HOSTS = ("backup01", "backup02", "web01", "db01")
+FAILED_READ = {"call": "GetDisplayName", "hresult_hex": "0x80070005", "explanation": "access denied"}
+# Each fact's values, the plain ones most often (repeated), so that every status is reached under every rule.
+MEMO_FACTS: dict[str, tuple[t.Any, ...]] = {
+    "id": (guid(1),) * 4 + (guid(7), guid(7).lower(), guid(8).strip("{}").lower(), guid(8), guid(8), None, 7),
+    "name": ("backupNightly", "WU download", "userSync", "misc") * 3 + (None, 3),
+    "owner": (SYSTEM[0], ALICE[0]) * 4 + ("", None, 1),
+    "owner_name": (SYSTEM[1], ALICE[1]) * 4 + ("corp\\ALICE", None, True),
+    "flags_value": (0, 1, 2, 3) * 3 + (7, 2 ** 32 + 1, None, True, "3"),
+    "helper_token_sid": (None,) * 6 + ("", "S-1-5-21-1-2-3-500", "S-1-5-21-1-2-3-500", 5),
+    "helper_token_name": (None, None, "CORP\\admin", ["x"]),
+    "read_errors": (None,) + ([],) * 8 + ([FAILED_READ], "x"),
+    "read_error": (None,) * 8 + (FAILED_READ, {}),
+}
+
+
+def random_memo_fleet(hosts: int, seed: int) -> dict[str, dict[str, t.Any]]:
+    rng = random.Random(seed)
+    # flags null: the judge names the flags of flags_value.
+    jobs = [dict(make_job(number), flags=None, **{fact: rng.choice(values) for fact, values in MEMO_FACTS.items()})
+            for number in range(hosts * 3)]
+    return {"%s-%d" % (rng.choice(MEMO_HOSTS), number): make_result(*rng.sample(jobs, 3)) for number in range(hosts)}
+
+
+def judged_afresh(fleet: dict[str, dict[str, t.Any]], monkeypatch: pytest.MonkeyPatch) -> tuple[list[t.Any], t.Any]:
+    """The fleet judged with no judgement remembered: each job's key is None."""
+    judge_afresh = evaluate.Judge(MEMO_POLICY, TODAY)
+
+    def no_key(*_facts: t.Any) -> None:
+        return None
+    monkeypatch.setattr(judge_afresh.judgements, "key", no_key)
+    return [judge_afresh.host(name, fleet[name]) for name in sorted(fleet)], judge_afresh.waiver_report()
+
+
+def test_a_remembered_judgement_is_the_one_made_afresh_for_every_host_and_job_facts(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each host twice over: the second time every judgement is remembered, and must be the one made afresh.
+    fleet = random_memo_fleet(1500, seed=11)
+    judge = evaluate.Judge(MEMO_POLICY, TODAY)
+    hosts = [judge.host(name, fleet[name]) for name in sorted(fleet)]
+    assert hosts == [judge.host(name, fleet[name]) for name in sorted(fleet)]
+    expected_hosts, expected_waivers = judged_afresh(fleet, monkeypatch)
+    assert json.dumps(hosts) == json.dumps(expected_hosts)
+    # Counted twice over (the fleet was judged twice): each count is twice what judging afresh counts.
+    assert [item["used"] for item in judge.waiver_report()] == [2 * item["used"] for item in expected_waivers]
+    assert all(item["used"] for item in expected_waivers)
+    # The facts reach every status, under every rule, and the memory was used.
+    judged = {(job["rule"], job["status"]) for host in hosts for job in host["jobs"]}
+    assert {status for _rule, status in judged} == set(evaluate.JOB_STATUSES)
+    assert {judged_rule for judged_rule, _status in judged} == {None, "backups", "pinned", "alice", "system", "sync"}
+    assert 0 < len(judge.judgements.memo) < sum(len(host["jobs"]) for host in hosts) / 2
+
+
+def test_the_judgement_memory_is_bounded_and_judges_the_same_after_it_starts_afresh(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(evaluate, "MEMO_SIZE", 5)
+    fleet = random_memo_fleet(300, seed=12)
+    judge = evaluate.Judge(MEMO_POLICY, TODAY)
+    hosts = []
+    for name in sorted(fleet):
+        hosts.append(judge.host(name, fleet[name]))
+        assert len(judge.judgements.memo) <= 5
+    assert hosts == judged_afresh(fleet, monkeypatch)[0]
+
+
+PINNED_WITH_TOKEN = dict(make_job(7, name="misc", flags=3), helper_token_sid="S-1-5-21-1-2-3-500",
+                         helper_token_name="CORP\\admin")
+SYNC_JOB = make_job(8, name="userSync", flags=3)
+
+
+@pytest.mark.parametrize("job, fact, first, second", [
+    (PINNED_WITH_TOKEN, "helper_token_name", "CORP\\admin", None),
+    (PINNED_WITH_TOKEN, "helper_token_sid", "S-1-5-21-1-2-3-500", "S-1-5-21-1-2-3-501"),
+    (PINNED_WITH_TOKEN, "flags_value", 1, 3),
+    (make_job(1, name="misc", owner=ALICE), "owner_name", ALICE[1], "CORP\\bob"),
+    (SYNC_JOB, "id", guid(8), guid(9)),
+    (SYNC_JOB, "id", guid(9), None),
+    (SYNC_JOB, "name", "userSync", "userSynd"),
+], ids=["token-name", "token-sid", "flags", "owner-name", "waived-guid", "unread-id", "name"])
+def test_jobs_that_differ_in_one_fact_the_judgement_reads_are_judged_apart(
+        job: dict[str, t.Any], fact: str, first: t.Any, second: t.Any) -> None:
+    judge = evaluate.Judge(MEMO_POLICY, TODAY)
+    judged = [judge.host("web01", make_result(dict(job, **{fact: value})))["jobs"][0] for value in (first, second)]
+    assert judged[1] == evaluate.Judge(MEMO_POLICY, TODAY).host("web01", make_result(dict(job, **{fact: second})))["jobs"][0]
+    assert {key: judged[0][key] for key in ASSESSMENT_KEYS - {"fix"}} != {key: judged[1][key] for key in ASSESSMENT_KEYS - {"fix"}}
+
+
+def test_a_job_on_hosts_of_the_same_waivers_but_other_rules_is_judged_by_each_host_s_rules() -> None:
+    judge = evaluate.Judge(MEMO_POLICY, TODAY)
+    result = make_result(make_job(1, name="backupNightly", owner=("S-1-5-21-1-2-3-1000", "CORP\\bob")))
+    assert judge.host("backup11", result)["jobs"][0]["rule"] == "backups"
+    assert judge.host("db01", result)["jobs"][0]["status"] == "unmanaged"

@@ -177,6 +177,20 @@ def test_a_host_result_of_the_wrong_structure_is_refused_with_path_and_problem(
     assert str(caught.value).startswith(f"{path}: {problem}")
 
 
+@pytest.mark.parametrize("working, directory", [("r", "."), ("r", "./"), ("", "r"), ("", "r/"), ("", "./r/../r"),
+                                                ("", "{tmp}//r"), ("", "{tmp}/./r/")])
+def test_a_refused_file_is_named_as_its_path_names_it_however_the_directory_is_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, working: str, directory: str) -> None:
+    # The listing makes its files' paths as text, not as Paths: the text must be the Path's.
+    write_result(tmp_path / "r", result_file({"jobs": 3}))
+    (tmp_path / "r" / "web00.json").write_text(render_result_file("web00", None), encoding="utf-8")
+    monkeypatch.chdir(tmp_path / working)
+    given = directory.format(tmp=tmp_path)
+    with pytest.raises(ResultsError) as caught:
+        read_results_dir(given)
+    assert str(caught.value).startswith(f"{Path(given) / 'web01.json'}: result.jobs: is int")
+
+
 def test_a_host_result_nested_ten_thousand_levels_is_refused(tmp_path: Path) -> None:
     text = '{"winbits_bits_host_result": 1, "host": "web01", "result": {"jobs": ' + "[" * DEEP + "]" * DEEP + "}}"
     path = write_result(tmp_path / "r", text)
