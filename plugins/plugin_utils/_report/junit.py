@@ -39,6 +39,11 @@ def xml_text(value: object) -> str:
     # Every character of _XML_INVALID is unprintable, so a printable text (nearly all) skips the regex.
     if not text.isprintable():
         text = _XML_INVALID.sub("\ufffd", text)
+    return _escape_markup(text)
+
+
+def _escape_markup(text: str) -> str:
+    """'&' (first: the others' references must not be escaped again), '<' and '>' as references."""
     # Each check before its replace, as in ElementTree: most texts need no replace at all.
     if "&" in text:
         text = text.replace("&", "&amp;")
@@ -47,6 +52,10 @@ def xml_text(value: object) -> str:
     if ">" in text:
         text = text.replace(">", "&gt;")
     return text
+
+
+# In an attribute, as ElementTree writes them (in this order): a reader would turn them into spaces.
+_WHITESPACE_REFERENCES = (("\r", "&#13;"), ("\n", "&#10;"), ("\t", "&#09;"))
 
 
 def xml_attribute(value: object) -> str:
@@ -58,22 +67,14 @@ def xml_attribute(value: object) -> str:
     printable = text.isprintable()
     if not printable:
         text = _XML_INVALID.sub("\ufffd", text)
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
+    text = _escape_markup(text)
     if '"' in text:
         text = text.replace('"', "&quot;")
     if not printable:
         # After '&': the references these become must not be escaped again.
-        if "\r" in text:
-            text = text.replace("\r", "&#13;")
-        if "\n" in text:
-            text = text.replace("\n", "&#10;")
-        if "\t" in text:
-            text = text.replace("\t", "&#09;")
+        for character, reference in _WHITESPACE_REFERENCES:
+            if character in text:
+                text = text.replace(character, reference)
     return text
 
 
