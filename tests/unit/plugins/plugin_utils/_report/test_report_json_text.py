@@ -130,3 +130,45 @@ def test_integers_too_long_for_orjson_stay_integers(codec):
     value = codec.parse_file_bytes(b'{"flags_value": 36893488147419103232, "id": "x1234567890123456789"}')
     assert value == {"flags_value": 2 ** 65, "id": "x1234567890123456789"}
     assert isinstance(value["flags_value"], int)
+
+
+class TextOfAnsible(str):
+    """As Ansible's tagged or unsafe text: a str subclass (what report mode gets from hostvars)."""
+
+
+class NumberOfAnsible(int):
+    pass
+
+
+class MappingOfAnsible(dict):
+    pass
+
+
+class ListOfAnsible(list):
+    pass
+
+
+def test_subclasses_of_text_numbers_mappings_and_lists_are_written_as_json_writes_them(codec):
+    value = MappingOfAnsible(name=TextOfAnsible("contentSync"), flags_value=NumberOfAnsible(3),
+                             flags=ListOfAnsible([TextOfAnsible("local_file")]), client_certificate=False)
+    assert codec.indented(value) == json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False)
+    assert codec.compact(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_subclasses_take_the_fast_path(monkeypatch):
+    """Report mode's values are Ansible's subclasses: they must not all fall back to json."""
+    monkeypatch.setattr(json_text.json, "dumps", None)
+    monkeypatch.setattr(json_text, "_compact_json", None)
+    value = MappingOfAnsible(name=TextOfAnsible("job"), flags=ListOfAnsible([NumberOfAnsible(1)]))
+    assert json_text.indented(value) == '{\n  "flags": [\n    1\n  ],\n  "name": "job"\n}'
+    assert json_text.compact(value) == '{"name":"job","flags":[1]}'
+
+
+def test_ansible_tagged_values_are_written_as_json_writes_them(codec):
+    """ansible-core 2.19 and later tag the values templating gives (subclasses of str, int, dict, list)."""
+    origin = pytest.importorskip("ansible._internal._datatag._tags").Origin(path="/etc/ansible/hosts", line_num=1)
+    value = {"name": origin.tag("job"), "flags_value": origin.tag(3), "flags": origin.tag(["network"]),
+             "caller": origin.tag({"sid": "S-1-5-18"})}
+    assert value["name"].__class__ is not str  # the point: a subclass
+    assert codec.indented(value) == json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False)
+    assert codec.compact(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
